@@ -1,0 +1,1 @@
+//! Content-addressed stage artifacts: keys, manifests, atomic writes.

@@ -1,0 +1,1 @@
+//! The Sequential model: layers, shapes, parameter counts and summary.

@@ -1,0 +1,1 @@
+//! The pipeline stages and the runner that executes them with the cache.

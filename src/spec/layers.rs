@@ -1,0 +1,220 @@
+//! Layer entries of `model.layers`, written the Keras way:
+//! `- embedding: {input_dim: 10000, output_dim: 16}`, `- flatten`, `- dense: {units: 1}`.
+
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+
+/// One layer of the Sequential stack.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LayerSpec {
+    /// Token index → dense vector lookup.
+    Embedding(EmbeddingSpec),
+    /// Collapse all axes but the batch axis.
+    Flatten,
+    /// Fully connected layer.
+    Dense(DenseSpec),
+    /// Randomly zero inputs while training.
+    Dropout(DropoutSpec),
+    /// Mean over the time axis.
+    GlobalAveragePooling1d,
+    /// Maximum over the time axis.
+    GlobalMaxPooling1d,
+}
+
+/// Every layer type name accepted in a spec, for error messages and suggestions.
+pub const LAYER_TYPES: &[&str] = &[
+    "embedding",
+    "flatten",
+    "dense",
+    "dropout",
+    "global_average_pooling1d",
+    "global_max_pooling1d",
+];
+
+impl LayerSpec {
+    /// The layer's type name as written in a spec.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            LayerSpec::Embedding(_) => "embedding",
+            LayerSpec::Flatten => "flatten",
+            LayerSpec::Dense(_) => "dense",
+            LayerSpec::Dropout(_) => "dropout",
+            LayerSpec::GlobalAveragePooling1d => "global_average_pooling1d",
+            LayerSpec::GlobalMaxPooling1d => "global_max_pooling1d",
+        }
+    }
+}
+
+/// `embedding` settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EmbeddingSpec {
+    /// Vocabulary size: the largest token index plus one.
+    pub input_dim: usize,
+    /// Vector size.
+    pub output_dim: usize,
+}
+
+/// `dense` settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DenseSpec {
+    /// Number of output neurons.
+    pub units: usize,
+    /// Activation applied to `W·a + b`.
+    #[serde(default)]
+    pub activation: Activation,
+    /// Add a bias vector.
+    #[serde(default = "default_true")]
+    pub use_bias: bool,
+    /// Fixed weights, one row per output neuron (`units` rows × input width).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<Vec<Vec<f64>>>,
+    /// Fixed bias, one value per output neuron.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bias: Option<Vec<f64>>,
+    /// Update the weights while training.
+    #[serde(default = "default_true")]
+    pub trainable: bool,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// `dropout` settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DropoutSpec {
+    /// Fraction of inputs zeroed while training, in `[0, 1)`.
+    pub rate: f64,
+}
+
+/// Element-wise activation functions.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Activation {
+    /// Identity.
+    #[default]
+    Linear,
+    /// max(0, x).
+    Relu,
+    /// 1 / (1 + e^-x).
+    Sigmoid,
+    /// Hyperbolic tangent.
+    Tanh,
+    /// Normalised exponentials over the last axis.
+    Softmax,
+}
+
+impl Serialize for LayerSpec {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match self {
+            LayerSpec::Flatten | LayerSpec::GlobalAveragePooling1d | LayerSpec::GlobalMaxPooling1d => {
+                s.serialize_str(self.type_name())
+            }
+            other => {
+                let mut m = s.serialize_map(Some(1))?;
+                match other {
+                    LayerSpec::Embedding(e) => m.serialize_entry("embedding", e)?,
+                    LayerSpec::Dense(d) => m.serialize_entry("dense", d)?,
+                    LayerSpec::Dropout(d) => m.serialize_entry("dropout", d)?,
+                    _ => unreachable!("unit layers handled above"),
+                }
+                m.end()
+            }
+        }
+    }
+}
+
+/// Accepts a bare name (`- flatten`) or a one-key map (`- dense: {units: 1}`);
+/// a layer without settings may also be written `- flatten: {}`.
+impl<'de> Deserialize<'de> for LayerSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(LayerVisitor)
+    }
+}
+
+struct LayerVisitor;
+
+fn unit_layer<E: de::Error>(name: &str) -> Result<LayerSpec, E> {
+    match name {
+        "flatten" => Ok(LayerSpec::Flatten),
+        "global_average_pooling1d" => Ok(LayerSpec::GlobalAveragePooling1d),
+        "global_max_pooling1d" => Ok(LayerSpec::GlobalMaxPooling1d),
+        "embedding" | "dense" | "dropout" => Err(E::custom(format!(
+            "layer `{name}` needs settings, e.g. `- {name}: {{...}}`"
+        ))),
+        _ => Err(E::unknown_variant(name, LAYER_TYPES)),
+    }
+}
+
+/// A settings map that must be empty (`{}` or null), for layers without settings.
+struct NoSettings;
+
+impl<'de> Deserialize<'de> for NoSettings {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = NoSettings;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("no settings (`{}`)")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<NoSettings, E> {
+                Ok(NoSettings)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<NoSettings, E> {
+                Ok(NoSettings)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<NoSettings, A::Error> {
+                if let Some(k) = a.next_key::<String>()? {
+                    return Err(de::Error::custom(format!(
+                        "unknown field `{k}`: this layer takes no settings"
+                    )));
+                }
+                Ok(NoSettings)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl<'de> Visitor<'de> for LayerVisitor {
+    type Value = LayerSpec;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(
+            f,
+            "a layer: a name such as `flatten` or a one-key map such as `dense: {{units: 1}}`; layer types: {}",
+            LAYER_TYPES.join(", ")
+        )
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<LayerSpec, E> {
+        unit_layer(v)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<LayerSpec, A::Error> {
+        let Some(name) = a.next_key::<String>()? else {
+            return Err(de::Error::custom("empty layer entry; write e.g. `- dense: {units: 1}`"));
+        };
+        let layer = match name.as_str() {
+            "embedding" => LayerSpec::Embedding(a.next_value()?),
+            "dense" => LayerSpec::Dense(a.next_value()?),
+            "dropout" => LayerSpec::Dropout(a.next_value()?),
+            other => {
+                let layer = unit_layer(other)?;
+                a.next_value::<NoSettings>()?;
+                layer
+            }
+        };
+        if let Some(extra) = a.next_key::<String>()? {
+            return Err(de::Error::custom(format!(
+                "one layer per list entry: `{extra}` follows `{name}` in the same entry; start it on a new `- ` line"
+            )));
+        }
+        Ok(layer)
+    }
+}

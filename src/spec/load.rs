@@ -1,0 +1,343 @@
+//! Reading a spec file: YAML parsing with positioned errors, suggestions for
+//! misspelt keys, and the checks that need no data.
+
+use super::{Locator, Spec, TaskKind, VectorizeMode};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A problem with a spec, pointing at the file, line and column that caused it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpecError {
+    /// The spec file.
+    pub file: PathBuf,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// 1-based column, when known.
+    pub column: Option<usize>,
+    /// Dotted path of the offending key (`train.epochs`), when known.
+    pub path: Option<String>,
+    /// What is wrong and what would be valid.
+    pub message: String,
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(col) = self.column {
+                write!(f, ":{col}")?;
+            }
+        }
+        write!(f, ": ")?;
+        if let Some(path) = &self.path {
+            if !path.is_empty() {
+                write!(f, "`{path}`: ")?;
+            }
+        }
+        write!(f, "{}", self.message)
+    }
+}
+
+impl std::error::Error for SpecError {}
+
+/// A problem found after parsing, located by its dotted spec path.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invalid {
+    /// Dotted path, e.g. `model.layers[2]`.
+    pub path: String,
+    /// What is wrong and what would fix it.
+    pub message: String,
+}
+
+impl Invalid {
+    /// A problem at `path`.
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Invalid {
+        Invalid {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Attach the file and position of the path.
+    pub fn at(self, file: &Path, locator: &Locator) -> SpecError {
+        let pos = locator.find(&self.path);
+        SpecError {
+            file: file.to_path_buf(),
+            line: pos.map(|p| p.0),
+            column: pos.map(|p| p.1),
+            path: Some(self.path),
+            message: self.message,
+        }
+    }
+}
+
+/// Read and parse a spec file, then run the checks that need no data.
+pub fn load_spec(path: &Path) -> Result<(Spec, Locator), SpecError> {
+    let source = std::fs::read_to_string(path).map_err(|e| SpecError {
+        file: path.to_path_buf(),
+        line: None,
+        column: None,
+        path: None,
+        message: format!("cannot read the spec file: {e}"),
+    })?;
+    parse_spec(&source, path)
+}
+
+/// Parse spec text (`file` is used in messages only), then check it.
+pub fn parse_spec(source: &str, file: &Path) -> Result<(Spec, Locator), SpecError> {
+    let locator = Locator::new(source);
+    let spec: Spec = serde_yaml::from_str(source).map_err(|e| yaml_error(e, file))?;
+    check(&spec).map_err(|inv| inv.at(file, &locator))?;
+    Ok((spec, locator))
+}
+
+/// Turn a serde_yaml error into a positioned message with a suggestion for typos.
+fn yaml_error(e: serde_yaml::Error, file: &Path) -> SpecError {
+    let raw = e.to_string();
+    let (line, column) = match e.location() {
+        Some(l) => (Some(l.line()), Some(l.column())),
+        None => (None, None),
+    };
+    // serde_yaml appends " at line L column C"; the position is shown separately.
+    let mut text = match raw.find(" at line ") {
+        Some(i) => raw[..i].to_string(),
+        None => raw.clone(),
+    };
+    // It also prefixes the dotted path ("train.optimizer: unknown field ...").
+    let mut path = None;
+    if let Some((p, rest)) = text.split_once(": ") {
+        if !p.contains(' ') && !p.is_empty() {
+            path = Some(p.to_string());
+            text = rest.to_string();
+        }
+    }
+    if let Some(hint) = suggestion(&text) {
+        text.push_str(&hint);
+    }
+    SpecError {
+        file: file.to_path_buf(),
+        line,
+        column,
+        path,
+        message: text,
+    }
+}
+
+/// For "unknown field `x`, expected one of `a`, `b`" (or variant), the nearest valid name.
+fn suggestion(message: &str) -> Option<String> {
+    let kind = if message.starts_with("unknown field") {
+        "key"
+    } else if message.starts_with("unknown variant") {
+        "value"
+    } else {
+        return None;
+    };
+    let given = message.split('`').nth(1)?;
+    let expected: Vec<&str> = message
+        .split_once("expected")?
+        .1
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .collect();
+    nearest(given, &expected).map(|best| format!(" (did you mean the {kind} `{best}`?)"))
+}
+
+/// The candidate closest to `given`, if it is close enough to be a likely typo.
+pub fn nearest<'a>(given: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (strsim::damerau_levenshtein(given, c), *c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Checks on a parsed spec that need no data; layer shapes are checked by the model.
+pub fn check(spec: &Spec) -> Result<(), Invalid> {
+    if spec.name.trim().is_empty() {
+        return Err(Invalid::new("name", "the experiment name is empty"));
+    }
+    if spec
+        .name
+        .chars()
+        .any(|c| matches!(c, '/' | '\\' | '\0') || c.is_control())
+    {
+        return Err(Invalid::new(
+            "name",
+            "the name is used as the report's file name: it may not contain `/`, `\\` or control characters",
+        ));
+    }
+    if let Some(data) = &spec.data {
+        match (&data.dataset, &data.train, &data.test) {
+            (Some(_), None, None) | (None, Some(_), Some(_)) => {}
+            (Some(_), _, _) => {
+                return Err(Invalid::new(
+                    "data",
+                    "give either `dataset` (a built-in name) or `train` and `test` files, not both",
+                ))
+            }
+            _ => {
+                return Err(Invalid::new(
+                    "data",
+                    "give either `dataset: imdb` (a built-in dataset) or both `train:` and `test:` file paths",
+                ))
+            }
+        }
+        if let Some(name) = &data.dataset {
+            let known = crate::data::BUILTIN_DATASETS;
+            if !known.contains(&name.as_str()) {
+                let hint = nearest(name, known)
+                    .map(|n| format!(" (did you mean `{n}`?)"))
+                    .unwrap_or_default();
+                return Err(Invalid::new(
+                    "data.dataset",
+                    format!(
+                        "unknown built-in dataset `{name}`{hint}; built-in datasets: {}",
+                        known.join(", ")
+                    ),
+                ));
+            }
+        }
+        match (data.validation.fraction, &data.validation.file) {
+            (Some(f), None) if f > 0.0 && f < 1.0 => {}
+            (Some(f), None) => {
+                return Err(Invalid::new(
+                    "data.validation.fraction",
+                    format!("validation fraction {f} must be between 0 and 1 (exclusive), e.g. 0.2"),
+                ))
+            }
+            (None, Some(_)) => {}
+            (Some(_), Some(_)) => {
+                return Err(Invalid::new(
+                    "data.validation",
+                    "give either `fraction` or `file`, not both",
+                ))
+            }
+            (None, None) => {
+                return Err(Invalid::new(
+                    "data.validation",
+                    "give `fraction: 0.2` (part of train held out) or `file: path`",
+                ))
+            }
+        }
+        if data.limit == Some(0) {
+            return Err(Invalid::new("data.limit", "limit must be at least 1"));
+        }
+    }
+    if let Some(bins) = &spec.task.bins {
+        check_bins(bins)?;
+        if !spec.task.classes.is_empty() {
+            return Err(Invalid::new(
+                "task.classes",
+                "give either `classes` or `bins`: bins name the classes themselves",
+            ));
+        }
+    }
+    if spec.task.kind == TaskKind::Regression && spec.task.bins.is_some() {
+        return Err(Invalid::new(
+            "task.bins",
+            "a regression task predicts the number itself; remove `bins` or use `type: multiclass`",
+        ));
+    }
+    if let Some(n) = spec.tokenizer.num_words {
+        if n < 2 {
+            return Err(Invalid::new(
+                "tokenizer.num_words",
+                "num_words must be at least 2 (index 0 is reserved for padding)",
+            ));
+        }
+    }
+    if spec.sequence.maxlen == Some(0) {
+        return Err(Invalid::new("sequence.maxlen", "maxlen must be at least 1"));
+    }
+    let v = &spec.vectorize;
+    if v.mode != VectorizeMode::Int && !(1..=5).contains(&v.ngrams) {
+        return Err(Invalid::new(
+            "vectorize.ngrams",
+            format!("ngrams must be between 1 and 5, got {}", v.ngrams),
+        ));
+    }
+    if v.nb_weighting && v.mode == VectorizeMode::Int {
+        return Err(Invalid::new(
+            "vectorize.nb_weighting",
+            "naive-Bayes weighting applies to bag-of-n-gram modes: set `mode: multi_hot`, `count` or `tf_idf`",
+        ));
+    }
+    if v.nb_weighting && spec.task.kind != TaskKind::Binary {
+        return Err(Invalid::new(
+            "vectorize.nb_weighting",
+            "naive-Bayes weighting is defined for binary tasks only",
+        ));
+    }
+    let t = &spec.train;
+    if t.epochs == 0 {
+        return Err(Invalid::new("train.epochs", "epochs must be at least 1"));
+    }
+    if t.batch_size == 0 {
+        return Err(Invalid::new("train.batch_size", "batch_size must be at least 1"));
+    }
+    let lr = t.optimizer.learning_rate;
+    if !(lr > 0.0 && lr.is_finite()) {
+        return Err(Invalid::new(
+            "train.optimizer.learning_rate",
+            format!("learning_rate must be a positive number, got {lr}"),
+        ));
+    }
+    if spec.model.layers.is_empty() {
+        return Err(Invalid::new(
+            "model.layers",
+            "the model has no layers; add e.g. `- dense: {units: 1}`",
+        ));
+    }
+    for (i, layer) in spec.model.layers.iter().enumerate() {
+        if let super::LayerSpec::Dropout(d) = layer {
+            if !(0.0..1.0).contains(&d.rate) {
+                return Err(Invalid::new(
+                    format!("model.layers[{i}].dropout.rate"),
+                    format!("dropout rate must be in [0, 1), got {}", d.rate),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_bins(bins: &super::BinsSpec) -> Result<(), Invalid> {
+    if bins.0.len() < 2 {
+        return Err(Invalid::new("task.bins", "give at least two bins"));
+    }
+    let mut sorted: Vec<&(String, [f64; 2])> = bins.0.iter().collect();
+    sorted.sort_by(|a, b| a.1[0].total_cmp(&b.1[0]));
+    for (name, [lo, hi]) in &bins.0 {
+        if lo > hi {
+            return Err(Invalid::new(
+                format!("task.bins.{name}"),
+                format!("bin `{name}` has low {lo} above high {hi}"),
+            ));
+        }
+    }
+    for w in sorted.windows(2) {
+        let (a, [_, a_hi]) = w[0];
+        let (b, [b_lo, _]) = w[1];
+        if b_lo <= a_hi {
+            return Err(Invalid::new(
+                format!("task.bins.{b}"),
+                format!("bins `{a}` and `{b}` overlap: `{a}` ends at {a_hi}, `{b}` starts at {b_lo}"),
+            ));
+        }
+        // Integer-valued bins must meet exactly (e.g. [1, 4] then [5, 6]).
+        let gap = b_lo - a_hi;
+        let integral = a_hi.fract() == 0.0 && b_lo.fract() == 0.0;
+        if (integral && gap > 1.0) || (!integral && gap > 0.0) {
+            return Err(Invalid::new(
+                format!("task.bins.{b}"),
+                format!(
+                    "there is a gap between bins `{a}` (ends at {a_hi}) and `{b}` (starts at {b_lo}); values there would have no class"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}

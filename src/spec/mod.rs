@@ -1,0 +1,616 @@
+//! The experiment spec: the single source of truth for every setting, its
+//! default and its validation.
+//!
+//! A spec is read from YAML with unknown keys rejected everywhere. Every
+//! default lives in this module (as a `default_*` function or a `Default`
+//! impl), so `kerros show` can print the fully resolved spec and two runs of
+//! the same resolved spec are the same experiment.
+
+mod layers;
+mod load;
+mod locate;
+
+pub use layers::{Activation, DenseSpec, DropoutSpec, EmbeddingSpec, LayerSpec};
+pub use load::{load_spec, parse_spec, SpecError};
+pub use locate::Locator;
+
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// A whole experiment: data, text processing, model, training, metrics and report.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// Experiment name; also the report's file name (`<reports-dir>/<name>.html`).
+    pub name: String,
+    /// Seed for every random choice: shuffles, splits, weight initialisation, dropout.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Where the examples come from. A spec without `data` is a hand-calculation
+    /// spec: it has fixed weights and is evaluated with `kerros forward`.
+    #[serde(default)]
+    pub data: Option<DataSpec>,
+    /// What is predicted from the text.
+    #[serde(default)]
+    pub task: TaskSpec,
+    /// Keras `Tokenizer` settings (used when `vectorize.mode` is `int`).
+    #[serde(default)]
+    pub tokenizer: TokenizerSpec,
+    /// Keras `pad_sequences` settings (used when `vectorize.mode` is `int`).
+    #[serde(default)]
+    pub sequence: SequenceSpec,
+    /// How text becomes model input: integer sequences or a bag of n-grams.
+    #[serde(default)]
+    pub vectorize: VectorizeSpec,
+    /// The layer stack.
+    pub model: ModelSpec,
+    /// Optimizer, loss, epochs and batches.
+    #[serde(default)]
+    pub train: TrainSpec,
+    /// Which metrics to compute on the test split.
+    #[serde(default = "default_metrics")]
+    pub metrics: Vec<MetricName>,
+    /// Report title, author and how many examples to show.
+    #[serde(default)]
+    pub report: ReportSpec,
+}
+
+fn default_seed() -> u64 {
+    42
+}
+
+/// The data section: a built-in dataset or explicit files.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DataSpec {
+    /// A built-in dataset name (`imdb`, `druglib`), resolved under the data dir.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<String>,
+    /// Training file (CSV, TSV, Parquet or JSONL), relative to the spec file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train: Option<PathBuf>,
+    /// Test file, relative to the spec file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test: Option<PathBuf>,
+    /// File format; `auto` picks it from the extension.
+    #[serde(default)]
+    pub format: FileFormat,
+    /// Column holding the text. Ignored when `text_columns` is set.
+    #[serde(default = "default_text_column")]
+    pub text_column: String,
+    /// Several text columns joined with `text_separator` (empty cells allowed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub text_columns: Vec<String>,
+    /// Separator placed between the cells of `text_columns`.
+    #[serde(default = "default_text_separator")]
+    pub text_separator: String,
+    /// Column holding the label (a class name or a number).
+    #[serde(default = "default_label_column")]
+    pub label_column: String,
+    /// Optional column with a stable example id; the row number otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_column: Option<String>,
+    /// How the validation split is made.
+    #[serde(default)]
+    pub validation: ValidationSpec,
+    /// Take at most this many rows per split after a seeded shuffle (quick runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<usize>,
+    /// Text cleaning applied before tokenization.
+    #[serde(default)]
+    pub clean: CleanSpec,
+    /// What to do with a malformed row in a delimited file.
+    #[serde(default)]
+    pub on_bad_rows: BadRows,
+}
+
+fn default_text_column() -> String {
+    "text".into()
+}
+fn default_text_separator() -> String {
+    "\n".into()
+}
+fn default_label_column() -> String {
+    "label".into()
+}
+
+/// Input file format.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum FileFormat {
+    /// Decide from the file extension (`.csv`, `.tsv`, `.parquet`, `.jsonl`).
+    #[default]
+    Auto,
+    /// Comma-separated values with a header row.
+    Csv,
+    /// Tab-separated values with a header row.
+    Tsv,
+    /// Apache Parquet.
+    Parquet,
+    /// One JSON object per line.
+    Jsonl,
+}
+
+/// What to do with malformed rows in delimited files.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum BadRows {
+    /// Stop with an error naming file, line and column.
+    #[default]
+    Error,
+    /// Skip the row and report how many were skipped.
+    Skip,
+}
+
+/// Validation split: a seeded stratified fraction of train, or a file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ValidationSpec {
+    /// Fraction of the training split held out (seeded, stratified by label).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fraction: Option<f64>,
+    /// A separate validation file, relative to the spec file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<PathBuf>,
+}
+
+impl Default for ValidationSpec {
+    fn default() -> Self {
+        ValidationSpec {
+            fraction: Some(0.2),
+            file: None,
+        }
+    }
+}
+
+/// Text cleaning before tokenization.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CleanSpec {
+    /// Decode HTML entities such as `&#039;` and `&amp;`.
+    #[serde(default)]
+    pub html_entities: bool,
+    /// Replace HTML tags such as `<br />` with a space.
+    #[serde(default)]
+    pub strip_tags: bool,
+}
+
+/// What is predicted and how labels are made.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TaskSpec {
+    /// `binary`, `multiclass` or `regression`.
+    #[serde(default, rename = "type")]
+    pub kind: TaskKind,
+    /// Class names in the order used for outputs and reports. Empty: sorted
+    /// distinct labels of the training split (for `imdb`: `neg`, `pos`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<String>,
+    /// Classes derived from a numeric label column by inclusive ranges, in order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bins: Option<BinsSpec>,
+    /// For regression: the valid range that rounded predictions are clamped into.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<[f64; 2]>,
+}
+
+/// Ordered class bins over a numeric column: `name: [low, high]`, inclusive.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BinsSpec(pub Vec<(String, [f64; 2])>);
+
+impl Serialize for BinsSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for BinsSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = BinsSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a map of class name to [low, high], e.g. `negative: [1, 4]`")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<BinsSpec, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = a.next_entry::<String, [f64; 2]>()? {
+                    out.push((k, v));
+                }
+                Ok(BinsSpec(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// The kind of target.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskKind {
+    /// Two classes, one sigmoid (or logit) output.
+    #[default]
+    Binary,
+    /// N classes, softmax output.
+    Multiclass,
+    /// A number, linear output.
+    Regression,
+}
+
+/// Keras `Tokenizer` settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TokenizerSpec {
+    /// Keep only words with index below `num_words` (Keras semantics); all when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub num_words: Option<usize>,
+    /// Characters replaced by the split character before splitting.
+    #[serde(default = "default_filters")]
+    pub filters: String,
+    /// Lower-case before splitting.
+    #[serde(default = "default_true")]
+    pub lower: bool,
+    /// The split string.
+    #[serde(default = "default_split")]
+    pub split: String,
+    /// Every character is a token.
+    #[serde(default)]
+    pub char_level: bool,
+    /// Token for out-of-vocabulary words; gets index 1 when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oov_token: Option<String>,
+}
+
+/// Keras's default `Tokenizer` filters: punctuation, tab and newline.
+pub const KERAS_DEFAULT_FILTERS: &str = "!\"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n";
+
+fn default_filters() -> String {
+    KERAS_DEFAULT_FILTERS.into()
+}
+fn default_true() -> bool {
+    true
+}
+fn default_split() -> String {
+    " ".into()
+}
+
+impl Default for TokenizerSpec {
+    fn default() -> Self {
+        TokenizerSpec {
+            num_words: None,
+            filters: default_filters(),
+            lower: true,
+            split: default_split(),
+            char_level: false,
+            oov_token: None,
+        }
+    }
+}
+
+/// Which end of a sequence padding or truncation applies to.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    /// At the start (Keras default).
+    #[default]
+    Pre,
+    /// At the end.
+    Post,
+}
+
+/// Keras `pad_sequences` settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SequenceSpec {
+    /// Length of every sequence; the longest training sequence when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maxlen: Option<usize>,
+    /// Where padding goes.
+    #[serde(default)]
+    pub padding: Side,
+    /// Where long sequences are cut.
+    #[serde(default)]
+    pub truncating: Side,
+    /// The padding value.
+    #[serde(default)]
+    pub value: u32,
+}
+
+/// How text becomes model input (Keras `TextVectorization` output modes).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct VectorizeSpec {
+    /// `int` (token sequences through `tokenizer` and `sequence`), or a bag of
+    /// n-grams: `multi_hot`, `count`, `tf_idf`.
+    #[serde(default)]
+    pub mode: VectorizeMode,
+    /// Use all n-grams from 1 up to this length (bag modes).
+    #[serde(default = "default_ngrams")]
+    pub ngrams: usize,
+    /// Keep the most frequent `max_tokens` n-grams (bag modes); all when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<usize>,
+    /// Drop n-grams seen in fewer than this many training documents (bag modes).
+    #[serde(default = "default_min_df")]
+    pub min_df: usize,
+    /// Text standardisation (bag modes).
+    #[serde(default)]
+    pub standardize: Standardize,
+    /// Replace HTML tags like `<br />` with spaces before standardising (bag modes).
+    #[serde(default = "default_true")]
+    pub strip_html: bool,
+    /// Scale each feature by its naive-Bayes log-count ratio (Wang & Manning 2012).
+    #[serde(default)]
+    pub nb_weighting: bool,
+}
+
+fn default_ngrams() -> usize {
+    1
+}
+fn default_min_df() -> usize {
+    1
+}
+
+impl Default for VectorizeSpec {
+    fn default() -> Self {
+        VectorizeSpec {
+            mode: VectorizeMode::Int,
+            ngrams: 1,
+            max_tokens: None,
+            min_df: 1,
+            standardize: Standardize::default(),
+            strip_html: true,
+            nb_weighting: false,
+        }
+    }
+}
+
+/// Vectorization output mode.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum VectorizeMode {
+    /// Integer token sequences (Keras `Tokenizer` + `pad_sequences`).
+    #[default]
+    Int,
+    /// 1 for each n-gram present.
+    MultiHot,
+    /// Count of each n-gram.
+    Count,
+    /// Count times inverse document frequency.
+    TfIdf,
+}
+
+/// Text standardisation for bag-of-n-gram modes.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Standardize {
+    /// Lower-case and remove punctuation.
+    #[default]
+    LowerAndStripPunctuation,
+    /// Lower-case only.
+    Lower,
+    /// Leave text unchanged.
+    None,
+}
+
+/// The model: a Keras-style Sequential stack.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    /// Layers in order, first to last.
+    pub layers: Vec<LayerSpec>,
+    /// Input width for a spec without data (hand calculation); taken from the data otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_dim: Option<usize>,
+}
+
+/// Training settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TrainSpec {
+    /// The optimizer.
+    #[serde(default)]
+    pub optimizer: OptimizerSpec,
+    /// The loss.
+    #[serde(default)]
+    pub loss: LossSpec,
+    /// Passes over the training split.
+    #[serde(default = "default_epochs")]
+    pub epochs: usize,
+    /// Examples per gradient step.
+    #[serde(default = "default_batch_size")]
+    pub batch_size: usize,
+    /// Shuffle the training split before each epoch (seeded).
+    #[serde(default = "default_true")]
+    pub shuffle: bool,
+}
+
+fn default_epochs() -> usize {
+    10
+}
+fn default_batch_size() -> usize {
+    32
+}
+
+impl Default for TrainSpec {
+    fn default() -> Self {
+        TrainSpec {
+            optimizer: OptimizerSpec::default(),
+            loss: LossSpec::default(),
+            epochs: default_epochs(),
+            batch_size: default_batch_size(),
+            shuffle: true,
+        }
+    }
+}
+
+/// Optimizer settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OptimizerSpec {
+    /// Optimizer name.
+    #[serde(default)]
+    pub name: OptimizerName,
+    /// Step size.
+    #[serde(default = "default_learning_rate")]
+    pub learning_rate: f64,
+    /// Adam's first-moment decay.
+    #[serde(default = "default_beta_1")]
+    pub beta_1: f64,
+    /// Adam's second-moment decay.
+    #[serde(default = "default_beta_2")]
+    pub beta_2: f64,
+    /// Adam's epsilon (Keras default 1e-7).
+    #[serde(default = "default_epsilon")]
+    pub epsilon: f64,
+    /// Decoupled weight decay (AdamW).
+    #[serde(default)]
+    pub weight_decay: f64,
+}
+
+fn default_learning_rate() -> f64 {
+    0.001
+}
+fn default_beta_1() -> f64 {
+    0.9
+}
+fn default_beta_2() -> f64 {
+    0.999
+}
+fn default_epsilon() -> f64 {
+    1e-7
+}
+
+impl Default for OptimizerSpec {
+    fn default() -> Self {
+        OptimizerSpec {
+            name: OptimizerName::Adam,
+            learning_rate: default_learning_rate(),
+            beta_1: default_beta_1(),
+            beta_2: default_beta_2(),
+            epsilon: default_epsilon(),
+            weight_decay: 0.0,
+        }
+    }
+}
+
+/// Optimizer names.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum OptimizerName {
+    /// Adam (Kingma & Ba), with Keras's epsilon placement.
+    #[default]
+    Adam,
+    /// Adam with decoupled weight decay.
+    Adamw,
+    /// Plain stochastic gradient descent.
+    Sgd,
+}
+
+/// Loss settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LossSpec {
+    /// Loss name.
+    #[serde(default)]
+    pub name: LossName,
+    /// The model's last layer outputs logits, not probabilities.
+    #[serde(default = "default_true")]
+    pub from_logits: bool,
+}
+
+impl Default for LossSpec {
+    fn default() -> Self {
+        LossSpec {
+            name: LossName::BinaryCrossentropy,
+            from_logits: true,
+        }
+    }
+}
+
+/// Loss names.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum LossName {
+    /// Binary cross-entropy on one output.
+    #[default]
+    BinaryCrossentropy,
+    /// Cross-entropy on N outputs with integer class targets.
+    SparseCategoricalCrossentropy,
+    /// Cross-entropy on N outputs with one-hot targets (same value as sparse).
+    CategoricalCrossentropy,
+    /// Mean squared error (regression).
+    Mse,
+    /// Mean absolute error (regression).
+    Mae,
+    /// Huber loss with delta 1 (regression).
+    Huber,
+}
+
+/// Metric names.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum MetricName {
+    /// Fraction of correct predictions.
+    Accuracy,
+    /// Precision (of the positive class; macro and weighted for multi-class).
+    Precision,
+    /// Recall.
+    Recall,
+    /// F1 score.
+    F1,
+    /// Area under the ROC curve (binary).
+    RocAuc,
+    /// Confusion matrix, rows true, columns predicted.
+    ConfusionMatrix,
+    /// Cohen's kappa (also linear and quadratic weighted for multi-class).
+    CohenKappa,
+}
+
+fn default_metrics() -> Vec<MetricName> {
+    use MetricName::*;
+    vec![
+        Accuracy,
+        Precision,
+        Recall,
+        F1,
+        RocAuc,
+        ConfusionMatrix,
+        CohenKappa,
+    ]
+}
+
+/// Report settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReportSpec {
+    /// Report title; the experiment name when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Author shown in the report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    /// How many test examples to show.
+    #[serde(default = "default_examples")]
+    pub examples: usize,
+}
+
+fn default_examples() -> usize {
+    5
+}
+
+impl Default for ReportSpec {
+    fn default() -> Self {
+        ReportSpec {
+            title: None,
+            author: None,
+            examples: default_examples(),
+        }
+    }
+}
+

@@ -1,0 +1,1 @@
+//! Text processing: Keras Tokenizer, pad_sequences, n-gram vectorizers, cleaning.

@@ -1,0 +1,1 @@
+//! Training: losses, optimizers, the fit loop and its history.
