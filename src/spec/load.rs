@@ -126,13 +126,9 @@ fn yaml_error(e: serde_yaml::Error, file: &Path) -> SpecError {
 
 /// For "unknown field `x`, expected one of `a`, `b`" (or variant), the nearest valid name.
 fn suggestion(message: &str) -> Option<String> {
-    let kind = if message.starts_with("unknown field") {
-        "key"
-    } else if message.starts_with("unknown variant") {
-        "value"
-    } else {
+    if !(message.starts_with("unknown field") || message.starts_with("unknown variant")) {
         return None;
-    };
+    }
     let given = message.split('`').nth(1)?;
     let expected: Vec<&str> = message
         .split_once("expected")?
@@ -141,7 +137,7 @@ fn suggestion(message: &str) -> Option<String> {
         .skip(1)
         .step_by(2)
         .collect();
-    nearest(given, &expected).map(|best| format!(" (did you mean the {kind} `{best}`?)"))
+    nearest(given, &expected).map(|best| format!(" (did you mean `{best}`?)"))
 }
 
 /// The candidate closest to `given`, if it is close enough to be a likely typo.

@@ -1,0 +1,79 @@
+//! What a run produced, as printed by `kerros run` (text or `--json`).
+
+use super::runner::StageStatus;
+use crate::train::EpochRecord;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::path::PathBuf;
+
+/// The result of one experiment run.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    /// Experiment name.
+    pub name: String,
+    /// Test metrics by name (confusion matrix as nested arrays).
+    pub metrics: BTreeMap<String, Value>,
+    /// Stage name → ran or cached, in execution order.
+    pub stages: Vec<(String, StageStatus)>,
+    /// Per-epoch training history.
+    pub history: Vec<EpochRecord>,
+    /// Path of the HTML report.
+    pub report: PathBuf,
+    /// Stage name → its artifact folder.
+    pub artifacts: BTreeMap<String, PathBuf>,
+    /// Total parameter count.
+    pub params: usize,
+    /// Wall time of the whole run in seconds.
+    pub seconds: f64,
+}
+
+impl RunOutcome {
+    /// The `--json` object: metrics, stages, history, report, artifacts, params, seconds.
+    pub fn to_json(&self) -> Value {
+        let stages: Map<String, Value> = self
+            .stages
+            .iter()
+            .map(|(n, s)| (n.clone(), serde_json::to_value(s).unwrap_or(Value::Null)))
+            .collect();
+        let artifacts: Map<String, Value> = self
+            .artifacts
+            .iter()
+            .map(|(n, p)| (n.clone(), Value::String(p.display().to_string())))
+            .collect();
+        json!({
+            "name": self.name,
+            "metrics": self.metrics,
+            "stages": stages,
+            "history": self.history,
+            "report": self.report.display().to_string(),
+            "artifacts": artifacts,
+            "params": self.params,
+            "seconds": self.seconds,
+        })
+    }
+
+    /// A short human summary: scalar metrics, then the report path.
+    pub fn summary_text(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "{}", self.name);
+        for (name, value) in &self.metrics {
+            if let Some(v) = value.as_f64() {
+                let _ = writeln!(out, "  {name:<22} {v:.4}");
+            }
+        }
+        let ran = self
+            .stages
+            .iter()
+            .filter(|(_, s)| *s == StageStatus::Ran)
+            .count();
+        let _ = writeln!(
+            out,
+            "  stages: {ran} ran, {} cached; {:.2}s",
+            self.stages.len() - ran,
+            self.seconds
+        );
+        let _ = writeln!(out, "  report: {}", self.report.display());
+        out
+    }
+}

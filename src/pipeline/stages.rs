@@ -1,0 +1,468 @@
+//! The stages of a run, each a cached step with its own key.
+
+use super::outcome::RunOutcome;
+use super::runner::Runner;
+use super::tables::{self, Encoded, EncodedInputs, Prediction};
+use super::RunOptions;
+use crate::cache::{hash_file, Artifact, Cache, StageKey};
+use crate::data::{self, Item, Prepared};
+use crate::model::{self, Model, ModelInput};
+use crate::spec::{self, Invalid, LayerSpec, Locator, Spec, SpecError, TaskKind, VectorizeMode};
+use crate::text::{self, Tokenizer};
+use crate::train::{self, EpochRecord, TaskInfo};
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+use std::time::Instant;
+
+/// Check the layer stack's shapes against the spec's input without data.
+pub fn check_model(spec: &Spec, file: &Path, locator: &Locator) -> Result<(), SpecError> {
+    let input = model_input_without_data(spec).map_err(|i| i.at(file, locator))?;
+    model::infer_shapes(&spec.model.layers, &input).map_err(|i| i.at(file, locator))?;
+    if let (Some(n), Some(LayerSpec::Embedding(e))) = (spec.tokenizer.num_words, spec.model.layers.first()) {
+        if spec.vectorize.mode == VectorizeMode::Int && e.input_dim < n {
+            return Err(Invalid::new(
+                "model.layers[0].embedding.input_dim",
+                format!(
+                    "input_dim {} is smaller than tokenizer.num_words {n}: token indices go up to {}; set input_dim to at least {n}",
+                    e.input_dim,
+                    n - 1
+                ),
+            )
+            .at(file, locator));
+        }
+    }
+    Ok(())
+}
+
+fn model_input_without_data(spec: &Spec) -> Result<ModelInput, Invalid> {
+    if spec.data.is_none() {
+        return match spec.model.input_dim {
+            Some(width) => Ok(ModelInput::Features { width }),
+            None => Err(Invalid::new(
+                "model.input_dim",
+                "a spec without `data` needs `model.input_dim` (the number of inputs, e.g. 3)",
+            )),
+        };
+    }
+    match spec.vectorize.mode {
+        VectorizeMode::Int => match spec.sequence.maxlen {
+            Some(maxlen) => Ok(ModelInput::Sequence { maxlen }),
+            None => Err(Invalid::new(
+                "sequence.maxlen",
+                "set `sequence.maxlen` (e.g. 200): the model's shapes depend on it",
+            )),
+        },
+        // The feature count is known only after fitting; any width checks ranks.
+        _ => Ok(ModelInput::Features {
+            width: spec.vectorize.max_tokens.unwrap_or(1),
+        }),
+    }
+}
+
+/// Settings that decide what the load stage reads.
+#[derive(Serialize)]
+struct LoadSettings<'a> {
+    data: &'a spec::DataSpec,
+}
+
+/// Facts about the loaded data, stored with the split stage.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DataInfo {
+    /// Class names in output order (empty for regression).
+    pub classes: Vec<String>,
+    /// Rows skipped as malformed.
+    pub skipped_rows: usize,
+    /// Source files with their content hashes.
+    pub sources: Vec<(String, String)>,
+}
+
+fn items_to_table(items: Vec<Item>) -> data::Table {
+    data::Table {
+        rows: items
+            .into_iter()
+            .map(|i| data::Row {
+                id: i.id,
+                text: i.text,
+                label: i.label,
+                extra: i.extra,
+            })
+            .collect(),
+        skipped: 0,
+        columns: Vec::new(),
+    }
+}
+
+/// Run every stage of the experiment in `spec_path`.
+pub fn run(spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
+    let start = Instant::now();
+    let (spec, locator) = spec::load_spec(spec_path)?;
+    check_model(&spec, spec_path, &locator)?;
+    let Some(data_spec) = &spec.data else {
+        bail!(
+            "{}: this spec has no `data` section; evaluate it with `kerros forward {}`",
+            spec_path.display(),
+            spec_path.display()
+        );
+    };
+    let spec_dir = spec_path.parent().unwrap_or(Path::new("."));
+    let mut runner = Runner::new(Cache::new(&opts.cache_dir), opts.force, opts.quiet);
+
+    // load: read the source files as they are.
+    let (data_dir, _) = data::data_dir(opts.data_dir.as_deref());
+    let sources = data::resolve_sources(data_spec, spec_dir, &data_dir)?;
+    let mut files: Vec<(String, &Path)> = vec![("train".into(), &sources.train), ("test".into(), &sources.test)];
+    if let Some(v) = &sources.validation {
+        files.push(("validation".into(), v));
+    }
+    let mut load_key = StageKey::new("load", &LoadSettings { data: data_spec });
+    let mut source_hashes = Vec::new();
+    for (label, path) in &files {
+        let h = hash_file(path)?;
+        load_key = load_key.file(label, &h);
+        source_hashes.push((path.display().to_string(), h));
+    }
+    let load_key = load_key.finish();
+    let load = runner.stage(&load_key, |dir| {
+        let mut skipped = 0;
+        for (label, path) in &files {
+            let table = data::read_table(path, data_spec, &sources)
+                .with_context(|| format!("loading the {label} split"))?;
+            skipped += table.skipped;
+            let items: Vec<Item> = table
+                .rows
+                .into_iter()
+                .map(|r| Item {
+                    id: r.id,
+                    text: r.text,
+                    label: r.label,
+                    target: f32::NAN,
+                    extra: r.extra,
+                })
+                .collect();
+            data::write_items(&dir.join(format!("{label}.parquet")), &items)?;
+        }
+        fs::write(dir.join("skipped.json"), serde_json::to_string(&skipped)?)?;
+        Ok(())
+    })?;
+
+    // split: limit, validation split, targets.
+    let split_key = StageKey::new(
+        "split",
+        &(spec.seed, data_spec.limit, &data_spec.validation, &spec.task),
+    )
+    .input(&load_key)
+    .finish();
+    let split = runner.stage(&split_key, |dir| {
+        let read = |name: &str| -> Result<data::Table> {
+            Ok(items_to_table(data::read_items(&load.file(&format!("{name}.parquet")))?))
+        };
+        let validation = if sources.validation.is_some() {
+            Some(read("validation")?)
+        } else {
+            None
+        };
+        let mut prepared = data::prepare(read("train")?, read("test")?, validation, &spec)?;
+        let skipped: usize = serde_json::from_slice(&fs::read(load.file("skipped.json"))?)?;
+        prepared.skipped_rows += skipped;
+        data::write_items(&dir.join("train.parquet"), &prepared.train)?;
+        data::write_items(&dir.join("validation.parquet"), &prepared.validation)?;
+        data::write_items(&dir.join("test.parquet"), &prepared.test)?;
+        let info = DataInfo {
+            classes: prepared.classes.clone(),
+            skipped_rows: prepared.skipped_rows,
+            sources: source_hashes.clone(),
+        };
+        fs::write(dir.join("info.json"), serde_json::to_vec_pretty(&info)?)?;
+        Ok(())
+    })?;
+    let info: DataInfo = serde_json::from_slice(&fs::read(split.file("info.json"))?)?;
+    let prepared_lazy = || -> Result<Prepared> {
+        Ok(Prepared {
+            classes: info.classes.clone(),
+            train: data::read_items(&split.file("train.parquet"))?,
+            validation: data::read_items(&split.file("validation.parquet"))?,
+            test: data::read_items(&split.file("test.parquet"))?,
+            skipped_rows: info.skipped_rows,
+        })
+    };
+    let mut prepared_cache: Option<Prepared> = None;
+    let mut prepared = || -> Result<Prepared> {
+        if prepared_cache.is_none() {
+            prepared_cache = Some(prepared_lazy()?);
+        }
+        Ok(prepared_cache.clone().expect("set above"))
+    };
+
+    // vocabulary: fit on the training split only.
+    let vocab_settings = match spec.vectorize.mode {
+        VectorizeMode::Int => serde_json::to_value(&spec.tokenizer)?,
+        _ => serde_json::to_value(&spec.vectorize)?,
+    };
+    let vocab_key = StageKey::new("vocabulary", &vocab_settings)
+        .input(&split_key)
+        .finish();
+    let vocab = runner.stage(&vocab_key, |dir| {
+        let p = prepared()?;
+        let texts: Vec<&str> = p.train.iter().map(|i| i.text.as_str()).collect();
+        match spec.vectorize.mode {
+            VectorizeMode::Int => {
+                let tok = Tokenizer::fit(&spec.tokenizer, texts.iter().copied());
+                let (terms, counts): (Vec<String>, Vec<u64>) = tok.vocabulary().iter().cloned().unzip();
+                tables::write_vocabulary(&dir.join("vocabulary.parquet"), &terms, &counts, &[])
+            }
+            _ => bail!("bag-of-n-gram vectorization is not available yet"),
+        }
+    })?;
+
+    // encode: token sequences padded to maxlen.
+    let encode_key = StageKey::new("encode", &(&spec.sequence, spec.vectorize.mode))
+        .input(&vocab_key)
+        .input(&split_key)
+        .finish();
+    let encode = runner.stage(&encode_key, |dir| {
+        let p = prepared()?;
+        let v = tables::read_vocabulary(&vocab.file("vocabulary.parquet"))?;
+        let tok = Tokenizer::from_vocabulary(&spec.tokenizer, v.terms.into_iter().zip(v.counts).collect());
+        let train_seqs = tok.texts_to_sequences(&p.train.iter().map(|i| i.text.as_str()).collect::<Vec<_>>());
+        // maxlen unset: the longest training sequence, applied to every split.
+        let maxlen = spec
+            .sequence
+            .maxlen
+            .unwrap_or_else(|| train_seqs.iter().map(Vec::len).max().unwrap_or(1).max(1));
+        for (name, items) in [("train", &p.train), ("validation", &p.validation), ("test", &p.test)] {
+            let seqs = if name == "train" {
+                train_seqs.clone()
+            } else {
+                tok.texts_to_sequences(&items.iter().map(|i| i.text.as_str()).collect::<Vec<_>>())
+            };
+            let (ids, width) = text::pad_sequences(
+                &seqs,
+                Some(maxlen),
+                spec.sequence.padding,
+                spec.sequence.truncating,
+                spec.sequence.value,
+            );
+            let enc = Encoded {
+                ids: items.iter().map(|i| i.id).collect(),
+                targets: items.iter().map(|i| i.target).collect(),
+                inputs: EncodedInputs::Tokens { ids, width },
+            };
+            tables::write_encoded(&dir.join(format!("{name}.parquet")), &enc)?;
+        }
+        Ok(())
+    })?;
+
+    // train.
+    let task = TaskInfo {
+        kind: spec.task.kind,
+        n_classes: info.classes.len(),
+    };
+    let train_key = StageKey::new("train", &(&spec.model, &spec.train, spec.seed))
+        .input(&encode_key)
+        .finish();
+    let train_input = |e: &Encoded| -> train::Dataset { to_dataset(e) };
+    let train_stage = runner.stage(&train_key, |dir| {
+        let tr = tables::read_encoded(&encode.file("train.parquet"))?;
+        let va = tables::read_encoded(&encode.file("validation.parquet"))?;
+        let input = model_input(&tr);
+        let mut m = Model::new(&spec.model.layers, &input, spec.seed)?;
+        check_output_layer(&spec, &m, &task)?;
+        let mut observer = EpochPrinter::new(spec.train.epochs, opts.quiet);
+        let history = train::fit(
+            &mut m,
+            &train_input(&tr),
+            if va.ids.is_empty() { None } else { Some(&train_input(&va)) },
+            &spec.train,
+            &task,
+            spec.seed,
+            &mut observer,
+        )?;
+        m.save(&dir.join("model.safetensors"))?;
+        fs::write(dir.join("history.json"), serde_json::to_vec_pretty(&history.epochs)?)?;
+        fs::write(dir.join("summary.json"), serde_json::to_vec_pretty(&m.summary())?)?;
+        Ok(())
+    })?;
+    let history: Vec<EpochRecord> = serde_json::from_slice(&fs::read(train_stage.file("history.json"))?)?;
+    let summary: model::Summary = serde_json::from_slice(&fs::read(train_stage.file("summary.json"))?)?;
+
+    // evaluate on the test split only.
+    let eval_key = StageKey::new("evaluate", &spec.metrics)
+        .input(&train_key)
+        .input(&split_key)
+        .finish();
+    let evaluate = runner.stage(&eval_key, |dir| {
+        let te = tables::read_encoded(&encode.file("test.parquet"))?;
+        let input = model_input(&te);
+        let m = Model::load(&spec.model.layers, &input, &train_stage.file("model.safetensors"))?;
+        let ds = to_dataset(&te);
+        let probs = train::predict(&m, &ds.inputs, &task, spec.train.loss.from_logits, 1024)?;
+        let test_loss = train::evaluate_loss(&m, &ds, &spec.train, &task)?;
+        let p = prepared()?;
+        let (preds, mut metrics) = score(&spec, &info.classes, &p.test, &probs)?;
+        metrics.insert("loss".into(), serde_json::json!(test_loss));
+        tables::write_predictions(&dir.join("predictions.parquet"), &preds, &info.classes)?;
+        fs::write(dir.join("metrics.json"), serde_json::to_vec_pretty(&metrics)?)?;
+        Ok(())
+    })?;
+    let metrics: BTreeMap<String, serde_json::Value> =
+        serde_json::from_slice(&fs::read(evaluate.file("metrics.json"))?)?;
+
+    // report.
+    let report_key = StageKey::new("report", &spec)
+        .input(&eval_key)
+        .input(&train_key)
+        .input(&split_key)
+        .finish();
+    let report_stage = runner.stage(&report_key, |dir| {
+        let html = super::report::build(&spec, &prepared()?, &history, &summary, &metrics, &evaluate, &runner_keys_placeholder())?;
+        fs::write(dir.join("report.html"), html)?;
+        Ok(())
+    })?;
+    fs::create_dir_all(&opts.reports_dir)
+        .with_context(|| format!("cannot create reports folder {}", opts.reports_dir.display()))?;
+    let report_path = opts.reports_dir.join(format!("{}.html", spec.name));
+    publish(&report_stage, &report_path)?;
+
+    Ok(RunOutcome {
+        name: spec.name.clone(),
+        metrics,
+        stages: runner.statuses.clone(),
+        history,
+        report: report_path,
+        artifacts: runner.artifacts.clone(),
+        params: summary.total_params,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+fn runner_keys_placeholder() -> BTreeMap<String, String> {
+    BTreeMap::new()
+}
+
+/// Copy the cached report to its published path atomically.
+fn publish(report: &Artifact, target: &Path) -> Result<()> {
+    let tmp = target.with_extension("html.tmp");
+    fs::copy(report.file("report.html"), &tmp)?;
+    fs::rename(&tmp, target).with_context(|| format!("cannot write {}", target.display()))?;
+    Ok(())
+}
+
+fn model_input(e: &Encoded) -> ModelInput {
+    match &e.inputs {
+        EncodedInputs::Tokens { width, .. } => ModelInput::Sequence { maxlen: *width },
+        EncodedInputs::Sparse { width, .. } => ModelInput::Features { width: *width },
+    }
+}
+
+fn to_dataset(e: &Encoded) -> train::Dataset {
+    let inputs = match &e.inputs {
+        EncodedInputs::Tokens { ids, width } => train::InputData::Sequences {
+            ids: ids.clone(),
+            width: *width,
+        },
+        EncodedInputs::Sparse { .. } => unimplemented!("sparse inputs"),
+    };
+    train::Dataset {
+        inputs,
+        targets: e.targets.clone(),
+    }
+}
+
+/// The last layer must match the task: one logit / probability for binary,
+/// one unit per class for multi-class, one linear unit for regression.
+fn check_output_layer(spec: &Spec, m: &Model, task: &TaskInfo) -> Result<()> {
+    let last = spec.model.layers.len() - 1;
+    let Some(LayerSpec::Dense(d)) = spec.model.layers.last() else {
+        bail!("the last layer (model.layers[{last}]) must be `dense`, the model's output");
+    };
+    let want = match task.kind {
+        TaskKind::Binary | TaskKind::Regression => 1,
+        TaskKind::Multiclass => task.n_classes,
+    };
+    if d.units != want {
+        bail!(
+            "model.layers[{last}] (dense) has {} units but the task needs {want} output(s){}",
+            d.units,
+            if task.kind == TaskKind::Multiclass {
+                format!(" (one per class: {})", spec.task.classes.join(", "))
+            } else {
+                String::new()
+            }
+        );
+    }
+    let _ = m;
+    Ok(())
+}
+
+/// Turn class probabilities into predictions and metrics.
+fn score(
+    spec: &Spec,
+    classes: &[String],
+    test: &[Item],
+    probs: &[Vec<f32>],
+) -> Result<(Vec<Prediction>, BTreeMap<String, serde_json::Value>)> {
+    let mut preds = Vec::with_capacity(test.len());
+    match spec.task.kind {
+        TaskKind::Regression => bail!("regression is not available yet"),
+        _ => {
+            let mut y_true = Vec::new();
+            let mut y_pred = Vec::new();
+            for (item, p) in test.iter().zip(probs) {
+                let (best, pmax) = p
+                    .iter()
+                    .enumerate()
+                    .fold((0, f32::MIN), |acc, (k, &v)| if v > acc.1 { (k, v) } else { acc });
+                y_true.push(item.target as usize);
+                y_pred.push(best);
+                preds.push(Prediction {
+                    id: item.id,
+                    true_label: item.label.clone(),
+                    predicted_label: classes[best].clone(),
+                    probability: pmax as f64,
+                    probabilities: p.clone(),
+                });
+            }
+            let c = crate::metrics::classification(&y_true, &y_pred, Some(probs), classes);
+            let map = crate::metrics::filter_metrics(c.metric_map(), &spec.metrics);
+            Ok((preds, map))
+        }
+    }
+}
+
+/// Prints one Keras-like line per epoch on stderr.
+struct EpochPrinter {
+    epochs: usize,
+    quiet: bool,
+}
+
+impl EpochPrinter {
+    fn new(epochs: usize, quiet: bool) -> Self {
+        EpochPrinter { epochs, quiet }
+    }
+}
+
+impl train::TrainObserver for EpochPrinter {
+    fn on_batch(&mut self, _epoch: usize, _batch: usize, _n_batches: usize, _loss: f64) {}
+    fn on_epoch(&mut self, r: &EpochRecord) {
+        if self.quiet {
+            return;
+        }
+        let mut line = format!(
+            "Epoch {}/{} - {:.1}s - loss: {:.4}",
+            r.epoch, self.epochs, r.seconds, r.loss
+        );
+        if let Some(a) = r.accuracy {
+            line.push_str(&format!(" - accuracy: {a:.4}"));
+        }
+        if let Some(v) = r.val_loss {
+            line.push_str(&format!(" - val_loss: {v:.4}"));
+        }
+        if let Some(v) = r.val_accuracy {
+            line.push_str(&format!(" - val_accuracy: {v:.4}"));
+        }
+        eprintln!("{line}");
+    }
+}

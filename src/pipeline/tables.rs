@@ -1,0 +1,315 @@
+//! Parquet tables the stages exchange: encoded inputs, vocabularies,
+//! predictions and training history.
+
+use anyhow::{bail, Context, Result};
+use arrow::array::{
+    Array, ArrayRef, Float32Array, Float32Builder, Float64Array, Int64Array, ListArray, ListBuilder,
+    RecordBatch, StringArray, UInt32Array, UInt32Builder, UInt64Array,
+};
+use arrow::datatypes::{DataType, Field, Schema};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+use std::fs::File;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Write one record batch as a zstd-compressed Parquet file.
+pub fn write_batch(path: &Path, batch: &RecordBatch) -> Result<()> {
+    let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
+        .build();
+    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(props))?;
+    writer.write(batch)?;
+    writer.close()?;
+    Ok(())
+}
+
+/// Read every batch of a Parquet file into one.
+pub fn read_batch(path: &Path) -> Result<RecordBatch> {
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        .with_context(|| format!("{} is not a readable Parquet file", path.display()))?;
+    let schema = builder.schema().clone();
+    let reader = builder.with_batch_size(65536).build()?;
+    let batches: Vec<RecordBatch> = reader.collect::<std::result::Result<_, _>>()?;
+    Ok(arrow::compute::concat_batches(&schema, &batches)?)
+}
+
+/// Typed access to a column of a batch.
+pub fn column<'a, T: 'static>(batch: &'a RecordBatch, name: &str) -> Result<&'a T> {
+    let col = batch
+        .column_by_name(name)
+        .with_context(|| format!("column `{name}` missing"))?;
+    match col.as_any().downcast_ref::<T>() {
+        Some(c) => Ok(c),
+        None => bail!("column `{name}` has unexpected type {}", col.data_type()),
+    }
+}
+
+/// Model inputs and targets of one split.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Encoded {
+    /// Example ids.
+    pub ids: Vec<i64>,
+    /// Targets (class index or number).
+    pub targets: Vec<f32>,
+    /// The inputs.
+    pub inputs: EncodedInputs,
+}
+
+/// Encoded inputs: padded token rows or sparse feature rows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EncodedInputs {
+    /// Row-major token ids, `width` per row.
+    Tokens {
+        /// Token ids.
+        ids: Vec<u32>,
+        /// Sequence length.
+        width: usize,
+    },
+    /// Sparse rows of (feature index, value), `width` features in all.
+    Sparse {
+        /// One row per example.
+        rows: Vec<Vec<(u32, f32)>>,
+        /// Number of features.
+        width: usize,
+    },
+}
+
+fn list_u32(values: impl Iterator<Item = Vec<u32>>) -> ArrayRef {
+    let mut b = ListBuilder::new(UInt32Builder::new());
+    for row in values {
+        b.values().append_slice(&row);
+        b.append(true);
+    }
+    Arc::new(b.finish())
+}
+
+/// Write an encoded split.
+pub fn write_encoded(path: &Path, enc: &Encoded) -> Result<()> {
+    let mut fields = vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new("target", DataType::Float32, false),
+    ];
+    let mut cols: Vec<ArrayRef> = vec![
+        Arc::new(Int64Array::from(enc.ids.clone())),
+        Arc::new(Float32Array::from(enc.targets.clone())),
+    ];
+    let width = match &enc.inputs {
+        EncodedInputs::Tokens { ids, width } => {
+            let rows = ids.chunks(*width.max(&1)).map(|c| c.to_vec());
+            let arr = list_u32(rows.take(enc.ids.len()));
+            fields.push(Field::new("tokens", arr.data_type().clone(), false));
+            cols.push(arr);
+            *width
+        }
+        EncodedInputs::Sparse { rows, width } => {
+            let idx = list_u32(rows.iter().map(|r| r.iter().map(|p| p.0).collect()));
+            let mut vb = ListBuilder::new(Float32Builder::new());
+            for r in rows {
+                for p in r {
+                    vb.values().append_value(p.1);
+                }
+                vb.append(true);
+            }
+            let vals: ArrayRef = Arc::new(vb.finish());
+            fields.push(Field::new("indices", idx.data_type().clone(), false));
+            fields.push(Field::new("values", vals.data_type().clone(), false));
+            cols.push(idx);
+            cols.push(vals);
+            *width
+        }
+    };
+    let mut meta = std::collections::HashMap::new();
+    meta.insert("width".to_string(), width.to_string());
+    let schema = Arc::new(Schema::new(fields).with_metadata(meta));
+    write_batch(path, &RecordBatch::try_new(schema, cols)?)
+}
+
+/// Read an encoded split written by [`write_encoded`].
+pub fn read_encoded(path: &Path) -> Result<Encoded> {
+    let batch = read_batch(path)?;
+    let width: usize = batch
+        .schema()
+        .metadata()
+        .get("width")
+        .and_then(|w| w.parse().ok())
+        .context("encoded table lacks its width")?;
+    let ids = column::<Int64Array>(&batch, "id")?.values().to_vec();
+    let targets = column::<Float32Array>(&batch, "target")?.values().to_vec();
+    let inputs = if batch.column_by_name("tokens").is_some() {
+        let list = column::<ListArray>(&batch, "tokens")?;
+        let values = list
+            .values()
+            .as_any()
+            .downcast_ref::<UInt32Array>()
+            .context("tokens are not u32")?;
+        let mut flat = Vec::with_capacity(ids.len() * width);
+        for i in 0..list.len() {
+            let (s, e) = (list.value_offsets()[i] as usize, list.value_offsets()[i + 1] as usize);
+            flat.extend_from_slice(&values.values()[s..e]);
+        }
+        EncodedInputs::Tokens { ids: flat, width }
+    } else {
+        let idx = column::<ListArray>(&batch, "indices")?;
+        let vals = column::<ListArray>(&batch, "values")?;
+        let iv = idx
+            .values()
+            .as_any()
+            .downcast_ref::<UInt32Array>()
+            .context("indices are not u32")?;
+        let vv = vals
+            .values()
+            .as_any()
+            .downcast_ref::<Float32Array>()
+            .context("values are not f32")?;
+        let rows = (0..idx.len())
+            .map(|i| {
+                let (s, e) = (idx.value_offsets()[i] as usize, idx.value_offsets()[i + 1] as usize);
+                (s..e).map(|j| (iv.value(j), vv.value(j))).collect()
+            })
+            .collect();
+        EncodedInputs::Sparse { rows, width }
+    };
+    Ok(Encoded {
+        ids,
+        targets,
+        inputs,
+    })
+}
+
+/// Write a vocabulary: terms in index order with a count and optional weights.
+pub fn write_vocabulary(path: &Path, terms: &[String], counts: &[u64], weights: &[(&str, &[f32])]) -> Result<()> {
+    let mut fields = vec![
+        Field::new("term", DataType::Utf8, false),
+        Field::new("count", DataType::UInt64, false),
+    ];
+    let mut cols: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from_iter_values(terms.iter())),
+        Arc::new(UInt64Array::from(counts.to_vec())),
+    ];
+    for (name, w) in weights {
+        fields.push(Field::new(*name, DataType::Float32, false));
+        cols.push(Arc::new(Float32Array::from(w.to_vec())));
+    }
+    write_batch(path, &RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)?)
+}
+
+/// A vocabulary read back: terms, counts, named weight columns.
+pub struct Vocabulary {
+    /// Terms in index order.
+    pub terms: Vec<String>,
+    /// Count per term.
+    pub counts: Vec<u64>,
+    /// Extra f32 columns by name.
+    pub weights: std::collections::BTreeMap<String, Vec<f32>>,
+}
+
+/// Read a vocabulary written by [`write_vocabulary`].
+pub fn read_vocabulary(path: &Path) -> Result<Vocabulary> {
+    let batch = read_batch(path)?;
+    let terms = column::<StringArray>(&batch, "term")?
+        .iter()
+        .map(|t| t.unwrap_or_default().to_string())
+        .collect();
+    let counts = column::<UInt64Array>(&batch, "count")?.values().to_vec();
+    let mut weights = std::collections::BTreeMap::new();
+    for f in batch.schema().fields() {
+        if f.data_type() == &DataType::Float32 {
+            let c = column::<Float32Array>(&batch, f.name())?;
+            weights.insert(f.name().clone(), c.values().to_vec());
+        }
+    }
+    Ok(Vocabulary {
+        terms,
+        counts,
+        weights,
+    })
+}
+
+/// One test prediction.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Prediction {
+    /// Example id.
+    pub id: i64,
+    /// True label (class name or number as text).
+    pub true_label: String,
+    /// Predicted label (class name, or the rounded number for regression).
+    pub predicted_label: String,
+    /// Probability of the predicted class (classification) or the raw prediction (regression).
+    pub probability: f64,
+    /// All class probabilities (empty for regression).
+    pub probabilities: Vec<f32>,
+}
+
+/// Write predictions: id, true_label, predicted_label, probability, and `p_<class>` columns.
+pub fn write_predictions(path: &Path, preds: &[Prediction], classes: &[String]) -> Result<()> {
+    let mut fields = vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new("true_label", DataType::Utf8, false),
+        Field::new("predicted_label", DataType::Utf8, false),
+        Field::new("probability", DataType::Float64, false),
+    ];
+    let mut cols: Vec<ArrayRef> = vec![
+        Arc::new(Int64Array::from_iter_values(preds.iter().map(|p| p.id))),
+        Arc::new(StringArray::from_iter_values(preds.iter().map(|p| &p.true_label))),
+        Arc::new(StringArray::from_iter_values(preds.iter().map(|p| &p.predicted_label))),
+        Arc::new(Float64Array::from_iter_values(preds.iter().map(|p| p.probability))),
+    ];
+    for (k, class) in classes.iter().enumerate() {
+        if preds.iter().any(|p| p.probabilities.len() != classes.len()) {
+            break;
+        }
+        fields.push(Field::new(format!("p_{class}"), DataType::Float32, false));
+        cols.push(Arc::new(Float32Array::from_iter_values(
+            preds.iter().map(|p| p.probabilities[k]),
+        )));
+    }
+    write_batch(path, &RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encoded_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("e.parquet");
+        let tokens = Encoded {
+            ids: vec![3, 9],
+            targets: vec![1.0, 0.0],
+            inputs: EncodedInputs::Tokens {
+                ids: vec![0, 1, 2, 5, 6, 7],
+                width: 3,
+            },
+        };
+        write_encoded(&p, &tokens).unwrap();
+        assert_eq!(read_encoded(&p).unwrap(), tokens);
+        let sparse = Encoded {
+            ids: vec![1, 2],
+            targets: vec![0.0, 1.0],
+            inputs: EncodedInputs::Sparse {
+                rows: vec![vec![(0, 1.0), (4, 2.5)], vec![]],
+                width: 10,
+            },
+        };
+        write_encoded(&p, &sparse).unwrap();
+        assert_eq!(read_encoded(&p).unwrap(), sparse);
+    }
+
+    #[test]
+    fn vocabulary_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("v.parquet");
+        let terms = vec!["the".to_string(), "a b".to_string()];
+        write_vocabulary(&p, &terms, &[5, 2], &[("idf", &[0.5, 1.5])]).unwrap();
+        let v = read_vocabulary(&p).unwrap();
+        assert_eq!(v.terms, terms);
+        assert_eq!(v.counts, vec![5, 2]);
+        assert_eq!(v.weights["idf"], vec![0.5, 1.5]);
+    }
+}
