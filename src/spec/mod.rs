@@ -53,6 +53,51 @@ pub struct Spec {
     /// Report title, author and how many examples to show.
     #[serde(default)]
     pub report: ReportSpec,
+    /// A sweep: dotted spec paths mapped to lists of values; the cartesian
+    /// product runs as named variants.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matrix: Option<OrderedMap<Vec<serde_yaml::Value>>>,
+    /// CI gates: metric name mapped to a bound such as `">= 0.85"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<OrderedMap<String>>,
+}
+
+/// A YAML mapping whose entries keep the order they were written in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderedMap<V>(pub Vec<(String, V)>);
+
+impl<V: Serialize> Serialize for OrderedMap<V> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for OrderedMap<V> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit<V>(std::marker::PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> serde::de::Visitor<'de> for Visit<V> {
+            type Value = OrderedMap<V>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<OrderedMap<V>, A::Error> {
+                let mut out: Vec<(String, V)> = Vec::new();
+                while let Some((k, v)) = a.next_entry::<String, V>()? {
+                    if out.iter().any(|(seen, _)| *seen == k) {
+                        return Err(serde::de::Error::custom(format!("duplicate key `{k}`")));
+                    }
+                    out.push((k, v));
+                }
+                Ok(OrderedMap(out))
+            }
+        }
+        d.deserialize_map(Visit(std::marker::PhantomData))
+    }
 }
 
 fn default_seed() -> u64 {
@@ -195,39 +240,7 @@ pub struct TaskSpec {
 }
 
 /// Ordered class bins over a numeric column: `name: [low, high]`, inclusive.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BinsSpec(pub Vec<(String, [f64; 2])>);
-
-impl Serialize for BinsSpec {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut m = s.serialize_map(Some(self.0.len()))?;
-        for (k, v) in &self.0 {
-            m.serialize_entry(k, v)?;
-        }
-        m.end()
-    }
-}
-
-impl<'de> Deserialize<'de> for BinsSpec {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = BinsSpec;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a map of class name to [low, high], e.g. `negative: [1, 4]`")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<BinsSpec, A::Error> {
-                let mut out = Vec::new();
-                while let Some((k, v)) = a.next_entry::<String, [f64; 2]>()? {
-                    out.push((k, v));
-                }
-                Ok(BinsSpec(out))
-            }
-        }
-        d.deserialize_map(V)
-    }
-}
+pub type BinsSpec = OrderedMap<[f64; 2]>;
 
 /// The kind of target.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
