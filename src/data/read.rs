@@ -49,9 +49,14 @@ pub struct Tables {
 /// Read every source of a spec with the columns its data section names.
 pub fn read_sources(data: &DataSpec, sources: &Sources) -> Result<Tables> {
     let plan = ColumnPlan::from_spec(data);
+    // Train and test are independent: read them side by side.
+    let (train, test) = rayon::join(
+        || read_table(&sources.train, &plan),
+        || read_table(&sources.test, &plan),
+    );
     Ok(Tables {
-        train: read_table(&sources.train, &plan)?,
-        test: read_table(&sources.test, &plan)?,
+        train: train?,
+        test: test?,
         validation: sources
             .validation
             .as_ref()
