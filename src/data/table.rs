@@ -87,10 +87,8 @@ impl ColumnPlan {
         let mut renames = Vec::new();
         let mut aliases = Vec::new();
         match data.dataset.as_deref() {
-            Some("imdb") => {
-                if data.id_column.is_none() {
-                    id = IdSource::Column("id".into());
-                }
+            Some("imdb") if data.id_column.is_none() => {
+                id = IdSource::Column("id".into());
             }
             Some("druglib") => {
                 renames = vec![(0, "num".to_string()), (1, "urlDrugName".to_string())];
