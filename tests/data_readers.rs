@@ -611,3 +611,19 @@ fn real_druglib_files() {
     let t = read_sources(&data, &s).unwrap();
     assert_eq!(t.test.rows[0].text, "biaxin\nsinus infection");
 }
+
+#[test]
+fn error_display_joins_file_line_and_column() {
+    let e = DataError::in_file(
+        DataErrorKind::BadRow,
+        Path::new("d/train.csv"),
+        "empty label",
+    )
+    .at_line(12)
+    .at_column("label");
+    assert_eq!(
+        e.to_string(),
+        "d/train.csv, line 12, column `label`: empty label"
+    );
+    assert_eq!(DataError::new(DataErrorKind::Spec, "x").to_string(), "x");
+}

@@ -92,7 +92,8 @@ impl fmt::Display for DataError {
         if let Some(line) = self.line {
             parts.push(format!("line {line}"));
         }
-        if let Some(col) = &self.column {
+        // A missing-column message names the column itself.
+        if let (Some(col), false) = (&self.column, self.kind == DataErrorKind::MissingColumn) {
             parts.push(format!("column `{col}`"));
         }
         if parts.is_empty() {
