@@ -1,5 +1,38 @@
 //! Reading examples: CSV, TSV, Parquet and JSONL files, built-in datasets,
 //! seeded splits and targets.
+//!
+//! The flow: [`data_dir`] and [`resolve_sources`] find the files,
+//! [`read_sources`] (or [`read_table`]) reads them into [`Table`]s with the
+//! columns a [`ColumnPlan`] names, and [`prepare`] applies `limit`, the
+//! validation split, text cleaning and targets to give [`Prepared`] examples.
+//! [`write_items`] / [`read_items`] store examples as Parquet artifacts.
+
+mod artifact;
+mod clean;
+mod delimited;
+mod error;
+mod jsonl;
+mod parquet_table;
+mod prepare;
+mod read;
+mod source;
+mod split;
+mod table;
+
+pub use artifact::{read_items, write_items};
+pub use clean::{clean_text, default_cleaner};
+pub use delimited::{read_delimited, read_delimited_bytes};
+pub use error::{DataError, DataErrorKind, Result};
+pub use jsonl::{read_jsonl, read_jsonl_bytes};
+pub use parquet_table::read_parquet;
+pub use prepare::{infer_classes, prepare, prepare_with_cleaner, Item, Prepared};
+pub use read::{read_sources, read_table, Tables};
+pub use source::{
+    builtin_files, data_dir, data_dir_from, format_from_extension, resolve_sources, DataDirSource,
+    Source, Sources, DATA_DIR_ENV,
+};
+pub use split::{approximate_mode, limit_rows, seeded_rng, stratified_split, Stream};
+pub use table::{ColumnPlan, IdSource, Row, Table, DRUGLIB_TEXT_COLUMNS};
 
 /// Names of the built-in datasets a spec may give as `data.dataset`.
 pub const BUILTIN_DATASETS: &[&str] = &["imdb", "druglib"];

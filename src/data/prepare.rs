@@ -1,0 +1,293 @@
+//! From tables to examples with targets: `limit`, the validation split, class
+//! lists, bins and regression targets, and text cleaning.
+
+use super::clean::{clean_text, default_cleaner};
+use super::error::{DataError, DataErrorKind, Result};
+use super::split::{limit_rows, seeded_rng, stratified_split, Stream};
+use super::table::{Row, Table};
+use crate::spec::{CleanSpec, Spec, TaskKind};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// One example with its target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    /// The row's id (id column or row number).
+    pub id: i64,
+    /// The cleaned text.
+    pub text: String,
+    /// The class name, or for regression the number as written.
+    pub label: String,
+    /// The class index into [`Prepared::classes`], or the number for regression.
+    pub target: f32,
+    /// Other columns kept for exploration.
+    pub extra: BTreeMap<String, String>,
+}
+
+/// The examples of an experiment, split and labelled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prepared {
+    /// Class names in output order; empty for regression.
+    pub classes: Vec<String>,
+    /// Training examples.
+    pub train: Vec<Item>,
+    /// Validation examples (held out of train, or from the validation file).
+    pub validation: Vec<Item>,
+    /// Test examples.
+    pub test: Vec<Item>,
+    /// Malformed rows skipped while reading (`on_bad_rows: skip`), all files together.
+    pub skipped_rows: usize,
+}
+
+/// Prepare the examples with the default cleaner (see [`default_cleaner`]).
+///
+/// Order of steps: `limit` samples each file's rows (train, test, validation
+/// file) with its own seeded stream, keeping file order; classes are fixed from
+/// the (limited) training rows; targets are assigned; the validation split is
+/// then drawn from train, stratified by class (see [`stratified_split`]), unless
+/// a validation file is given. Class inference: the sorted distinct labels of
+/// the training rows, numerically when every label is a number (so `2` comes
+/// before `10`), by text otherwise.
+pub fn prepare(
+    train: Table,
+    test: Table,
+    validation: Option<Table>,
+    spec: &Spec,
+) -> Result<Prepared> {
+    prepare_with_cleaner(train, test, validation, spec, &default_cleaner)
+}
+
+/// [`prepare`] with the text cleaner passed in (used when `data.clean` asks for cleaning).
+pub fn prepare_with_cleaner(
+    train: Table,
+    test: Table,
+    validation: Option<Table>,
+    spec: &Spec,
+    cleaner: &dyn Fn(&str, &CleanSpec) -> String,
+) -> Result<Prepared> {
+    let Some(data) = spec.data.as_ref() else {
+        return Err(DataError::new(
+            DataErrorKind::Spec,
+            "the spec has no `data` section, so there are no examples to prepare",
+        ));
+    };
+    let skipped_rows = train.skipped + test.skipped + validation.as_ref().map_or(0, |v| v.skipped);
+    let limit = |rows: Vec<Row>, stream| match data.limit {
+        Some(n) => limit_rows(rows, n, &mut seeded_rng(spec.seed, stream)),
+        None => rows,
+    };
+    let train_rows = limit(train.rows, Stream::LimitTrain);
+    let test_rows = limit(test.rows, Stream::LimitTest);
+    let val_rows = validation.map(|v| limit(v.rows, Stream::LimitValidation));
+
+    let targets = Targets::new(spec, &train_rows)?;
+    let to_items = |rows: Vec<Row>, split: &str| -> Result<Vec<Item>> {
+        rows.into_iter()
+            .enumerate()
+            .map(|(i, row)| {
+                let (label, target) = targets.assign(&row.label).map_err(|msg| {
+                    DataError::new(
+                        DataErrorKind::Target,
+                        format!("{split} split, row {} (id {}): {msg}", i + 1, row.id),
+                    )
+                })?;
+                Ok(Item {
+                    id: row.id,
+                    text: clean_text(&row.text, &data.clean, cleaner),
+                    label,
+                    target,
+                    extra: row.extra,
+                })
+            })
+            .collect()
+    };
+    let mut train_items = to_items(train_rows, "train")?;
+    let test_items = to_items(test_rows, "test")?;
+    let validation_items = match (val_rows, data.validation.fraction) {
+        (Some(rows), _) => to_items(rows, "validation")?,
+        (None, Some(fraction)) => {
+            // Regression has no classes: one stratum, a plain seeded split.
+            let (strata, n_strata) = match targets {
+                Targets::Regression => (vec![0; train_items.len()], 1),
+                _ => (
+                    train_items.iter().map(|it| it.target as usize).collect(),
+                    targets.classes().len(),
+                ),
+            };
+            let mut rng = seeded_rng(spec.seed, Stream::ValidationSplit);
+            let (_, val_idx) = stratified_split(&strata, n_strata, fraction, &mut rng)?;
+            let mut is_val = vec![false; train_items.len()];
+            for i in val_idx {
+                is_val[i] = true;
+            }
+            let (mut tr, mut val) = (Vec::new(), Vec::new());
+            for (item, v) in train_items.into_iter().zip(is_val) {
+                if v {
+                    val.push(item);
+                } else {
+                    tr.push(item);
+                }
+            }
+            train_items = tr;
+            val
+        }
+        (None, None) => Vec::new(),
+    };
+    Ok(Prepared {
+        classes: targets.classes().to_vec(),
+        train: train_items,
+        validation: validation_items,
+        test: test_items,
+        skipped_rows,
+    })
+}
+
+/// How labels become targets.
+enum Targets {
+    /// Named classes: index in the list.
+    Classes(Vec<String>, HashMap<String, usize>),
+    /// Numeric bins: the index of the bin holding the value.
+    Bins(Vec<String>, Vec<[f64; 2]>),
+    /// The number itself.
+    Regression,
+}
+
+impl Targets {
+    /// Decide classes from the spec, or from the training rows when not given.
+    fn new(spec: &Spec, train: &[Row]) -> Result<Targets> {
+        let task = &spec.task;
+        let kind = task.kind;
+        let spec_err = |m: String| Err(DataError::new(DataErrorKind::Spec, m));
+        if kind == TaskKind::Regression {
+            if task.bins.is_some() {
+                return spec_err(
+                    "a regression task predicts the number itself; remove `task.bins`".into(),
+                );
+            }
+            return Ok(Targets::Regression);
+        }
+        if let Some(bins) = &task.bins {
+            if kind == TaskKind::Binary && bins.0.len() != 2 {
+                return spec_err(format!(
+                    "a binary task needs exactly 2 bins, `task.bins` has {}; use `type: multiclass`",
+                    bins.0.len()
+                ));
+            }
+            return Ok(Targets::Bins(
+                bins.0.iter().map(|(n, _)| n.clone()).collect(),
+                bins.0.iter().map(|(_, r)| *r).collect(),
+            ));
+        }
+        let classes: Vec<String> = if task.classes.is_empty() {
+            infer_classes(train)
+        } else {
+            let mut seen = BTreeSet::new();
+            for c in &task.classes {
+                if !seen.insert(c) {
+                    return spec_err(format!("class `{c}` is listed twice in `task.classes`"));
+                }
+            }
+            task.classes.clone()
+        };
+        let given = if task.classes.is_empty() {
+            "the training split has"
+        } else {
+            "`task.classes` lists"
+        };
+        let shown = preview(&classes);
+        if kind == TaskKind::Binary && classes.len() != 2 {
+            return spec_err(format!(
+                "a binary task needs exactly 2 classes, but {given} {}: {shown}; \
+                 use `type: multiclass`, list the two classes in `task.classes`, or map labels with `task.bins`",
+                classes.len()
+            ));
+        }
+        if classes.len() < 2 {
+            return spec_err(format!(
+                "a classifier needs at least 2 classes, but {given} {}: {shown}",
+                classes.len()
+            ));
+        }
+        let index = classes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.clone(), i))
+            .collect();
+        Ok(Targets::Classes(classes, index))
+    }
+
+    /// Class names; empty for regression.
+    fn classes(&self) -> &[String] {
+        match self {
+            Targets::Classes(c, _) | Targets::Bins(c, _) => c,
+            Targets::Regression => &[],
+        }
+    }
+
+    /// (label, target) for a label cell, or what is wrong with it.
+    fn assign(&self, label: &str) -> std::result::Result<(String, f32), String> {
+        match self {
+            Targets::Classes(classes, index) => match index.get(label) {
+                Some(&i) => Ok((label.to_string(), i as f32)),
+                None => Err(format!(
+                    "label `{label}` is not one of the classes: {}",
+                    preview(classes)
+                )),
+            },
+            Targets::Bins(names, ranges) => {
+                let v = parse_number(label).ok_or_else(|| {
+                    format!("expected a number to place in `task.bins`, found `{label}`")
+                })?;
+                match ranges.iter().position(|[lo, hi]| *lo <= v && v <= *hi) {
+                    Some(i) => Ok((names[i].clone(), i as f32)),
+                    None => Err(format!(
+                        "value {v} is in no bin of `task.bins`: {}",
+                        names
+                            .iter()
+                            .zip(ranges)
+                            .map(|(n, [lo, hi])| format!("{n} [{lo}, {hi}]"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                }
+            }
+            Targets::Regression => {
+                let v = parse_number(label).ok_or_else(|| {
+                    format!("expected a number for a regression target, found `{label}`")
+                })?;
+                Ok((label.to_string(), v as f32))
+            }
+        }
+    }
+}
+
+/// A finite number, or `None`.
+fn parse_number(s: &str) -> Option<f64> {
+    s.trim().parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+/// Sorted distinct labels: numerically when all are numbers, by text otherwise.
+pub fn infer_classes(rows: &[Row]) -> Vec<String> {
+    let distinct: BTreeSet<&str> = rows.iter().map(|r| r.label.as_str()).collect();
+    let mut classes: Vec<String> = distinct.into_iter().map(str::to_string).collect();
+    let numbers: Option<Vec<f64>> = classes.iter().map(|c| parse_number(c)).collect();
+    if let Some(nums) = numbers {
+        let mut pairs: Vec<(f64, String)> = nums.into_iter().zip(classes).collect();
+        pairs.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+        classes = pairs.into_iter().map(|p| p.1).collect();
+    }
+    classes
+}
+
+/// The first few names, for messages.
+fn preview(names: &[String]) -> String {
+    let mut s = names
+        .iter()
+        .take(12)
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > 12 {
+        s.push_str(&format!(", … ({} in all)", names.len()));
+    }
+    s
+}

@@ -1,0 +1,302 @@
+//! Rows as read from a file, and how a spec's column names map onto a file's header.
+
+use super::error::{DataError, DataErrorKind, Result};
+use crate::spec::{BadRows, DataSpec};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// One example as read from a file, before targets are assigned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// The id column's value, or the 0-based data row number when there is no id column.
+    pub id: i64,
+    /// The text (text columns joined, see [`ColumnPlan::text`]).
+    pub text: String,
+    /// The label cell, trimmed; never empty.
+    pub label: String,
+    /// Other columns kept for exploration in the report (column name → cell).
+    pub extra: BTreeMap<String, String>,
+}
+
+/// All rows of one file.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Table {
+    /// The rows in file order.
+    pub rows: Vec<Row>,
+    /// Malformed rows skipped under `on_bad_rows: skip`.
+    pub skipped: usize,
+    /// The file's column names (after built-in renames).
+    pub columns: Vec<String>,
+}
+
+/// Where a row's id comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IdSource {
+    /// A named integer column.
+    Column(String),
+    /// The column at this 0-based position, whatever its header says.
+    Position(usize),
+    /// The 0-based data row number (counting skipped rows too, so ids are stable).
+    RowNumber,
+}
+
+/// The columns to read, resolved from a [`DataSpec`] and built-in dataset defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnPlan {
+    /// Text columns; several are joined with `separator`, leaving out empty and
+    /// blank cells (so no doubled separators). One column is taken as is, even when empty.
+    pub text: Vec<String>,
+    /// Placed between joined text cells.
+    pub separator: String,
+    /// The label column.
+    pub label: String,
+    /// Where ids come from.
+    pub id: IdSource,
+    /// Header names replaced by position before lookup (a built-in dataset whose
+    /// files disagree on a header).
+    pub renames: Vec<(usize, String)>,
+    /// Other accepted spellings of a column name: (alias, canonical).
+    pub aliases: Vec<(String, String)>,
+    /// Stop at or skip malformed rows.
+    pub on_bad_rows: BadRows,
+}
+
+/// Druglib's three free-text review fields, the default text for `dataset: druglib`.
+pub const DRUGLIB_TEXT_COLUMNS: [&str; 3] =
+    ["benefitsReview", "sideEffectsReview", "commentsReview"];
+
+impl ColumnPlan {
+    /// The plan for a spec's data section.
+    ///
+    /// Built-in defaults: `imdb` takes its ids from `id`. `druglib` takes ids from
+    /// the first column, names the second column `urlDrugName` in both files (the
+    /// train file's header says `DrugName`, the test file's `urlDrugName`; both
+    /// spellings are accepted), and when the spec keeps the default `text` / `label`
+    /// columns it reads the three review fields joined and the `rating` label.
+    pub fn from_spec(data: &DataSpec) -> ColumnPlan {
+        let mut text = if data.text_columns.is_empty() {
+            vec![data.text_column.clone()]
+        } else {
+            data.text_columns.clone()
+        };
+        let mut label = data.label_column.clone();
+        let mut id = match &data.id_column {
+            Some(c) => IdSource::Column(c.clone()),
+            None => IdSource::RowNumber,
+        };
+        let mut renames = Vec::new();
+        let mut aliases = Vec::new();
+        match data.dataset.as_deref() {
+            Some("imdb") if data.id_column.is_none() => {
+                id = IdSource::Column("id".into());
+            }
+            Some("druglib") => {
+                renames = vec![(0, "num".to_string()), (1, "urlDrugName".to_string())];
+                aliases = vec![
+                    ("DrugName".to_string(), "urlDrugName".to_string()),
+                    ("drugName".to_string(), "urlDrugName".to_string()),
+                ];
+                if data.id_column.is_none() {
+                    id = IdSource::Position(0);
+                }
+                if data.text_columns.is_empty() && data.text_column == "text" {
+                    text = DRUGLIB_TEXT_COLUMNS.iter().map(|s| s.to_string()).collect();
+                }
+                if data.label_column == "label" {
+                    label = "rating".into();
+                }
+            }
+            _ => {}
+        }
+        ColumnPlan {
+            text,
+            separator: data.text_separator.clone(),
+            label,
+            id,
+            renames,
+            aliases,
+            on_bad_rows: data.on_bad_rows,
+        }
+    }
+
+    /// Apply the positional renames to a file's header.
+    pub fn rename_header(&self, header: &mut [String]) {
+        for (pos, name) in &self.renames {
+            if let Some(h) = header.get_mut(*pos) {
+                *h = name.clone();
+            }
+        }
+    }
+
+    /// Map the plan's column names to positions in `header` (already renamed).
+    /// `keep_extra` says which other columns to keep as extras.
+    pub(crate) fn resolve(
+        &self,
+        header: &[String],
+        file: &Path,
+        keep_extra: impl Fn(usize) -> bool,
+    ) -> Result<Resolved> {
+        let text = self
+            .text
+            .iter()
+            .map(|c| self.find(header, c, file))
+            .collect::<Result<Vec<_>>>()?;
+        let label = self.find(header, &self.label, file)?;
+        let id = match &self.id {
+            IdSource::Column(c) => Some(self.find(header, c, file)?),
+            IdSource::Position(p) if *p < header.len() => Some(*p),
+            IdSource::Position(p) => {
+                return Err(DataError::in_file(
+                    DataErrorKind::MissingColumn,
+                    file,
+                    format!(
+                        "the id is read from column {} but the file has only {} columns: {}",
+                        p + 1,
+                        header.len(),
+                        header.join(", ")
+                    ),
+                ))
+            }
+            IdSource::RowNumber => None,
+        };
+        let extra = (0..header.len())
+            .filter(|i| !text.contains(i) && *i != label && Some(*i) != id && keep_extra(*i))
+            .map(|i| (i, header[i].clone()))
+            .collect();
+        Ok(Resolved {
+            text,
+            label,
+            id,
+            extra,
+            names: header.to_vec(),
+        })
+    }
+
+    /// Position of `name` (or its canonical spelling) in `header`.
+    fn find(&self, header: &[String], name: &str, file: &Path) -> Result<usize> {
+        let canonical = self
+            .aliases
+            .iter()
+            .find(|(a, _)| a == name)
+            .map(|(_, c)| c.as_str())
+            .unwrap_or(name);
+        if let Some(i) = header.iter().position(|h| h == canonical) {
+            return Ok(i);
+        }
+        Err(missing_column(name, header, file, None))
+    }
+}
+
+/// The "column not found" error, with the columns there are and the nearest name.
+pub(crate) fn missing_column(
+    name: &str,
+    header: &[String],
+    file: &Path,
+    line: Option<u64>,
+) -> DataError {
+    let file_name = file
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_else(|| file.display().to_string());
+    let mut msg = format!(
+        "column `{name}` not found in {file_name}; columns are: {}",
+        header.join(", ")
+    );
+    if let Some(near) = nearest(name, header) {
+        msg.push_str(&format!(" (did you mean `{near}`?)"));
+    }
+    let mut e = DataError::in_file(DataErrorKind::MissingColumn, file, msg).at_column(name);
+    e.line = line;
+    e
+}
+
+/// The closest name by Jaro-Winkler similarity, when it is close enough to be a likely typo.
+fn nearest<'a>(name: &str, candidates: &'a [String]) -> Option<&'a str> {
+    let lower = name.to_lowercase();
+    candidates
+        .iter()
+        .map(|c| (strsim::jaro_winkler(&lower, &c.to_lowercase()), c))
+        .filter(|(s, _)| *s >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c.as_str())
+}
+
+/// A [`ColumnPlan`] mapped onto one file's header.
+#[derive(Debug, Clone)]
+pub(crate) struct Resolved {
+    /// Positions of the text columns.
+    pub text: Vec<usize>,
+    /// Position of the label column.
+    pub label: usize,
+    /// Position of the id column; row numbers when `None`.
+    pub id: Option<usize>,
+    /// Extra columns kept: (position, name).
+    pub extra: Vec<(usize, String)>,
+    /// The header.
+    pub names: Vec<String>,
+}
+
+/// Why a row could not be built: the column and what was wrong.
+pub(crate) struct CellProblem {
+    /// The column concerned.
+    pub column: String,
+    /// What was expected.
+    pub message: String,
+}
+
+impl Resolved {
+    /// Whether column `i` is read as text, label or id (not merely kept as an extra).
+    pub fn is_needed(&self, i: usize) -> bool {
+        self.text.contains(&i) || self.label == i || self.id == Some(i)
+    }
+
+    /// Build a row from its cells (indexed like the header). `index` is the 0-based
+    /// data row number, used as the id when there is no id column.
+    pub fn build_row<S: AsRef<str>>(
+        &self,
+        cells: &[S],
+        index: usize,
+        separator: &str,
+    ) -> std::result::Result<Row, CellProblem> {
+        let cell = |i: usize| cells.get(i).map(|c| c.as_ref()).unwrap_or("");
+        let label = cell(self.label).trim();
+        if label.is_empty() {
+            return Err(CellProblem {
+                column: self.names[self.label].clone(),
+                message: "empty label; every row needs a label".into(),
+            });
+        }
+        let id = match self.id {
+            None => index as i64,
+            Some(i) => {
+                let raw = cell(i).trim();
+                raw.parse::<i64>().map_err(|_| CellProblem {
+                    column: self.names[i].clone(),
+                    message: format!("expected an integer id, found `{raw}`"),
+                })?
+            }
+        };
+        let text = if self.text.len() == 1 {
+            cell(self.text[0]).to_string()
+        } else {
+            let parts: Vec<&str> = self
+                .text
+                .iter()
+                .map(|&i| cell(i))
+                .filter(|c| !c.trim().is_empty())
+                .collect();
+            parts.join(separator)
+        };
+        let extra = self
+            .extra
+            .iter()
+            .map(|(i, name)| (name.clone(), cell(*i).to_string()))
+            .collect();
+        Ok(Row {
+            id,
+            text,
+            label: label.to_string(),
+            extra,
+        })
+    }
+}
