@@ -2,12 +2,14 @@
 //! complete; also writes a sample to /tmp/kerros_sample_report.html.
 
 use kerros::report::{
-    render, ClassLength, ClassMetrics, Confusion, DataSource, DataSummary, EmbeddingCoverage, EpochRow, Example,
-    Exploration, Footer, ForwardInput, ForwardLayer, ForwardPass, ForwardStep, Header, LayerRow, Metric, Metrics,
-    ModelSummary, ReportData, ReportError, Series, SplitSummary, TextLengths, Training,
+    render, ClassLength, ClassMetrics, Confusion, DataSource, DataSummary, EmbeddingCoverage,
+    EpochRow, Example, Exploration, Footer, ForwardInput, ForwardLayer, ForwardPass, ForwardStep,
+    Header, LayerRow, Metric, Metrics, ModelSummary, ReportData, ReportError, Series, SplitSummary,
+    TextLengths, Training,
 };
 
-const EVIL: &str = "Great drug.<br /><br />But <script>alert(1)</script> & \"side effects\" </script><!--";
+const EVIL: &str =
+    "Great drug.<br /><br />But <script>alert(1)</script> & \"side effects\" </script><!--";
 
 fn s(x: &str) -> String {
     x.to_string()
@@ -56,7 +58,9 @@ fn forward_pass() -> ForwardPass {
 
 fn sample() -> ReportData {
     let classes = ["negative", "neutral", "positive"];
-    let lengths: Vec<u64> = (0..2000u64).map(|i| 5 + (i * 37 % 180) + (i % 7) * (i % 11)).collect();
+    let lengths: Vec<u64> = (0..2000u64)
+        .map(|i| 5 + (i * 37 % 180) + (i % 7) * (i % 11))
+        .collect();
     ReportData {
         header: Header {
             title: s("Drug review sentiment <baseline>"),
@@ -304,18 +308,33 @@ fn report_is_self_contained_and_escaped() {
     std::fs::write("/tmp/kerros_sample_report.html", &html).expect("write sample report");
 
     // Exactly one script element: the JSON manifest, which cannot be closed early.
-    assert_eq!(html.matches("<script").count(), 1, "only the manifest may be a script");
-    let start = html.find("<script type=\"application/json\" id=\"kerros-manifest\">").expect("manifest block");
+    assert_eq!(
+        html.matches("<script").count(),
+        1,
+        "only the manifest may be a script"
+    );
+    let start = html
+        .find("<script type=\"application/json\" id=\"kerros-manifest\">")
+        .expect("manifest block");
     let body_start = start + html[start..].find('>').expect("tag end") + 1;
-    let body_end = body_start + html[body_start..].find("</script>").expect("manifest closed");
-    let manifest: serde_json::Value = serde_json::from_str(&html[body_start..body_end]).expect("manifest is JSON");
+    let body_end = body_start
+        + html[body_start..]
+            .find("</script>")
+            .expect("manifest closed");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&html[body_start..body_end]).expect("manifest is JSON");
     assert_eq!(manifest["note"], "</script><script>alert(2)</script>");
 
     // Nothing external: no URLs at all (the spec's URL is escaped to https:&#x2F;&#x2F;).
-    for bad in ["http://", "https://", "<link", "<img", "@import", "url(", "<iframe", "<object"] {
+    for bad in [
+        "http://", "https://", "<link", "<img", "@import", "url(", "<iframe", "<object",
+    ] {
         assert!(!html.contains(bad), "report contains {bad}");
     }
-    assert!(html.contains("https:&#x2F;&#x2F;archive.ics.uci.edu"), "spec text shown escaped");
+    assert!(
+        html.contains("https:&#x2F;&#x2F;archive.ics.uci.edu"),
+        "spec text shown escaped"
+    );
 
     // The malicious review is shown as text.
     assert!(html.contains(
@@ -334,31 +353,66 @@ fn report_is_self_contained_and_escaped() {
     // Numbers.
     assert!(html.contains(">163,201<"), "total rows with separators");
     assert!(html.contains("96,921") && html.contains("1,204"));
-    assert!(html.contains("1,032,259 (3.94 MB)"), "1,032,259 f32 params = 3.94 MB");
+    assert!(
+        html.contains("1,032,259 (3.94 MB)"),
+        "1,032,259 f32 params = 3.94 MB"
+    );
     assert!(html.contains("GloVe covered 9,123 of 10,000 vocabulary words (91.2%)."));
-    assert!(html.contains(">0.7731<") && html.contains(">0.5512<"), "4-decimal metrics");
+    assert!(
+        html.contains(">0.7731<") && html.contains(">0.5512<"),
+        "4-decimal metrics"
+    );
     assert!(html.contains("Cohen&#x27;s kappa"));
     assert!(html.contains("2 min 01.1 s"));
 
     // Confusion matrix labels and counts.
-    let conf = html.find("Confusion matrix (test split)").expect("confusion chart");
+    let conf = html
+        .find("Confusion matrix (test split)")
+        .expect("confusion chart");
     let conf_svg = &html[conf..conf + html[conf..].find("</svg>").expect("closed")];
-    for label in ["negative", "neutral", "positive", "True label", "Predicted label"] {
+    for label in [
+        "negative",
+        "neutral",
+        "positive",
+        "True label",
+        "Predicted label",
+    ] {
         assert!(conf_svg.contains(label), "{label} in confusion matrix");
     }
-    for count in ["6,120", "731", "1,549", "902", "1,104", "1,044", "1,650", "1,329", "19,544"] {
-        assert!(conf_svg.contains(&format!(">{count}<")), "count {count} in confusion matrix");
+    for count in [
+        "6,120", "731", "1,549", "902", "1,104", "1,044", "1,650", "1,329", "19,544",
+    ] {
+        assert!(
+            conf_svg.contains(&format!(">{count}<")),
+            "count {count} in confusion matrix"
+        );
     }
 
     // Forward pass: the hand-computed values.
     assert!(html.contains("id=\"forward\""));
-    for v in [">0.2<", ">1.8<", ">-0.5<", ">0.3775<", "b=0.1", "b=-0.1", ">relu<", ">sigmoid<"] {
+    for v in [
+        ">0.2<",
+        ">1.8<",
+        ">-0.5<",
+        ">0.3775<",
+        "b=0.1",
+        "b=-0.1",
+        ">relu<",
+        ">sigmoid<",
+    ] {
         assert!(html.contains(v), "forward pass shows {v}");
     }
 
     // Charts: every <svg> is closed and balanced.
-    let svgs: Vec<&str> = html.match_indices("<svg").map(|(i, _)| &html[i..]).collect();
-    assert_eq!(svgs.len(), 8, "balance, lengths, ratings, loss, accuracy, gradients, confusion, network");
+    let svgs: Vec<&str> = html
+        .match_indices("<svg")
+        .map(|(i, _)| &html[i..])
+        .collect();
+    assert_eq!(
+        svgs.len(),
+        8,
+        "balance, lengths, ratings, loss, accuracy, gradients, confusion, network"
+    );
     for svg in svgs {
         let end = svg.find("</svg>").expect("svg closed") + "</svg>".len();
         balanced(&svg[..end]).unwrap_or_else(|e| panic!("unbalanced svg: {e}"));
@@ -378,7 +432,12 @@ fn absent_sections_are_omitted() {
     data.examples.clear();
     data.header.author = None;
     let html = render(&data).expect("render");
-    for id in ["id=\"forward\"", "id=\"exploration\"", "id=\"training\"", "id=\"examples\""] {
+    for id in [
+        "id=\"forward\"",
+        "id=\"exploration\"",
+        "id=\"training\"",
+        "id=\"examples\"",
+    ] {
         assert!(!html.contains(id), "{id} should be absent");
     }
     assert!(!html.contains("<script"));
@@ -411,7 +470,10 @@ fn inconsistent_data_is_an_error_naming_the_field() {
     match render(&data) {
         Err(ReportError::Invalid { field, message }) => {
             assert_eq!(field, "forward_pass.layers[1].weights[0]");
-            assert!(message.contains("3 values") && message.contains("2 inputs"), "{message}");
+            assert!(
+                message.contains("3 values") && message.contains("2 inputs"),
+                "{message}"
+            );
         }
         other => panic!("expected Invalid, got {other:?}"),
     }

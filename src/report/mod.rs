@@ -14,9 +14,9 @@ pub mod svg;
 mod view;
 
 pub use data::{
-    ClassLength, ClassMetrics, Confusion, DataSource, DataSummary, EmbeddingCoverage, EpochRow, Example, Exploration,
-    Footer, ForwardInput, ForwardLayer, ForwardPass, ForwardStep, Header, LayerRow, Metric, Metrics, ModelSummary,
-    ReportData, SplitSummary, TextLengths, Training,
+    ClassLength, ClassMetrics, Confusion, DataSource, DataSummary, EmbeddingCoverage, EpochRow,
+    Example, Exploration, Footer, ForwardInput, ForwardLayer, ForwardPass, ForwardStep, Header,
+    LayerRow, Metric, Metrics, ModelSummary, ReportData, SplitSummary, TextLengths, Training,
 };
 pub use network::network_diagram;
 pub use svg::{BarSeries, HistBin, Series};
@@ -69,7 +69,8 @@ fn tera_error(e: tera::Error) -> ReportError {
 pub fn render(data: &ReportData) -> Result<String, ReportError> {
     let view = view::build(data, CSS)?;
     let mut tera = tera::Tera::default();
-    tera.add_raw_template(TEMPLATE_NAME, TEMPLATE).map_err(tera_error)?;
+    tera.add_raw_template(TEMPLATE_NAME, TEMPLATE)
+        .map_err(tera_error)?;
     // Explicit, so escaping never depends on the template's name.
     tera.autoescape_on(vec![".html"]);
     let context = tera::Context::from_serialize(&view).map_err(tera_error)?;

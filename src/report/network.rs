@@ -8,7 +8,8 @@ use super::data::ForwardPass;
 use super::format::compact;
 use super::svg::escape_xml;
 
-const FONT: &str = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif";
+const FONT: &str =
+    "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif";
 /// Above this many edges the weight labels would be unreadable; the
 /// matrices below the diagram still show every weight.
 const MAX_LABELLED_EDGES: usize = 120;
@@ -28,7 +29,10 @@ pub fn network_diagram(fp: &ForwardPass, input_names: &[String]) -> String {
         let n = columns[col] as f64;
         // Centre each column vertically against the tallest one.
         let offset = (tallest as f64 - n) * gap_y / 2.0;
-        (left + col as f64 * gap_x, top + offset + gap_y * (i as f64 + 0.5))
+        (
+            left + col as f64 * gap_x,
+            top + offset + gap_y * (i as f64 + 0.5),
+        )
     };
     let max_abs = fp
         .layers
@@ -36,7 +40,11 @@ pub fn network_diagram(fp: &ForwardPass, input_names: &[String]) -> String {
         .flat_map(|l| l.weights.iter().flatten())
         .fold(0.0f64, |m, w| m.max(w.abs()))
         .max(1e-12);
-    let edges: usize = fp.layers.iter().map(|l| l.weights.iter().map(Vec::len).sum::<usize>()).sum();
+    let edges: usize = fp
+        .layers
+        .iter()
+        .map(|l| l.weights.iter().map(Vec::len).sum::<usize>())
+        .sum();
     let label_edges = edges <= MAX_LABELLED_EDGES;
 
     let mut out = String::new();
@@ -54,7 +62,12 @@ pub fn network_diagram(fp: &ForwardPass, input_names: &[String]) -> String {
         let (n_out, n_in) = (columns[l + 1], columns[l]);
         for j in 0..n_out {
             for i in 0..n_in {
-                let wv = layer.weights.get(j).and_then(|r| r.get(i)).copied().unwrap_or(0.0);
+                let wv = layer
+                    .weights
+                    .get(j)
+                    .and_then(|r| r.get(i))
+                    .copied()
+                    .unwrap_or(0.0);
                 let (x1, y1) = pos(l, i);
                 let (x2, y2) = pos(l + 1, j);
                 let color = if wv < 0.0 { "#D55E00" } else { "#0072B2" };
@@ -68,10 +81,10 @@ pub fn network_diagram(fp: &ForwardPass, input_names: &[String]) -> String {
                     y2
                 );
                 if label_edges {
-                    // Spread the labels of one layer along the edges so that
-                    // labels of converging edges do not sit on each other.
-                    let k = (j * n_in + i) as f64;
-                    let t = 0.2 + 0.55 * (k + 0.5) / (n_in * n_out) as f64;
+                    // At t = 1/(targets+1) along the edge, source i and
+                    // target j land at height ∝ (i·targets + j)/(targets+1),
+                    // distinct for every edge, so labels do not collide.
+                    let t = (1.0 / (n_out as f64 + 1.0)).clamp(0.15, 0.35);
                     let (sx, ex) = (x1 + radius, x2 - radius);
                     let (lx, ly) = (sx + (ex - sx) * t, y1 + (y2 - y1) * t);
                     let _ = write!(
@@ -109,7 +122,11 @@ pub fn network_diagram(fp: &ForwardPass, input_names: &[String]) -> String {
         }
         for i in 0..count {
             let (cx, cy) = pos(col, i);
-            let (fill, stroke) = if col == 0 { ("#f3f3f3", "#777") } else { ("#eef5fb", "#0072B2") };
+            let (fill, stroke) = if col == 0 {
+                ("#f3f3f3", "#777")
+            } else {
+                ("#eef5fb", "#0072B2")
+            };
             let _ = write!(
                 out,
                 "<circle cx=\"{cx:.1}\" cy=\"{cy:.1}\" r=\"{radius}\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"1.5\"/>"

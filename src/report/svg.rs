@@ -46,7 +46,8 @@ pub const PALETTE: [&str; 7] = [
 ];
 
 /// Font stack used inside the charts; only locally installed fonts.
-const FONT: &str = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif";
+const FONT: &str =
+    "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif";
 /// Rough width of one character at 12px, used to lay out labels.
 const CHAR_W: f64 = 6.8;
 const INK: &str = "#222";
@@ -127,8 +128,8 @@ fn nice_scale(lo: f64, hi: f64, target: usize) -> Scale {
         hi += pad;
     }
     let raw = (hi - lo) / target.max(1) as f64;
-    let magnitude = 10f64.powf(raw.log10().floor());
-    let norm = raw / magnitude;
+    let exp = raw.log10().floor() as i32;
+    let norm = raw / 10f64.powi(exp);
     let nice = if norm < 1.5 {
         1.0
     } else if norm < 3.0 {
@@ -138,21 +139,27 @@ fn nice_scale(lo: f64, hi: f64, target: usize) -> Scale {
     } else {
         10.0
     };
-    let step = nice * magnitude;
-    let lo_t = (lo / step - 1e-9).floor() * step;
-    let hi_t = (hi / step + 1e-9).ceil() * step;
-    let count = ((hi_t - lo_t) / step).round() as usize;
-    let ticks = (0..=count)
-        .map(|i| {
-            let t = lo_t + i as f64 * step;
-            // Snap float noise such as 0.30000000000000004 and -0.0.
-            let t = (t / step).round() * step;
-            if t == 0.0 {
-                0.0
-            } else {
-                t
-            }
-        })
+    // k·step computed as (k·nice)/10^-exp: dividing by an exact power of ten
+    // gives the closest float (0.6, not 0.6000000000000001).
+    let at = |k: f64| -> f64 {
+        let t = if exp < 0 {
+            k * nice / 10f64.powi(-exp)
+        } else {
+            k * nice * 10f64.powi(exp)
+        };
+        if t == 0.0 {
+            0.0
+        } else {
+            t
+        }
+    };
+    let step = at(1.0);
+    // The tolerance points inwards so float noise never adds a whole step.
+    let k_lo = (lo / step + 1e-9).floor();
+    let k_hi = (hi / step - 1e-9).ceil();
+    let (lo_t, hi_t) = (at(k_lo), at(k_hi));
+    let ticks = (0..=(k_hi - k_lo).round() as i64)
+        .map(|i| at(k_lo + i as f64))
         .collect();
     let decimals = if step >= 1.0 {
         0
@@ -179,7 +186,13 @@ fn tick_label(v: f64, decimals: usize) -> String {
 
 /// Formats a bar value: whole numbers with separators, others with 1 decimal.
 fn value_label(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
+    value_label_as(v, v.fract() == 0.0)
+}
+
+/// Formats a bar value as a whole number or with 1 decimal, so all bars of
+/// one chart read alike.
+fn value_label_as(v: f64, whole: bool) -> String {
+    if whole && v.abs() < 1e15 {
         super::format::thousands_i64(v as i64)
     } else {
         fixed(v, 1)
@@ -239,7 +252,12 @@ fn open(out: &mut String, w: f64, h: f64, title: &str) {
         h = n(h),
     );
     let _ = write!(out, "<title>{t}</title>");
-    let _ = write!(out, "<rect x=\"0\" y=\"0\" width=\"{}\" height=\"{}\" fill=\"#fff\"/>", n(w), n(h));
+    let _ = write!(
+        out,
+        "<rect x=\"0\" y=\"0\" width=\"{}\" height=\"{}\" fill=\"#fff\"/>",
+        n(w),
+        n(h)
+    );
     let _ = write!(
         out,
         "<text x=\"12\" y=\"20\" font-size=\"14\" font-weight=\"600\">{t}</text>"
@@ -352,7 +370,8 @@ fn no_data(out: &mut String, w: f64, h: f64) {
 /// Whole-number x values (such as epochs) get whole-number ticks. Points
 /// with a non-finite coordinate are skipped and break the line.
 pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) -> String {
-    let (w, h) = (640.0, 320.0);
+    // Narrow enough that two charts side by side keep readable text.
+    let (w, h) = (480.0, 300.0);
     let mut out = String::new();
     open(&mut out, w, h, title);
     let finite: Vec<(f64, f64)> = series
@@ -364,7 +383,12 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
         no_data(&mut out, w, h);
         return out;
     }
-    let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
+    let (mut x0, mut x1, mut y0, mut y1) = (
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    );
     for &(x, y) in &finite {
         x0 = x0.min(x);
         x1 = x1.max(x);
@@ -373,13 +397,13 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
     }
     let integer_x = finite.iter().all(|(x, _)| x.fract() == 0.0);
     let xs = if integer_x && x1 - x0 <= 12.0 {
-        // Epoch axes: one tick per whole number, half a step of padding.
-        let lo = x0 - if x1 > x0 { 0.0 } else { 1.0 };
-        let hi = x1 + if x1 > x0 { 0.0 } else { 1.0 };
+        // Epoch axes: one tick per whole number, padded so the first and
+        // last points do not sit on the axis.
+        let pad = if x1 > x0 { 0.25 } else { 1.0 };
         Scale {
-            lo,
-            hi,
-            ticks: (lo as i64..=hi as i64).map(|v| v as f64).collect(),
+            lo: x0 - pad,
+            hi: x1 + pad,
+            ticks: (x0 as i64..=x1 as i64).map(|v| v as f64).collect(),
             decimals: 0,
         }
     } else {
@@ -394,8 +418,8 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
     let f = Frame {
         w,
         h,
-        left: 66.0,
-        right: 20.0,
+        left: 60.0,
+        right: 16.0,
         top: 54.0,
         bottom: 46.0,
     };
@@ -414,9 +438,16 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
                 segments.push(Vec::new());
             }
         }
-        let dash = if i % 2 == 1 { " stroke-dasharray=\"6 3\"" } else { "" };
+        let dash = if i % 2 == 1 {
+            " stroke-dasharray=\"6 3\""
+        } else {
+            ""
+        };
         for seg in segments.iter().filter(|seg| seg.len() > 1) {
-            let pts: Vec<String> = seg.iter().map(|(x, y)| format!("{},{}", n(*x), n(*y))).collect();
+            let pts: Vec<String> = seg
+                .iter()
+                .map(|(x, y)| format!("{},{}", n(*x), n(*y)))
+                .collect();
             let _ = write!(
                 out,
                 "<polyline points=\"{}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"2\"{dash}/>",
@@ -424,7 +455,11 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
             );
         }
         if s.points.len() <= 60 {
-            for &(x, y) in s.points.iter().filter(|(x, y)| x.is_finite() && y.is_finite()) {
+            for &(x, y) in s
+                .points
+                .iter()
+                .filter(|(x, y)| x.is_finite() && y.is_finite())
+            {
                 let _ = write!(
                     out,
                     "<circle cx=\"{}\" cy=\"{}\" r=\"3\" fill=\"{color}\"><title>{}: ({}, {})</title></circle>",
@@ -445,8 +480,20 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
 /// columns predicted classes (axis titles "True label" / "Predicted label").
 /// Cells show the count and are shaded by the row-normalised fraction, so a
 /// small class's errors are as visible as a large class's.
-pub fn heatmap(row_labels: &[String], col_labels: &[String], counts: &[Vec<u64>], title: &str) -> String {
-    heatmap_with_axes(row_labels, col_labels, counts, title, "True label", "Predicted label")
+pub fn heatmap(
+    row_labels: &[String],
+    col_labels: &[String],
+    counts: &[Vec<u64>],
+    title: &str,
+) -> String {
+    heatmap_with_axes(
+        row_labels,
+        col_labels,
+        counts,
+        title,
+        "True label",
+        "Predicted label",
+    )
 }
 
 /// Interpolates the shading from near-white to a calm dark blue.
@@ -467,14 +514,28 @@ pub fn heatmap_with_axes(
     col_axis: &str,
 ) -> String {
     let rows = row_labels.len().max(counts.len());
-    let cols = col_labels.len().max(counts.iter().map(Vec::len).max().unwrap_or(0));
-    let label_chars = row_labels.iter().map(|l| short(l, 22).chars().count()).max().unwrap_or(1);
+    let cols = col_labels
+        .len()
+        .max(counts.iter().map(Vec::len).max().unwrap_or(0));
+    let label_chars = row_labels
+        .iter()
+        .map(|l| short(l, 22).chars().count())
+        .max()
+        .unwrap_or(1);
     let cell = (440.0 / rows.max(cols).max(1) as f64).clamp(18.0, 72.0);
-    let col_label_chars = col_labels.iter().map(|l| short(l, 22).chars().count()).max().unwrap_or(1);
+    let col_label_chars = col_labels
+        .iter()
+        .map(|l| short(l, 22).chars().count())
+        .max()
+        .unwrap_or(1);
     let rotate = col_label_chars as f64 * CHAR_W > cell - 4.0;
     let left = 40.0 + label_chars as f64 * CHAR_W + 10.0;
     let top = 44.0;
-    let bottom = if rotate { 40.0 + col_label_chars as f64 * CHAR_W * 0.72 } else { 54.0 };
+    let bottom = if rotate {
+        40.0 + col_label_chars as f64 * CHAR_W * 0.72
+    } else {
+        54.0
+    };
     let w = (left + cols as f64 * cell + 24.0).max(300.0);
     let h = top + rows as f64 * cell + bottom;
     let mut out = String::new();
@@ -489,7 +550,11 @@ pub fn heatmap_with_axes(
         let total: u64 = row.map(|v| v.iter().sum()).unwrap_or(0);
         for c in 0..cols {
             let v = row.and_then(|row| row.get(c)).copied().unwrap_or(0);
-            let frac = if total > 0 { v as f64 / total as f64 } else { 0.0 };
+            let frac = if total > 0 {
+                v as f64 / total as f64
+            } else {
+                0.0
+            };
             let (x, y) = (left + c as f64 * cell, top + r as f64 * cell);
             let text_color = if frac > 0.5 { "#fff" } else { INK };
             let rl = row_labels.get(r).map(String::as_str).unwrap_or("");
@@ -508,7 +573,11 @@ pub fn heatmap_with_axes(
                 blues(frac),
                 c_ = n(cell),
             );
-            let count_y = if cell >= 44.0 { y + cell / 2.0 } else { y + cell / 2.0 + font * 0.35 };
+            let count_y = if cell >= 44.0 {
+                y + cell / 2.0
+            } else {
+                y + cell / 2.0 + font * 0.35
+            };
             let _ = write!(
                 out,
                 "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"{}\" font-weight=\"600\" fill=\"{text_color}\">{}</text>",
@@ -545,7 +614,11 @@ pub fn heatmap_with_axes(
         let x = left + c as f64 * cell + cell / 2.0;
         let y = base + 16.0;
         let transform = if rotate {
-            format!(" text-anchor=\"end\" transform=\"rotate(-40 {} {})\"", n(x), n(y - 4.0))
+            format!(
+                " text-anchor=\"end\" transform=\"rotate(-40 {} {})\"",
+                n(x),
+                n(y - 4.0)
+            )
         } else {
             " text-anchor=\"middle\"".to_string()
         };
@@ -581,7 +654,10 @@ pub fn histogram(title: &str, x_label: &str, y_label: &str, bins: &[HistBin]) ->
     let (w, h) = (640.0, 300.0);
     let mut out = String::new();
     open(&mut out, w, h, title);
-    let valid: Vec<&HistBin> = bins.iter().filter(|b| b.lo.is_finite() && b.hi.is_finite() && b.hi > b.lo).collect();
+    let valid: Vec<&HistBin> = bins
+        .iter()
+        .filter(|b| b.lo.is_finite() && b.hi.is_finite() && b.hi > b.lo)
+        .collect();
     if valid.is_empty() {
         no_data(&mut out, w, h);
         return out;
@@ -628,12 +704,26 @@ pub fn histogram(title: &str, x_label: &str, y_label: &str, bins: &[HistBin]) ->
 /// A grouped bar chart: one group per category, one bar per series, with a
 /// legend when there is more than one series. Values label the bars when
 /// there are few enough bars to read them.
-pub fn bar_chart(title: &str, x_label: &str, y_label: &str, categories: &[String], series: &[BarSeries]) -> String {
+pub fn bar_chart(
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    categories: &[String],
+    series: &[BarSeries],
+) -> String {
     let w = 640.0;
-    let label_chars = categories.iter().map(|c| short(c, 20).chars().count()).max().unwrap_or(1);
+    let label_chars = categories
+        .iter()
+        .map(|c| short(c, 20).chars().count())
+        .max()
+        .unwrap_or(1);
     let group_w = (w - 86.0) / categories.len().max(1) as f64;
     let rotate = label_chars as f64 * CHAR_W > group_w - 4.0;
-    let bottom = if rotate { 34.0 + label_chars as f64 * CHAR_W * 0.72 } else { 48.0 };
+    let bottom = if rotate {
+        34.0 + label_chars as f64 * CHAR_W * 0.72
+    } else {
+        48.0
+    };
     let h = 270.0 + bottom;
     let mut out = String::new();
     open(&mut out, w, h, title);
@@ -664,10 +754,20 @@ pub fn bar_chart(title: &str, x_label: &str, y_label: &str, categories: &[String
     let group_w = f.plot_w() / categories.len() as f64;
     let bar_w = group_w * 0.8 / series.len() as f64;
     let show_values = categories.len() * series.len() <= 30 && bar_w >= 14.0;
+    let whole = series
+        .iter()
+        .flat_map(|s| s.values.iter())
+        .all(|v| v.fract() == 0.0);
     for (c, cat) in categories.iter().enumerate() {
         let gx = f.left + c as f64 * group_w + group_w * 0.1;
         for (s, ser) in series.iter().enumerate() {
-            let v = ser.values.get(c).copied().filter(|v| v.is_finite()).unwrap_or(0.0).max(0.0);
+            let v = ser
+                .values
+                .get(c)
+                .copied()
+                .filter(|v| v.is_finite())
+                .unwrap_or(0.0)
+                .max(0.0);
             let x = gx + s as f64 * bar_w;
             let y = f.y(v, &ys);
             let _ = write!(
@@ -688,14 +788,18 @@ pub fn bar_chart(title: &str, x_label: &str, y_label: &str, categories: &[String
                     "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"10\" fill=\"{MUTED}\">{}</text>",
                     n(x + bar_w / 2.0),
                     n(y - 3.0),
-                    escape_xml(&value_label(v)),
+                    escape_xml(&value_label_as(v, whole)),
                 );
             }
         }
         let x = f.left + c as f64 * group_w + group_w / 2.0;
         let y = f.top + f.plot_h() + 16.0;
         let transform = if rotate {
-            format!(" text-anchor=\"end\" transform=\"rotate(-40 {} {})\"", n(x), n(y - 4.0))
+            format!(
+                " text-anchor=\"end\" transform=\"rotate(-40 {} {})\"",
+                n(x),
+                n(y - 4.0)
+            )
         } else {
             " text-anchor=\"middle\"".to_string()
         };
@@ -762,7 +866,10 @@ mod tests {
     fn histogram_bins_count_everything() {
         let bins = histogram_bins(&[1.0, 2.0, 2.0, 10.0], 3);
         assert_eq!(bins.len(), 3);
-        assert_eq!(bins.iter().map(|b| b.count).collect::<Vec<_>>(), vec![3, 0, 1]);
+        assert_eq!(
+            bins.iter().map(|b| b.count).collect::<Vec<_>>(),
+            vec![3, 0, 1]
+        );
         assert_eq!((bins[0].lo, bins[2].hi), (1.0, 10.0));
         // Small integer ranges get one bin per integer (ratings 1–10).
         let bins = histogram_bins(&[1.0, 10.0, 10.0], 20);
@@ -774,7 +881,15 @@ mod tests {
     #[test]
     fn text_is_escaped() {
         let evil = "<script>alert('x')</script> & \"q\"";
-        let svg = line_chart(evil, evil, evil, &[Series { name: evil.into(), points: vec![(1.0, 0.5), (2.0, 0.4)] }]);
+        let svg = line_chart(
+            evil,
+            evil,
+            evil,
+            &[Series {
+                name: evil.into(),
+                points: vec![(1.0, 0.5), (2.0, 0.4)],
+            }],
+        );
         assert!(!svg.contains("<script"));
         assert!(svg.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"));
         balanced(&svg).expect("balanced line chart");
@@ -782,7 +897,10 @@ mod tests {
 
     #[test]
     fn charts_are_well_formed() {
-        let labels: Vec<String> = ["neg", "neutral", "a very long class name indeed"].iter().map(|s| s.to_string()).collect();
+        let labels: Vec<String> = ["neg", "neutral", "a very long class name indeed"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         let counts = vec![vec![50, 3, 2], vec![4, 20, 6], vec![1, 2, 163201]];
         let hm = heatmap(&labels, &labels, &counts, "Confusion");
         balanced(&hm).expect("heatmap");
@@ -798,12 +916,23 @@ mod tests {
             "%",
             &labels,
             &[
-                BarSeries { name: "train".into(), values: vec![50.0, 25.0, 25.0] },
-                BarSeries { name: "test".into(), values: vec![40.0, 30.0] },
+                BarSeries {
+                    name: "train".into(),
+                    values: vec![50.0, 25.0, 25.0],
+                },
+                BarSeries {
+                    name: "test".into(),
+                    values: vec![40.0, 30.0],
+                },
             ],
         );
         balanced(&bars).expect("bar chart");
-        for empty in [line_chart("t", "x", "y", &[]), histogram("t", "x", "y", &[]), bar_chart("t", "x", "y", &[], &[]), heatmap(&[], &[], &[], "t")] {
+        for empty in [
+            line_chart("t", "x", "y", &[]),
+            histogram("t", "x", "y", &[]),
+            bar_chart("t", "x", "y", &[], &[]),
+            heatmap(&[], &[], &[], "t"),
+        ] {
             balanced(&empty).expect("empty chart");
             assert!(empty.contains("no data"));
         }
@@ -815,7 +944,16 @@ mod tests {
             "loss",
             "epoch",
             "loss",
-            &[Series { name: "loss".into(), points: vec![(1.0, 1.0), (2.0, 0.8), (3.0, f64::NAN), (4.0, 0.5), (5.0, 0.4)] }],
+            &[Series {
+                name: "loss".into(),
+                points: vec![
+                    (1.0, 1.0),
+                    (2.0, 0.8),
+                    (3.0, f64::NAN),
+                    (4.0, 0.5),
+                    (5.0, 0.4),
+                ],
+            }],
         );
         assert_eq!(svg.matches("<polyline").count(), 2);
         assert_eq!(svg.matches("<circle").count(), 4);

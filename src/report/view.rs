@@ -293,9 +293,14 @@ fn data_view(s: &super::data::DataSummary) -> DataView {
         }
     }
     let count_of = |sp: &super::data::SplitSummary, class: &str| -> u64 {
-        sp.class_counts.iter().filter(|(c, _)| c == class).map(|(_, n)| *n).sum()
+        sp.class_counts
+            .iter()
+            .filter(|(c, _)| c == class)
+            .map(|(_, n)| *n)
+            .sum()
     };
-    let class_total = |sp: &super::data::SplitSummary| -> u64 { sp.class_counts.iter().map(|(_, n)| *n).sum() };
+    let class_total =
+        |sp: &super::data::SplitSummary| -> u64 { sp.class_counts.iter().map(|(_, n)| *n).sum() };
     let balance: Vec<BalanceRow> = classes
         .iter()
         .map(|class| BalanceRow {
@@ -326,7 +331,13 @@ fn data_view(s: &super::data::DataSummary) -> DataView {
                     .collect(),
             })
             .collect();
-        svg::bar_chart("Class balance per split", "class", "share of split (%)", &classes, &series)
+        svg::bar_chart(
+            "Class balance per split",
+            "class",
+            "share of split (%)",
+            &classes,
+            &series,
+        )
     });
     DataView {
         splits: s
@@ -340,7 +351,11 @@ fn data_view(s: &super::data::DataSummary) -> DataView {
             .collect(),
         total_rows: thousands(total),
         split_names: s.splits.iter().map(|sp| sp.name.clone()).collect(),
-        balance_totals: s.splits.iter().map(|sp| thousands(class_total(sp))).collect(),
+        balance_totals: s
+            .splits
+            .iter()
+            .map(|sp| thousands(class_total(sp)))
+            .collect(),
         balance,
         balance_chart,
         lengths: s.train_lengths.as_ref().map(|l| LengthsView {
@@ -348,7 +363,12 @@ fn data_view(s: &super::data::DataSummary) -> DataView {
             median: compact(l.median, 1),
             mean: fixed(l.mean, 1),
             max: thousands(l.max),
-            chart: svg::histogram("Words per review (training split)", "words per review", "reviews", &l.bins),
+            chart: svg::histogram(
+                "Words per review (training split)",
+                "words per review",
+                "reviews",
+                &l.bins,
+            ),
         }),
         skipped: thousands(s.skipped_rows),
         sources: s
@@ -472,7 +492,10 @@ fn training_view(t: &super::data::Training) -> TrainingView {
         .map(|(e, _)| e);
     let series = |name: &str, f: &dyn Fn(&super::data::EpochRow) -> Option<f64>| Series {
         name: name.to_string(),
-        points: h.iter().filter_map(|r| f(r).map(|v| (r.epoch as f64, v))).collect(),
+        points: h
+            .iter()
+            .filter_map(|r| f(r).map(|v| (r.epoch as f64, v)))
+            .collect(),
     };
     let has_accuracy = h.iter().any(|r| r.accuracy.is_some());
     let has_val_loss = h.iter().any(|r| r.val_loss.is_some());
@@ -506,9 +529,16 @@ fn training_view(t: &super::data::Training) -> TrainingView {
         has_val_accuracy,
         total: duration(t.total_seconds),
         loss_chart: svg::line_chart("Loss", "epoch", "loss", &loss),
-        accuracy_chart: (!acc.is_empty()).then(|| svg::line_chart("Accuracy", "epoch", "accuracy", &acc)),
-        gradient_chart: (!t.gradient_norms.is_empty())
-            .then(|| svg::line_chart("Gradient norm per layer", "epoch", "gradient L2 norm", &t.gradient_norms)),
+        accuracy_chart: (!acc.is_empty())
+            .then(|| svg::line_chart("Accuracy", "epoch", "accuracy", &acc)),
+        gradient_chart: (!t.gradient_norms.is_empty()).then(|| {
+            svg::line_chart(
+                "Gradient norm per layer",
+                "epoch",
+                "gradient L2 norm",
+                &t.gradient_norms,
+            )
+        }),
     }
 }
 
@@ -534,7 +564,12 @@ fn metrics_view(m: &super::data::Metrics) -> Result<MetricsView, ReportError> {
                     ),
                 });
             }
-            Some(svg::heatmap(&c.labels, &c.labels, &c.counts, "Confusion matrix (test split)"))
+            Some(svg::heatmap(
+                &c.labels,
+                &c.labels,
+                &c.counts,
+                "Confusion matrix (test split)",
+            ))
         }
     };
     Ok(MetricsView {
@@ -581,7 +616,12 @@ fn invalid(field: String, message: String) -> ReportError {
 pub fn check_forward(fp: &ForwardPass) -> Result<Vec<String>, ReportError> {
     let n_in = match fp.layers.first() {
         Some(l) => l.weights.first().map(Vec::len).unwrap_or(0),
-        None => return Err(invalid("forward_pass.layers".into(), "at least one layer is needed".into())),
+        None => {
+            return Err(invalid(
+                "forward_pass.layers".into(),
+                "at least one layer is needed".into(),
+            ))
+        }
     };
     let names = if fp.input_names.is_empty() {
         (1..=n_in).map(|i| format!("x{i}")).collect()
@@ -594,10 +634,18 @@ pub fn check_forward(fp: &ForwardPass) -> Result<Vec<String>, ReportError> {
         if layer.weights.len() != units {
             return Err(invalid(
                 format!("forward_pass.layers[{l}].weights"),
-                format!("has {} rows but the layer has {units} biases; W must be units × inputs", layer.weights.len()),
+                format!(
+                    "has {} rows but the layer has {units} biases; W must be units × inputs",
+                    layer.weights.len()
+                ),
             ));
         }
-        if let Some((j, row)) = layer.weights.iter().enumerate().find(|(_, r)| r.len() != prev) {
+        if let Some((j, row)) = layer
+            .weights
+            .iter()
+            .enumerate()
+            .find(|(_, r)| r.len() != prev)
+        {
             return Err(invalid(
                 format!("forward_pass.layers[{l}].weights[{j}]"),
                 format!("has {} values but the layer has {prev} inputs", row.len()),
@@ -609,13 +657,21 @@ pub fn check_forward(fp: &ForwardPass) -> Result<Vec<String>, ReportError> {
         if input.values.len() != names.len() {
             return Err(invalid(
                 format!("forward_pass.inputs[{k}].values"),
-                format!("has {} values; the network has {} inputs", input.values.len(), names.len()),
+                format!(
+                    "has {} values; the network has {} inputs",
+                    input.values.len(),
+                    names.len()
+                ),
             ));
         }
         if input.steps.len() != fp.layers.len() {
             return Err(invalid(
                 format!("forward_pass.inputs[{k}].steps"),
-                format!("has {} steps; expected one per layer ({})", input.steps.len(), fp.layers.len()),
+                format!(
+                    "has {} steps; expected one per layer ({})",
+                    input.steps.len(),
+                    fp.layers.len()
+                ),
             ));
         }
         for (l, (step, layer)) in input.steps.iter().zip(&fp.layers).enumerate() {
@@ -653,7 +709,11 @@ fn forward_view(fp: &ForwardPass) -> Result<ForwardView, ReportError> {
                         prev_index: l,
                         name: layer.name.clone(),
                         activation: layer.activation.clone(),
-                        w: layer.weights.iter().map(|row| row.iter().map(|v| compact(*v, 4)).collect()).collect(),
+                        w: layer
+                            .weights
+                            .iter()
+                            .map(|row| row.iter().map(|v| compact(*v, 4)).collect())
+                            .collect(),
                         a_prev: column(&prev),
                         b: column(&layer.bias),
                         z: column(&step.z),
@@ -686,8 +746,10 @@ fn forward_view(fp: &ForwardPass) -> Result<ForwardView, ReportError> {
 /// script element. Those characters only occur inside JSON strings, where
 /// `\u003c` means the same thing.
 pub fn manifest(json: &str) -> Result<String, ReportError> {
-    let value: serde_json::Value = serde_json::from_str(json).map_err(|e| ReportError::Manifest(e.to_string()))?;
-    let pretty = serde_json::to_string_pretty(&value).map_err(|e| ReportError::Manifest(e.to_string()))?;
+    let value: serde_json::Value =
+        serde_json::from_str(json).map_err(|e| ReportError::Manifest(e.to_string()))?;
+    let pretty =
+        serde_json::to_string_pretty(&value).map_err(|e| ReportError::Manifest(e.to_string()))?;
     Ok(pretty
         .replace('<', "\\u003c")
         .replace('>', "\\u003e")
@@ -700,10 +762,14 @@ mod tests {
 
     #[test]
     fn manifest_cannot_close_the_script() {
-        let m = manifest(r#"{"note": "</script><script>alert(1)</script> & <!--"}"#).expect("valid json");
+        let m = manifest(r#"{"note": "</script><script>alert(1)</script> & <!--"}"#)
+            .expect("valid json");
         assert!(!m.contains('<') && !m.contains('>'));
         let back: serde_json::Value = serde_json::from_str(&m).expect("still valid json");
         assert_eq!(back["note"], "</script><script>alert(1)</script> & <!--");
-        assert!(matches!(manifest("{not json"), Err(ReportError::Manifest(_))));
+        assert!(matches!(
+            manifest("{not json"),
+            Err(ReportError::Manifest(_))
+        ));
     }
 }
