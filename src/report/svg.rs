@@ -939,6 +939,27 @@ mod tests {
     }
 
     #[test]
+    fn labels_are_escaped_in_every_chart() {
+        let evil = vec!["<script>x</script>".to_string(), "a&b".to_string()];
+        let hm = heatmap(&evil, &evil, &[vec![1, 2], vec![3, 4]], "<t>");
+        let bars = bar_chart(
+            "t",
+            "x",
+            "y",
+            &evil,
+            &[BarSeries {
+                name: "<s>".into(),
+                values: vec![1.0, 2.0],
+            }],
+        );
+        for svg in [&hm, &bars] {
+            assert!(!svg.contains("<script") && !svg.contains("<s>") && !svg.contains("a&b"));
+            assert!(svg.contains("&lt;script&gt;x&lt;/script&gt;") && svg.contains("a&amp;b"));
+            balanced(svg).expect("balanced");
+        }
+    }
+
+    #[test]
     fn line_breaks_at_non_finite_points() {
         let svg = line_chart(
             "loss",
