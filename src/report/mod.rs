@@ -1,1 +1,81 @@
 //! The self-contained HTML report and its inline SVG charts.
+//!
+//! [`render`] turns a [`ReportData`] into one HTML file with inline CSS and
+//! inline SVG: no scripts, styles, fonts or images are fetched, nothing needs
+//! JavaScript, and it prints on A4. The only `<script>` element is the
+//! optional `application/json` manifest, which browsers never execute.
+//! Every piece of user text (spec, review texts, class names, paths) is
+//! HTML-escaped by tera's autoescape.
+
+mod data;
+pub mod format;
+mod network;
+pub mod svg;
+mod view;
+
+pub use data::{
+    ClassLength, ClassMetrics, Confusion, DataSource, DataSummary, EmbeddingCoverage, EpochRow,
+    Example, Exploration, Footer, ForwardInput, ForwardLayer, ForwardPass, ForwardStep, Header,
+    LayerRow, Metric, Metrics, ModelSummary, ReportData, SplitSummary, TextLengths, Training,
+};
+pub use network::network_diagram;
+pub use svg::{BarSeries, HistBin, Series};
+pub use view::EXAMPLE_TEXT_CHARS;
+
+/// The page layout; `.html` suffix so tera autoescapes it.
+const TEMPLATE: &str = include_str!("templates/report.html");
+/// The stylesheet, inlined into the page's `<style>` element.
+const CSS: &str = include_str!("templates/report.css");
+const TEMPLATE_NAME: &str = "report.html";
+
+/// Why a report could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// A field of [`ReportData`] has inconsistent dimensions.
+    #[error("report data field `{field}`: {message}")]
+    Invalid {
+        /// Path of the field, e.g. `metrics.confusion.counts`.
+        field: String,
+        /// What is wrong and what would be valid.
+        message: String,
+    },
+    /// `manifest_json` is not valid JSON.
+    #[error("report manifest is not valid JSON: {0}")]
+    Manifest(String),
+    /// The template failed to render (a bug in kerros, not in the input).
+    #[error("report template: {0}")]
+    Template(String),
+}
+
+/// Formats a tera error with its whole source chain; tera's top-level
+/// message alone ("Failed to render") hides the cause.
+fn tera_error(e: tera::Error) -> ReportError {
+    let mut msg = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        source = s.source();
+    }
+    ReportError::Template(msg)
+}
+
+/// Renders the report as one self-contained HTML document.
+///
+/// Sections whose data is absent (`None` or empty) are left out. Fails when
+/// the data is inconsistent (e.g. a confusion matrix that is not square with
+/// its labels, forward-pass matrices of mismatched sizes) or the manifest is
+/// not valid JSON.
+pub fn render(data: &ReportData) -> Result<String, ReportError> {
+    let view = view::build(data, CSS)?;
+    let mut tera = tera::Tera::default();
+    tera.add_raw_template(TEMPLATE_NAME, TEMPLATE)
+        .map_err(tera_error)?;
+    // Explicit, so escaping never depends on the template's name.
+    tera.autoescape_on(vec![".html"]);
+    let context = tera::Context::from_serialize(&view).map_err(tera_error)?;
+    let html = tera.render(TEMPLATE_NAME, &context).map_err(tera_error)?;
+    // Inline SVG in HTML needs no namespace; dropping it keeps the page free
+    // of any URL, so a reader can check at a glance that nothing is fetched.
+    Ok(html.replace(" xmlns=\"http://www.w3.org/2000/svg\"", ""))
+}
