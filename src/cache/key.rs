@@ -74,7 +74,8 @@ impl StageKeyBuilder {
 
 /// blake3 hex hash of a file's content.
 pub fn hash_file(path: &Path) -> Result<String> {
-    let mut f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut f =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut hasher = blake3::Hasher::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
@@ -98,7 +99,10 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(a, StageKey::new("train", &("epochs", 10)).finish());
         let up = StageKey::new("load", &1).finish();
-        assert_ne!(a, StageKey::new("train", &("epochs", 10)).input(&up).finish());
+        assert_ne!(
+            a,
+            StageKey::new("train", &("epochs", 10)).input(&up).finish()
+        );
         assert_ne!(
             StageKey::new("load", &0).file("train", "aa").finish(),
             StageKey::new("load", &0).file("train", "ab").finish()

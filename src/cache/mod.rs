@@ -100,14 +100,23 @@ impl Cache {
 
     /// Write an artifact: `write` fills a fresh temporary folder, then the
     /// manifest is written and the folder renamed into place.
-    pub fn store(&self, key: &StageKey, write: impl FnOnce(&Path) -> Result<()>) -> Result<Artifact> {
+    pub fn store(
+        &self,
+        key: &StageKey,
+        write: impl FnOnce(&Path) -> Result<()>,
+    ) -> Result<Artifact> {
         let stage_dir = self.root.join(&key.stage);
         fs::create_dir_all(&stage_dir)
             .with_context(|| format!("cannot create cache folder {}", stage_dir.display()))?;
         let tmp = tempfile::Builder::new()
             .prefix(&format!(".tmp-{}-", &key.hex[..16]))
             .tempdir_in(&stage_dir)
-            .with_context(|| format!("cannot create a temporary folder in {}", stage_dir.display()))?;
+            .with_context(|| {
+                format!(
+                    "cannot create a temporary folder in {}",
+                    stage_dir.display()
+                )
+            })?;
         write(tmp.path())?;
         let mut files = BTreeMap::new();
         for entry in fs::read_dir(tmp.path())? {
@@ -129,7 +138,10 @@ impl Cache {
             created: chrono::Utc::now().to_rfc3339(),
             files,
         };
-        fs::write(tmp.path().join(MANIFEST), serde_json::to_vec_pretty(&manifest)?)?;
+        fs::write(
+            tmp.path().join(MANIFEST),
+            serde_json::to_vec_pretty(&manifest)?,
+        )?;
         let dir = self.dir(key);
         if dir.exists() {
             // A corrupted or partial folder from an earlier run: replace it.

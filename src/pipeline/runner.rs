@@ -50,7 +50,11 @@ impl Runner {
     }
 
     /// Reuse the artifact for `key` or run `compute` to make it.
-    pub fn stage(&mut self, key: &StageKey, compute: impl FnOnce(&Path) -> Result<()>) -> Result<Artifact> {
+    pub fn stage(
+        &mut self,
+        key: &StageKey,
+        compute: impl FnOnce(&Path) -> Result<()>,
+    ) -> Result<Artifact> {
         let name = key.stage.clone();
         if !self.force {
             match self.cache.lookup(key) {
@@ -81,7 +85,8 @@ impl Runner {
 
     fn record(&mut self, name: &str, key: &StageKey, artifact: &Artifact, status: StageStatus) {
         self.statuses.push((name.to_string(), status));
-        self.artifacts.insert(name.to_string(), artifact.dir.clone());
+        self.artifacts
+            .insert(name.to_string(), artifact.dir.clone());
         self.keys.insert(name.to_string(), key.hex.clone());
     }
 

@@ -3,8 +3,8 @@
 
 use anyhow::{bail, Context, Result};
 use arrow::array::{
-    Array, ArrayRef, Float32Array, Float32Builder, Float64Array, Int64Array, ListArray, ListBuilder,
-    RecordBatch, StringArray, UInt32Array, UInt32Builder, UInt64Array,
+    Array, ArrayRef, Float32Array, Float32Builder, Float64Array, Int64Array, ListArray,
+    ListBuilder, RecordBatch, StringArray, UInt32Array, UInt32Builder, UInt64Array,
 };
 use arrow::datatypes::{DataType, Field, Schema};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -149,7 +149,10 @@ pub fn read_encoded(path: &Path) -> Result<Encoded> {
             .context("tokens are not u32")?;
         let mut flat = Vec::with_capacity(ids.len() * width);
         for i in 0..list.len() {
-            let (s, e) = (list.value_offsets()[i] as usize, list.value_offsets()[i + 1] as usize);
+            let (s, e) = (
+                list.value_offsets()[i] as usize,
+                list.value_offsets()[i + 1] as usize,
+            );
             flat.extend_from_slice(&values.values()[s..e]);
         }
         EncodedInputs::Tokens { ids: flat, width }
@@ -168,7 +171,10 @@ pub fn read_encoded(path: &Path) -> Result<Encoded> {
             .context("values are not f32")?;
         let rows = (0..idx.len())
             .map(|i| {
-                let (s, e) = (idx.value_offsets()[i] as usize, idx.value_offsets()[i + 1] as usize);
+                let (s, e) = (
+                    idx.value_offsets()[i] as usize,
+                    idx.value_offsets()[i + 1] as usize,
+                );
                 (s..e).map(|j| (iv.value(j), vv.value(j))).collect()
             })
             .collect();
@@ -182,7 +188,12 @@ pub fn read_encoded(path: &Path) -> Result<Encoded> {
 }
 
 /// Write a vocabulary: terms in index order with a count and optional weights.
-pub fn write_vocabulary(path: &Path, terms: &[String], counts: &[u64], weights: &[(&str, &[f32])]) -> Result<()> {
+pub fn write_vocabulary(
+    path: &Path,
+    terms: &[String],
+    counts: &[u64],
+    weights: &[(&str, &[f32])],
+) -> Result<()> {
     let mut fields = vec![
         Field::new("term", DataType::Utf8, false),
         Field::new("count", DataType::UInt64, false),
@@ -195,7 +206,10 @@ pub fn write_vocabulary(path: &Path, terms: &[String], counts: &[u64], weights: 
         fields.push(Field::new(*name, DataType::Float32, false));
         cols.push(Arc::new(Float32Array::from(w.to_vec())));
     }
-    write_batch(path, &RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)?)
+    write_batch(
+        path,
+        &RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)?,
+    )
 }
 
 /// A vocabulary read back: terms, counts, named weight columns.
@@ -255,9 +269,15 @@ pub fn write_predictions(path: &Path, preds: &[Prediction], classes: &[String]) 
     ];
     let mut cols: Vec<ArrayRef> = vec![
         Arc::new(Int64Array::from_iter_values(preds.iter().map(|p| p.id))),
-        Arc::new(StringArray::from_iter_values(preds.iter().map(|p| &p.true_label))),
-        Arc::new(StringArray::from_iter_values(preds.iter().map(|p| &p.predicted_label))),
-        Arc::new(Float64Array::from_iter_values(preds.iter().map(|p| p.probability))),
+        Arc::new(StringArray::from_iter_values(
+            preds.iter().map(|p| &p.true_label),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            preds.iter().map(|p| &p.predicted_label),
+        )),
+        Arc::new(Float64Array::from_iter_values(
+            preds.iter().map(|p| p.probability),
+        )),
     ];
     for (k, class) in classes.iter().enumerate() {
         if preds.iter().any(|p| p.probabilities.len() != classes.len()) {
@@ -268,7 +288,10 @@ pub fn write_predictions(path: &Path, preds: &[Prediction], classes: &[String]) 
             preds.iter().map(|p| p.probabilities[k]),
         )));
     }
-    write_batch(path, &RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)?)
+    write_batch(
+        path,
+        &RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)?,
+    )
 }
 
 #[cfg(test)]

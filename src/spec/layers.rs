@@ -112,9 +112,9 @@ impl Serialize for LayerSpec {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         match self {
-            LayerSpec::Flatten | LayerSpec::GlobalAveragePooling1d | LayerSpec::GlobalMaxPooling1d => {
-                s.serialize_str(self.type_name())
-            }
+            LayerSpec::Flatten
+            | LayerSpec::GlobalAveragePooling1d
+            | LayerSpec::GlobalMaxPooling1d => s.serialize_str(self.type_name()),
             other => {
                 let mut m = s.serialize_map(Some(1))?;
                 match other {
@@ -198,7 +198,9 @@ impl<'de> Visitor<'de> for LayerVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<LayerSpec, A::Error> {
         let Some(name) = a.next_key::<String>()? else {
-            return Err(de::Error::custom("empty layer entry; write e.g. `- dense: {units: 1}`"));
+            return Err(de::Error::custom(
+                "empty layer entry; write e.g. `- dense: {units: 1}`",
+            ));
         };
         let layer = match name.as_str() {
             "embedding" => LayerSpec::Embedding(a.next_value()?),

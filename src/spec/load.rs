@@ -201,7 +201,9 @@ pub fn check(spec: &Spec) -> Result<(), Invalid> {
             (Some(f), None) => {
                 return Err(Invalid::new(
                     "data.validation.fraction",
-                    format!("validation fraction {f} must be between 0 and 1 (exclusive), e.g. 0.2"),
+                    format!(
+                        "validation fraction {f} must be between 0 and 1 (exclusive), e.g. 0.2"
+                    ),
                 ))
             }
             (None, Some(_)) => {}
@@ -272,7 +274,10 @@ pub fn check(spec: &Spec) -> Result<(), Invalid> {
         return Err(Invalid::new("train.epochs", "epochs must be at least 1"));
     }
     if t.batch_size == 0 {
-        return Err(Invalid::new("train.batch_size", "batch_size must be at least 1"));
+        return Err(Invalid::new(
+            "train.batch_size",
+            "batch_size must be at least 1",
+        ));
     }
     let lr = t.optimizer.learning_rate;
     if !(lr > 0.0 && lr.is_finite()) {
@@ -320,7 +325,9 @@ fn check_bins(bins: &super::BinsSpec) -> Result<(), Invalid> {
         if b_lo <= a_hi {
             return Err(Invalid::new(
                 format!("task.bins.{b}"),
-                format!("bins `{a}` and `{b}` overlap: `{a}` ends at {a_hi}, `{b}` starts at {b_lo}"),
+                format!(
+                    "bins `{a}` and `{b}` overlap: `{a}` ends at {a_hi}, `{b}` starts at {b_lo}"
+                ),
             ));
         }
         // Integer-valued bins must meet exactly (e.g. [1, 4] then [5, 6]).

@@ -85,7 +85,10 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for OrderedMap<V> {
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
                 f.write_str("a map")
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<OrderedMap<V>, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<OrderedMap<V>, A::Error> {
                 let mut out: Vec<(String, V)> = Vec::new();
                 while let Some((k, v)) = a.next_entry::<String, V>()? {
                     if out.iter().any(|(seen, _)| *seen == k) {
@@ -626,4 +629,3 @@ impl Default for ReportSpec {
         }
     }
 }
-
