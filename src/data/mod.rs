@@ -3,3 +3,4 @@
 
 /// Names of the built-in datasets a spec may give as `data.dataset`.
 pub const BUILTIN_DATASETS: &[&str] = &["imdb", "druglib"];
+pub mod fetch;
