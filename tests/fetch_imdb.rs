@@ -325,6 +325,16 @@ fn stalled_connection_times_out() {
     assert!(matches!(err, FetchError::Network { .. }), "{err:?}");
     assert!(err.to_string().contains("timed out"), "{err}");
     assert!(listing(tmp.path()).is_empty(), "{:?}", listing(tmp.path()));
+
+    // A server that accepts the request and never sends headers.
+    let silent = serve(vec![("/a.tar.gz", Reply::Silent)]);
+    let mut o = opts(silent.url("/a.tar.gz"), Some(sha256_hex(b"x")));
+    o.timeout = Duration::from_millis(700);
+    let start = Instant::now();
+    let err = fetch::fetch("imdb", tmp.path(), &o).expect_err("silence must time out");
+    assert!(start.elapsed() < Duration::from_secs(20));
+    assert!(err.to_string().contains("timed out"), "{err}");
+    assert!(listing(tmp.path()).is_empty(), "{:?}", listing(tmp.path()));
 }
 
 #[test]

@@ -67,6 +67,11 @@ fn druglib_is_extracted_and_its_checksum_locked() {
     assert_eq!(lock.sha256, good_sha);
     assert_eq!(lock.dataset, "druglib");
     assert_eq!(lock.url, server.url("/druglib.zip"));
+    let listed = fetch::cli::list_text(data_dir);
+    assert!(
+        listed.contains(&format!("{good_sha} (recorded in")),
+        "{listed}"
+    );
 
     // The data goes away; the source now serves a different archive: the
     // lock catches it and nothing is kept.
@@ -225,4 +230,32 @@ fn shared_data_folder_counts_as_present() {
         .expect("present");
         assert_eq!(path, shared.join("imdb"));
     }
+}
+
+#[test]
+fn mirror_from_environment_is_used_when_no_url_is_given() {
+    // Only this test reads the variable: every other fetch here passes a URL
+    // (which wins over the mirror) or finds its dataset present.
+    let archive = zip_of(&[
+        ("drugsComTrain_raw.tsv", b"a\tb\n1\t2\n"),
+        ("drugsComTest_raw.tsv", b"a\tb\n3\t4\n"),
+    ]);
+    let server = serve(vec![(
+        "/mirror/drug+review+dataset+drugs+com.zip",
+        Reply::Bytes(archive),
+    )]);
+    std::env::set_var(fetch::MIRROR_ENV, server.url("/mirror/"));
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let o = fetch::FetchOptions {
+        progress: false,
+        ..fetch::FetchOptions::default()
+    };
+    let result = fetch::fetch("drugscom", tmp.path(), &o);
+    std::env::remove_var(fetch::MIRROR_ENV);
+    let path = result.expect("fetched from the mirror");
+    assert_eq!(
+        std::fs::read(path.join("drugsComTest_raw.tsv")).expect("test"),
+        b"a\tb\n3\t4\n"
+    );
+    assert_eq!(server.hits(), 1);
 }

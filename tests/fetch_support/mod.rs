@@ -21,6 +21,8 @@ pub enum Reply {
     DropHalfway(Vec<u8>),
     /// Announces the full length, sends half, then goes silent for a minute.
     Stall(Vec<u8>),
+    /// Reads the request and never answers.
+    Silent,
     /// 302 to the given Location.
     Redirect(String),
 }
@@ -111,6 +113,10 @@ fn handle(mut stream: TcpStream, routes: &[(String, Reply)]) {
                 .and_then(|_| stream.flush());
             std::thread::sleep(Duration::from_secs(60));
             r
+        }
+        Some(Reply::Silent) => {
+            std::thread::sleep(Duration::from_secs(60));
+            Ok(())
         }
         Some(Reply::Redirect(location)) => {
             stream.write_all(head("302 Found", 0, &format!("Location: {location}\r\n")).as_bytes())

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::error::Result;
 use super::install::{dataset_path, fetch, is_present};
+use super::lock::{lock_path, read_lock};
 use super::options::{FetchOptions, DEFAULT_TIMEOUT};
 use super::registry::{lookup, REGISTRY};
 
@@ -27,9 +28,19 @@ pub fn list_text(data_dir: &Path) -> String {
             .map(|s| format!("{s} bytes"))
             .unwrap_or_else(|| "not known in advance".into());
         out.push_str(&format!("           size: {size}\n"));
-        let sha = info.sha256.unwrap_or(
-            "not known in advance (recorded in <data-dir>/<name>.lock.json on first fetch)",
-        );
+        let sha = match (info.sha256, read_lock(info.name, data_dir)) {
+            (Some(official), _) => official.to_string(),
+            (None, Ok(Some(lock))) => format!(
+                "{} (recorded in {})",
+                lock.sha256,
+                lock_path(info.name, data_dir).display()
+            ),
+            (None, Err(e)) => format!("unreadable lock: {e}"),
+            (None, Ok(None)) => format!(
+                "not known in advance (recorded in {} on first fetch)",
+                lock_path(info.name, data_dir).display()
+            ),
+        };
         out.push_str(&format!("           sha256: {sha}\n"));
         out.push_str(&format!("           files: {}\n", info.files.join(", ")));
     }

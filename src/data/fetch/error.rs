@@ -86,7 +86,7 @@ pub enum FetchError {
         limit: u64,
     },
     /// The downloaded size differs from the official size.
-    #[error("download of `{url}` has {actual} bytes, expected {expected} (the official size); nothing was kept")]
+    #[error("download of `{url}` has {actual} bytes, expected {expected} (the official size); nothing was kept (a mirror serving a different archive needs its checksum given explicitly with --sha256)")]
     SizeMismatch {
         /// The URL requested.
         url: String,

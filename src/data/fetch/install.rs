@@ -168,6 +168,20 @@ pub fn fetch(name: &str, data_dir: &Path, opts: &FetchOptions) -> Result<PathBuf
             format!("conversion did not produce {}", still_missing.join(", ")),
         ));
     }
+    // Record the checksum before the data appears, so the dataset is never
+    // present without the lock that later downloads are checked against.
+    if info.sha256.is_none() && (lock.is_none() || explicit.is_some()) {
+        write_lock(
+            data_dir,
+            &ChecksumLock {
+                dataset: name.to_string(),
+                url: downloaded.final_url.clone(),
+                size: downloaded.size,
+                sha256: downloaded.sha256.clone(),
+                recorded: chrono::Utc::now().to_rfc3339(),
+            },
+        )?;
+    }
     let staged = staging.keep();
     if let Err(e) = std::fs::rename(&staged, &target) {
         let _ = std::fs::remove_dir_all(&staged);
@@ -180,18 +194,6 @@ pub fn fetch(name: &str, data_dir: &Path, opts: &FetchOptions) -> Result<PathBuf
             &target,
             e,
         ));
-    }
-    if info.sha256.is_none() && (lock.is_none() || explicit.is_some()) {
-        write_lock(
-            data_dir,
-            &ChecksumLock {
-                dataset: name.to_string(),
-                url: downloaded.final_url.clone(),
-                size: downloaded.size,
-                sha256: downloaded.sha256.clone(),
-                recorded: chrono::Utc::now().to_rfc3339(),
-            },
-        )?;
     }
     say(&format!("{name}: ready in {}", target.display()));
     Ok(target)
