@@ -212,7 +212,20 @@ pub fn imdb_tar_gz(reviews: &[ReviewFile]) -> Vec<u8> {
 /// Like [`imdb_tar_gz`], with extra raw entries (name bytes written as they
 /// are, bypassing the tar crate's own path checks) appended at the end.
 pub fn imdb_tar_gz_with(reviews: &[ReviewFile], raw_extra: &[(&str, &[u8])]) -> Vec<u8> {
-    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    build_tar_gz(reviews, raw_extra, flate2::Compression::default())
+}
+
+/// Like [`imdb_tar_gz`] with the fastest gzip level (for big archives).
+pub fn imdb_tar_gz_fast(reviews: &[ReviewFile]) -> Vec<u8> {
+    build_tar_gz(reviews, &[], flate2::Compression::fast())
+}
+
+fn build_tar_gz(
+    reviews: &[ReviewFile],
+    raw_extra: &[(&str, &[u8])],
+    level: flate2::Compression,
+) -> Vec<u8> {
+    let gz = flate2::write::GzEncoder::new(Vec::new(), level);
     let mut tar = tar::Builder::new(gz);
     for dir in [
         "aclImdb/",
