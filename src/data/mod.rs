@@ -36,3 +36,4 @@ pub use table::{ColumnPlan, IdSource, Row, Table, DRUGLIB_TEXT_COLUMNS};
 
 /// Names of the built-in datasets a spec may give as `data.dataset`.
 pub const BUILTIN_DATASETS: &[&str] = &["imdb", "druglib"];
+pub mod fetch;
