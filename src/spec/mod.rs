@@ -11,7 +11,7 @@ mod load;
 mod locate;
 
 pub use layers::{Activation, DenseSpec, DropoutSpec, EmbeddingSpec, LayerSpec};
-pub use load::{load_spec, parse_spec, SpecError};
+pub use load::{load_spec, parse_spec, Invalid, SpecError};
 pub use locate::Locator;
 
 use serde::{Deserialize, Serialize};
