@@ -42,6 +42,11 @@ impl Layer for Flatten {
         0
     }
     fn forward(&self, x: &Tensor, _pass: &mut Pass<'_>) -> Result<Tensor> {
+        // Already flat (2-D input, or an embedding that emitted flat rows):
+        // no reshape node, so no extra gradient buffers.
+        if x.rank() == 2 {
+            return Ok(x.clone());
+        }
         x.flatten_from(1)
     }
 }

@@ -40,13 +40,18 @@ impl Model {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut built: Vec<Box<dyn Layer>> = Vec::with_capacity(layers.len());
         let mut in_shape = input.shape();
-        for (spec, info) in layers.iter().zip(&infos) {
+        for (i, (spec, info)) in layers.iter().zip(&infos).enumerate() {
+            let flatten_next = matches!(layers.get(i + 1), Some(LayerSpec::Flatten));
             let shape = super::Shape(info.dims.clone());
             let name = info.name.clone();
             let layer: Box<dyn Layer> = match spec {
-                LayerSpec::Embedding(e) => {
-                    Box::new(Embedding::new(e, name, shape.clone(), &mut rng)?)
-                }
+                LayerSpec::Embedding(e) => Box::new(Embedding::new(
+                    e,
+                    name,
+                    shape.clone(),
+                    flatten_next,
+                    &mut rng,
+                )?),
                 LayerSpec::Flatten => Box::new(Flatten::new(name, shape.clone())),
                 LayerSpec::Dense(d) => Box::new(Dense::new(d, name, in_shape.size(), &mut rng)?),
                 LayerSpec::Dropout(d) => Box::new(Dropout::new(d, name, shape.clone())),

@@ -456,3 +456,57 @@ fn save_and_load_round_trip() {
         Err(ModelError::Weights { .. })
     ));
 }
+
+#[test]
+fn embedding_gradient_matches_candle_index_select() {
+    // Repeated ids must accumulate; flat output (flatten next) and 3-D output agree.
+    let layers = vec![emb(10, 3), LayerSpec::Flatten, LayerSpec::Dense(dense(1))];
+    let model = Model::new(&layers, &seq(4), 5).unwrap();
+    let ids = vec![1u32, 2, 1, 9, 0, 1, 1, 3];
+    let x = Tensor::from_vec(ids.clone(), (2, 4), &Device::Cpu).unwrap();
+    let y = model.forward(&x, false).unwrap();
+    let grads = y.sum_all().unwrap().backward().unwrap();
+    let w = model.named_weights();
+    let (table, kernel) = (w[0].1.var, w[1].1.var);
+    let got = grads.get(table).unwrap().to_vec2::<f32>().unwrap();
+
+    let idx = Tensor::from_vec(ids, 8, &Device::Cpu).unwrap();
+    let reference = table
+        .as_tensor()
+        .index_select(&idx, 0)
+        .unwrap()
+        .reshape((2, 12))
+        .unwrap()
+        .matmul(kernel.as_tensor())
+        .unwrap();
+    assert_eq!(
+        reference.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+        y.flatten_all().unwrap().to_vec1::<f32>().unwrap()
+    );
+    let want = reference.sum_all().unwrap().backward().unwrap();
+    let want = want.get(table).unwrap().to_vec2::<f32>().unwrap();
+    for (a, b) in got.iter().flatten().zip(want.iter().flatten()) {
+        assert!((a - b).abs() < 1e-6, "{got:?} vs {want:?}");
+    }
+    // Id 1 appears four times, so its row's gradient is four kernel slices summed.
+    assert!(got[1].iter().any(|v| *v != 0.0));
+    assert!(got[4].iter().all(|v| *v == 0.0));
+
+    // Without a flatten after it, the embedding gives (batch, steps, dim).
+    let pooled = Model::new(&[emb(10, 3), LayerSpec::GlobalMaxPooling1d], &seq(4), 5).unwrap();
+    let h = pooled.layers()[0]
+        .forward(&x, &mut Pass::inference())
+        .unwrap();
+    assert_eq!(h.dims(), &[2, 4, 3]);
+}
+
+#[test]
+fn out_of_range_token_id_is_an_error_not_a_panic() {
+    let model = Model::new(&[emb(10, 3), LayerSpec::GlobalMaxPooling1d], &seq(2), 5).unwrap();
+    let x = Tensor::from_vec(vec![1u32, 10], (1, 2), &Device::Cpu).unwrap();
+    let e = model.forward(&x, false).unwrap_err().to_string();
+    assert!(
+        e.contains("token id 10 is outside the embedding's input_dim 10"),
+        "{e}"
+    );
+}

@@ -5,13 +5,14 @@ use crate::spec::{OptimizerName, OptimizerSpec};
 use candle_core::backprop::GradStore;
 use candle_core::{Result, Tensor, Var};
 
-/// Per-variable optimizer state.
+/// Per-variable optimizer state (plain vectors: the update is one fused pass
+/// instead of a dozen temporary tensors).
 struct Slot {
     var: Var,
     /// First moment (Adam).
-    m: Tensor,
+    m: Vec<f32>,
     /// Second moment (Adam).
-    v: Tensor,
+    v: Vec<f32>,
 }
 
 /// Adam / AdamW / SGD as Keras 3 implements them.
@@ -33,9 +34,12 @@ impl Optimizer {
         let slots = vars
             .into_iter()
             .map(|var| {
-                let m = var.as_tensor().zeros_like()?;
-                let v = m.clone();
-                Ok(Slot { var, m, v })
+                let n = var.elem_count();
+                Ok(Slot {
+                    var,
+                    m: vec![0.0; n],
+                    v: vec![0.0; n],
+                })
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(Optimizer {
@@ -58,25 +62,30 @@ impl Optimizer {
         let lr = s.learning_rate;
         let t = self.iterations as f64;
         let alpha = lr * (1.0 - s.beta_2.powf(t)).sqrt() / (1.0 - s.beta_1.powf(t));
+        let decay = (1.0 - s.weight_decay * lr) as f32;
+        let (b1, b2) = ((1.0 - s.beta_1) as f32, (1.0 - s.beta_2) as f32);
+        let (alpha, eps, lr32) = (alpha as f32, s.epsilon as f32, lr as f32);
         for slot in &mut self.slots {
             let Some(g) = grads.get(slot.var.as_tensor()) else {
                 continue;
             };
-            let mut w = slot.var.as_detached_tensor();
-            if s.weight_decay != 0.0 {
-                w = w.affine(1.0 - s.weight_decay * lr, 0.0)?;
-            }
-            let new = match s.name {
-                OptimizerName::Sgd => w.sub(&g.affine(lr, 0.0)?)?,
-                OptimizerName::Adam | OptimizerName::Adamw => {
-                    slot.m = slot.m.add(&g.sub(&slot.m)?.affine(1.0 - s.beta_1, 0.0)?)?;
-                    slot.v = slot
-                        .v
-                        .add(&g.sqr()?.sub(&slot.v)?.affine(1.0 - s.beta_2, 0.0)?)?;
-                    let denom = slot.v.sqrt()?.affine(1.0, s.epsilon)?;
-                    w.sub(&slot.m.div(&denom)?.affine(alpha, 0.0)?)?
+            let g = g.flatten_all()?.to_vec1::<f32>()?;
+            let mut w = slot.var.flatten_all()?.to_vec1::<f32>()?;
+            match s.name {
+                OptimizerName::Sgd => {
+                    for (w, g) in w.iter_mut().zip(&g) {
+                        *w = *w * decay - lr32 * g;
+                    }
                 }
-            };
+                OptimizerName::Adam | OptimizerName::Adamw => {
+                    for (((w, g), m), v) in w.iter_mut().zip(&g).zip(&mut slot.m).zip(&mut slot.v) {
+                        *m += (g - *m) * b1;
+                        *v += (g * g - *v) * b2;
+                        *w = *w * decay - alpha * *m / (v.sqrt() + eps);
+                    }
+                }
+            }
+            let new = Tensor::from_vec(w, slot.var.shape(), slot.var.device())?;
             slot.var.set(&new)?;
         }
         Ok(())
