@@ -2,7 +2,7 @@
 
 use super::{dense, dropout, embedding, flatten, pooling, ModelInput};
 use crate::spec::{Invalid, LayerSpec};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fmt;
 
@@ -38,12 +38,12 @@ impl fmt::Display for Shape {
 }
 
 /// One row of the model summary, known before any data is seen.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LayerInfo {
     /// Keras-style unique name: `embedding`, `flatten`, `dense`, `dense_1`, ...
     pub name: String,
     /// Layer type as written in the spec (`dense`, `global_average_pooling1d`).
-    pub kind: &'static str,
+    pub kind: String,
     /// Output shape as Keras prints it, e.g. `(None, 200, 16)`.
     pub output_shape: String,
     /// Output dimensions without the batch axis.
@@ -168,7 +168,7 @@ pub fn infer_shapes(layers: &[LayerSpec], input: &ModelInput) -> Result<Vec<Laye
         shape = inferred.shape;
         out.push(LayerInfo {
             name: names[index].clone(),
-            kind: layer.type_name(),
+            kind: layer.type_name().to_string(),
             output_shape: shape.to_string(),
             dims: shape.0.clone(),
             params: inferred.params,

@@ -1,11 +1,11 @@
 //! Keras-style `model.summary()`.
 
 use super::LayerInfo;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Per-layer rows and parameter totals, as Keras's `model.summary()` prints them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// One row per layer.
     pub layers: Vec<LayerInfo>,
@@ -68,7 +68,7 @@ impl fmt::Display for Summary {
             .iter()
             .map(|l| {
                 [
-                    format!("{} ({})", l.name, keras_class(l.kind)),
+                    format!("{} ({})", l.name, keras_class(&l.kind)),
                     l.output_shape.clone(),
                     thousands(l.params),
                 ]

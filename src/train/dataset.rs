@@ -1,7 +1,7 @@
 //! Examples the model trains on: inputs, targets and the task they belong to.
 
 use crate::model::{Model, ModelError, ModelInput};
-use crate::spec::{Invalid, LossName, LossSpec, TaskKind};
+use crate::spec::{Activation, Invalid, LayerSpec, LossName, LossSpec, TaskKind};
 use candle_core::{Device, Tensor};
 
 /// Model inputs, row-major.
@@ -191,10 +191,60 @@ impl Dataset {
     }
 }
 
-/// Check that the loss fits the task and the model's output width: binary
+/// Check that the loss fits the task and the model's output width (binary
 /// cross-entropy and the regression losses need one output, the categorical
-/// losses one output per class.
+/// losses one output per class), and that `from_logits` matches the last
+/// dense layer's activation: logits come from a linear layer, probabilities
+/// from `sigmoid` (binary) or `softmax` (categorical).
 pub fn check_loss(model: &Model, loss: &LossSpec, task: &TaskInfo) -> Result<(), Invalid> {
+    check_width(model, loss, task)?;
+    let last_dense = model
+        .specs()
+        .iter()
+        .enumerate()
+        .rev()
+        .find_map(|(i, l)| match l {
+            LayerSpec::Dense(d) => Some((i, d.activation)),
+            _ => None,
+        });
+    let Some((i, act)) = last_dense else {
+        return Ok(());
+    };
+    let act_name = serde_plain(act);
+    let at = format!("model.layers[{i}].dense.activation");
+    let probability = match loss.name {
+        LossName::BinaryCrossentropy => Some(Activation::Sigmoid),
+        LossName::SparseCategoricalCrossentropy | LossName::CategoricalCrossentropy => {
+            Some(Activation::Softmax)
+        }
+        _ => None,
+    };
+    let Some(probability) = probability else {
+        return Ok(());
+    };
+    let squashing = matches!(act, Activation::Sigmoid | Activation::Softmax);
+    if loss.from_logits && squashing {
+        return Err(Invalid::new(
+            "train.loss.from_logits",
+            format!(
+                "the last dense layer (model.layers[{i}]) applies {act_name}, so it outputs probabilities, but `from_logits` is true; set `train.loss.from_logits: false`, or remove the activation and keep logits"
+            ),
+        ));
+    }
+    if !loss.from_logits && act != probability {
+        return Err(Invalid::new(
+            at,
+            format!(
+                "`train.loss.from_logits` is false, so the model must output probabilities, but the last dense layer's activation is {act_name}; use `activation: {}` or set `from_logits: true`",
+                serde_plain(probability)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The loss / task / output-width part of [`check_loss`].
+fn check_width(model: &Model, loss: &LossSpec, task: &TaskInfo) -> Result<(), Invalid> {
     let width = model.output_width();
     let last = format!("model.layers[{}]", model.layers().len().saturating_sub(1));
     let name = serde_plain(loss.name);

@@ -540,3 +540,91 @@ fn accuracy_rules() {
         AccuracyRule::Threshold(0.5)
     );
 }
+
+#[test]
+fn from_logits_must_match_the_last_activation() {
+    let feat = ModelInput::Features { width: 3 };
+    let sigmoid = Model::new(&[LayerSpec::Dense(dense(1, Activation::Sigmoid))], &feat, 1).unwrap();
+    let linear = Model::new(
+        &[
+            LayerSpec::Dense(dense(4, Activation::Relu)),
+            LayerSpec::Dense(dense(1, Activation::Linear)),
+        ],
+        &feat,
+        1,
+    )
+    .unwrap();
+    let logits = LossSpec::default();
+    let probs = LossSpec {
+        from_logits: false,
+        ..LossSpec::default()
+    };
+    assert!(check_loss(&sigmoid, &probs, &BINARY).is_ok());
+    assert!(check_loss(&linear, &logits, &BINARY).is_ok());
+    let e = check_loss(&sigmoid, &logits, &BINARY).unwrap_err();
+    assert_eq!(e.path, "train.loss.from_logits");
+    assert!(e.message.contains("applies sigmoid"), "{}", e.message);
+    let e = check_loss(&linear, &probs, &BINARY).unwrap_err();
+    assert_eq!(e.path, "model.layers[1].dense.activation");
+    assert!(
+        e.message.contains("use `activation: sigmoid`"),
+        "{}",
+        e.message
+    );
+
+    let softmax = Model::new(&[LayerSpec::Dense(dense(3, Activation::Softmax))], &feat, 1).unwrap();
+    let task = TaskInfo {
+        kind: TaskKind::Multiclass,
+        n_classes: 3,
+    };
+    let sce = |from_logits| LossSpec {
+        name: LossName::SparseCategoricalCrossentropy,
+        from_logits,
+    };
+    assert!(check_loss(&softmax, &sce(false), &task).is_ok());
+    assert!(check_loss(&softmax, &sce(true), &task).is_err());
+    // Regression losses take any activation.
+    let mse = LossSpec {
+        name: LossName::Mse,
+        from_logits: true,
+    };
+    let reg = TaskInfo {
+        kind: TaskKind::Regression,
+        n_classes: 0,
+    };
+    assert!(check_loss(&sigmoid, &mse, &reg).is_ok());
+    // Binary cross-entropy on a regression task is refused.
+    assert_eq!(
+        check_loss(&linear, &logits, &reg).unwrap_err().path,
+        "train.loss.name"
+    );
+}
+
+#[test]
+fn sigmoid_output_with_probability_loss_trains() {
+    // y = 1 when x0 > x1; a sigmoid unit with from_logits false learns it.
+    let mut rng = ChaCha8Rng::seed_from_u64(8);
+    let values: Vec<f32> = (0..600).map(|_| rng.random_range(0.0..1.0)).collect();
+    let targets: Vec<f32> = values
+        .chunks(2)
+        .map(|r| (r[0] > r[1]) as u8 as f32)
+        .collect();
+    let data = Dataset {
+        inputs: InputData::Features { values, width: 2 },
+        targets,
+    };
+    let mut c = cfg(60, 0.05);
+    c.loss.from_logits = false;
+    let mut model = Model::new(
+        &[LayerSpec::Dense(dense(1, Activation::Sigmoid))],
+        &ModelInput::Features { width: 2 },
+        3,
+    )
+    .unwrap();
+    let h = fit(&mut model, &data, None, &c, &BINARY, 3, &mut ()).unwrap();
+    assert!(h.last().unwrap().accuracy > 0.95, "{:?}", h.last());
+    let p = predict(&model, &data.inputs, &BINARY, false, 64).unwrap();
+    assert!(p
+        .iter()
+        .all(|r| (0.0..=1.0).contains(&r[1]) && (r[0] + r[1] - 1.0).abs() < 1e-6));
+}
