@@ -1,1 +1,41 @@
 //! The Sequential model: layers, shapes, parameter counts and summary.
+//!
+//! A model is built from the spec's `&[LayerSpec]` and a [`ModelInput`]
+//! (token-id sequences or dense feature rows). [`infer_shapes`] checks a stack
+//! without data (for `kerros validate`); [`Model`] holds the candle weights,
+//! runs the forward pass, prints a Keras-style [`Summary`] and saves / loads
+//! its weights as safetensors. Every random number (initialisers, dropout
+//! masks) comes from a seeded `ChaCha8Rng`, so a seed fixes the model exactly.
+
+mod activation;
+mod dense;
+mod dropout;
+mod embedding;
+mod error;
+mod flatten;
+mod init;
+mod input;
+mod layer;
+mod pooling;
+mod sequential;
+mod shape;
+mod summary;
+mod trace;
+mod weights;
+
+pub use activation::apply_activation;
+pub use dense::Dense;
+pub use dropout::Dropout;
+pub use embedding::Embedding;
+pub use error::ModelError;
+pub use flatten::Flatten;
+pub use input::ModelInput;
+pub use layer::{Layer, Pass, Weight};
+pub use pooling::{GlobalPooling1d, PoolKind};
+pub use sequential::Model;
+pub use shape::{infer_shapes, layer_names, LayerInfo, Shape};
+pub use summary::Summary;
+pub use trace::LayerTrace;
+
+#[cfg(test)]
+mod tests;

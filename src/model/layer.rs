@@ -1,0 +1,81 @@
+//! The layer abstraction every layer type implements.
+
+use super::{Dense, Shape};
+use candle_core::{Result, Tensor, Var};
+use rand_chacha::ChaCha8Rng;
+
+/// How a forward pass runs: inference, or training with the RNG that draws
+/// dropout masks (passed in so the caller controls the random stream).
+pub struct Pass<'a> {
+    rng: Option<&'a mut ChaCha8Rng>,
+}
+
+impl<'a> Pass<'a> {
+    /// Inference: dropout is the identity.
+    pub fn inference() -> Pass<'static> {
+        Pass { rng: None }
+    }
+
+    /// Training: dropout draws its masks from `rng`.
+    pub fn training(rng: &'a mut ChaCha8Rng) -> Pass<'a> {
+        Pass { rng: Some(rng) }
+    }
+
+    /// Whether this pass is a training pass.
+    pub fn is_training(&self) -> bool {
+        self.rng.is_some()
+    }
+
+    /// The training RNG, or `None` at inference.
+    pub fn rng(&mut self) -> Option<&mut ChaCha8Rng> {
+        self.rng.as_deref_mut()
+    }
+}
+
+/// One weight tensor of a layer, named as Keras names it (`kernel`, `bias`, `embeddings`).
+#[derive(Debug, Clone, Copy)]
+pub struct Weight<'a> {
+    /// Keras weight name within the layer.
+    pub name: &'static str,
+    /// The variable holding it.
+    pub var: &'a Var,
+    /// Whether the optimizer updates it.
+    pub trainable: bool,
+}
+
+/// A layer of a Sequential model. New layer types (bag-of-n-gram input,
+/// recurrent layers) implement this and are added to `Model::new`.
+pub trait Layer: Send + Sync + std::fmt::Debug {
+    /// Keras-style unique name (`dense_1`).
+    fn name(&self) -> &str;
+    /// Layer type as written in the spec (`dense`).
+    fn kind(&self) -> &'static str;
+    /// Output shape without the batch axis.
+    fn output_shape(&self) -> &Shape;
+    /// Number of parameters, counted as Keras does.
+    fn params(&self) -> usize;
+    /// Whether the optimizer updates this layer's weights.
+    fn trainable(&self) -> bool {
+        true
+    }
+    /// Apply the layer to a batch.
+    fn forward(&self, x: &Tensor, pass: &mut Pass<'_>) -> Result<Tensor>;
+    /// The layer's weights, in a fixed order.
+    fn weights(&self) -> Vec<Weight<'_>> {
+        Vec::new()
+    }
+    /// The layer as a dense layer, for hand-calculation traces.
+    fn as_dense(&self) -> Option<&Dense> {
+        None
+    }
+}
+
+/// A weight as the forward pass should see it: tracked for gradients only
+/// when trainable, so frozen weights cost no backward work.
+pub(crate) fn live(var: &Var, trainable: bool) -> Tensor {
+    if trainable {
+        var.as_tensor().clone()
+    } else {
+        var.as_detached_tensor()
+    }
+}

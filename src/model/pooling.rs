@@ -1,0 +1,78 @@
+//! `global_average_pooling1d` / `global_max_pooling1d`: reduce the time axis.
+
+use super::layer::{Layer, Pass};
+use super::shape::{Inferred, Site};
+use super::Shape;
+use crate::spec::Invalid;
+use candle_core::{Result, Tensor};
+
+/// Pooling needs `(batch, steps, features)` and gives `(batch, features)`.
+pub(crate) fn infer(
+    kind: &str,
+    input: &Shape,
+    site: Site,
+) -> std::result::Result<Inferred, Invalid> {
+    if input.rank() != 3 {
+        return Err(Invalid::new(
+            site.path(),
+            format!(
+                "{kind} {} gets a {}-D input {input}, but it needs a 3-D input (batch, steps, features), such as an embedding's output; put it directly after the `embedding` (instead of `flatten`) or remove it",
+                site.after(),
+                input.rank()
+            ),
+        ));
+    }
+    Ok(Inferred {
+        shape: Shape(vec![input.last()]),
+        params: 0,
+        trainable: true,
+    })
+}
+
+/// How the time axis is reduced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoolKind {
+    /// Mean over steps (padding steps included, as Keras does without a mask).
+    Average,
+    /// Maximum over steps.
+    Max,
+}
+
+/// Global pooling over axis 1.
+#[derive(Debug)]
+pub struct GlobalPooling1d {
+    name: String,
+    pool: PoolKind,
+    shape: Shape,
+}
+
+impl GlobalPooling1d {
+    /// A pooling layer producing `shape`.
+    pub(crate) fn new(pool: PoolKind, name: String, shape: Shape) -> GlobalPooling1d {
+        GlobalPooling1d { name, pool, shape }
+    }
+}
+
+impl Layer for GlobalPooling1d {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn kind(&self) -> &'static str {
+        match self.pool {
+            PoolKind::Average => "global_average_pooling1d",
+            PoolKind::Max => "global_max_pooling1d",
+        }
+    }
+    fn output_shape(&self) -> &Shape {
+        &self.shape
+    }
+    fn params(&self) -> usize {
+        0
+    }
+    fn forward(&self, x: &Tensor, _pass: &mut Pass<'_>) -> Result<Tensor> {
+        match self.pool {
+            PoolKind::Average => x.mean(1),
+            PoolKind::Max => x.max(1),
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! `Model`: a Keras-style Sequential stack of layers.
+
+use super::layer::{Layer, Pass, Weight};
+use super::{
+    infer_shapes, Dense, Dropout, Embedding, Flatten, GlobalPooling1d, LayerInfo, ModelError,
+    ModelInput, PoolKind, Summary,
+};
+use crate::spec::LayerSpec;
+use candle_core::{Result, Tensor, Var};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use std::sync::Mutex;
+
+/// ChaCha stream of the RNG behind `Model::forward(x, true)`; stream 0 initialises weights.
+const DROPOUT_STREAM: u64 = 1;
+
+/// A Sequential model: layers applied in order to token ids or feature rows.
+#[derive(Debug)]
+pub struct Model {
+    specs: Vec<LayerSpec>,
+    input: ModelInput,
+    infos: Vec<LayerInfo>,
+    layers: Vec<Box<dyn Layer>>,
+    vocab: Option<usize>,
+    /// Dropout masks for `forward(x, true)` calls; training loops pass their own RNG.
+    dropout_rng: Mutex<ChaCha8Rng>,
+}
+
+impl Model {
+    /// Build and initialise a model. Weights come from a ChaCha8 stream seeded
+    /// with `seed` (Keras initialisers: embedding uniform ±0.05, dense Glorot
+    /// uniform kernel and zero bias, unless the spec fixes them), so the same
+    /// seed gives bit-identical weights. Shape problems are `ModelError::Spec`.
+    pub fn new(
+        layers: &[LayerSpec],
+        input: &ModelInput,
+        seed: u64,
+    ) -> std::result::Result<Model, ModelError> {
+        let infos = infer_shapes(layers, input)?;
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut built: Vec<Box<dyn Layer>> = Vec::with_capacity(layers.len());
+        let mut in_shape = input.shape();
+        for (i, (spec, info)) in layers.iter().zip(&infos).enumerate() {
+            let flatten_next = matches!(layers.get(i + 1), Some(LayerSpec::Flatten));
+            let shape = super::Shape(info.dims.clone());
+            let name = info.name.clone();
+            let layer: Box<dyn Layer> = match spec {
+                LayerSpec::Embedding(e) => Box::new(Embedding::new(
+                    e,
+                    name,
+                    shape.clone(),
+                    flatten_next,
+                    &mut rng,
+                )?),
+                LayerSpec::Flatten => Box::new(Flatten::new(name, shape.clone())),
+                LayerSpec::Dense(d) => Box::new(Dense::new(d, name, in_shape.size(), &mut rng)?),
+                LayerSpec::Dropout(d) => Box::new(Dropout::new(d, name, shape.clone())),
+                LayerSpec::GlobalAveragePooling1d => {
+                    Box::new(GlobalPooling1d::new(PoolKind::Average, name, shape.clone()))
+                }
+                LayerSpec::GlobalMaxPooling1d => {
+                    Box::new(GlobalPooling1d::new(PoolKind::Max, name, shape.clone()))
+                }
+            };
+            built.push(layer);
+            in_shape = shape;
+        }
+        let vocab = match layers.first() {
+            Some(LayerSpec::Embedding(e)) => Some(e.input_dim),
+            _ => None,
+        };
+        let mut dropout_rng = ChaCha8Rng::seed_from_u64(seed);
+        dropout_rng.set_stream(DROPOUT_STREAM);
+        Ok(Model {
+            specs: layers.to_vec(),
+            input: *input,
+            infos,
+            layers: built,
+            vocab,
+            dropout_rng: Mutex::new(dropout_rng),
+        })
+    }
+
+    /// The layer specs the model was built from.
+    pub fn specs(&self) -> &[LayerSpec] {
+        &self.specs
+    }
+
+    /// What the model reads.
+    pub fn input(&self) -> &ModelInput {
+        &self.input
+    }
+
+    /// The layers, first to last.
+    pub fn layers(&self) -> &[Box<dyn Layer>] {
+        &self.layers
+    }
+
+    /// Each layer's name, output shape and parameter count.
+    pub fn layer_infos(&self) -> &[LayerInfo] {
+        &self.infos
+    }
+
+    /// Number of values the last layer gives per example.
+    pub fn output_width(&self) -> usize {
+        self.infos.last().map_or(0, |i| i.dims.iter().product())
+    }
+
+    /// For a sequence model: the embedding's `input_dim` (valid ids are `0..vocab`).
+    pub fn vocab_size(&self) -> Option<usize> {
+        self.vocab
+    }
+
+    /// Keras-style summary: per-layer rows and parameter totals.
+    pub fn summary(&self) -> Summary {
+        Summary::from_infos(&self.infos)
+    }
+
+    /// Run a batch through the model: `x` is `u32` ids (batch × maxlen) for a
+    /// sequence model, `f32` rows (batch × width) otherwise. With `train`,
+    /// dropout is active and draws its masks from the model's own seeded
+    /// stream; training loops should use [`Model::forward_pass`] with their RNG.
+    pub fn forward(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        if train {
+            let mut rng = self
+                .dropout_rng
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            self.forward_pass(x, &mut Pass::training(&mut rng))
+        } else {
+            self.forward_pass(x, &mut Pass::inference())
+        }
+    }
+
+    /// Run a batch through the model in the given mode.
+    pub fn forward_pass(&self, x: &Tensor, pass: &mut Pass<'_>) -> Result<Tensor> {
+        let mut h = x.clone();
+        for layer in &self.layers {
+            h = layer.forward(&h, pass)?;
+        }
+        Ok(h)
+    }
+
+    /// Every weight with its file name (`dense_1/kernel`), in layer order.
+    pub fn named_weights(&self) -> Vec<(String, Weight<'_>)> {
+        self.layers
+            .iter()
+            .flat_map(|l| {
+                l.weights()
+                    .into_iter()
+                    .map(move |w| (format!("{}/{}", l.name(), w.name), w))
+            })
+            .collect()
+    }
+
+    /// The variables the optimizer updates (trainable layers only), in layer order.
+    pub fn trainable_vars(&self) -> Vec<Var> {
+        self.named_weights()
+            .into_iter()
+            .filter(|(_, w)| w.trainable)
+            .map(|(_, w)| w.var.clone())
+            .collect()
+    }
+}

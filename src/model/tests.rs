@@ -1,0 +1,512 @@
+//! Unit tests of the model module: Keras parameter counts and shapes, located
+//! shape errors, seeded initialisation, dropout, traces and weight files.
+
+use super::*;
+use crate::spec::{Activation, DenseSpec, DropoutSpec, EmbeddingSpec, LayerSpec};
+use candle_core::{DType, Device, Tensor};
+
+fn emb(input_dim: usize, output_dim: usize) -> LayerSpec {
+    LayerSpec::Embedding(EmbeddingSpec {
+        input_dim,
+        output_dim,
+    })
+}
+
+fn dense(units: usize) -> DenseSpec {
+    DenseSpec {
+        units,
+        activation: Activation::Linear,
+        use_bias: true,
+        kernel: None,
+        bias: None,
+        trainable: true,
+    }
+}
+
+fn course() -> Vec<LayerSpec> {
+    vec![
+        emb(10000, 16),
+        LayerSpec::Flatten,
+        LayerSpec::Dense(dense(1)),
+    ]
+}
+
+fn seq(maxlen: usize) -> ModelInput {
+    ModelInput::Sequence { maxlen }
+}
+
+fn feat(width: usize) -> ModelInput {
+    ModelInput::Features { width }
+}
+
+fn err(layers: &[LayerSpec], input: ModelInput) -> crate::spec::Invalid {
+    match infer_shapes(layers, &input) {
+        Ok(i) => panic!("expected an error, got {i:?}"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn course_model_has_keras_shapes_and_163201_params() {
+    let infos = infer_shapes(&course(), &seq(200)).unwrap();
+    let rows: Vec<(&str, &str, usize)> = infos
+        .iter()
+        .map(|i| (i.name.as_str(), i.output_shape.as_str(), i.params))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("embedding", "(None, 200, 16)", 160_000),
+            ("flatten", "(None, 3200)", 0),
+            ("dense", "(None, 1)", 3201),
+        ]
+    );
+    let s = Summary::from_infos(&infos);
+    assert_eq!(s.total_params, 163_201);
+    assert_eq!(s.trainable_params, 163_201);
+    assert_eq!(s.non_trainable_params, 0);
+    assert_eq!(s.size_bytes, 652_804);
+    let text = s.to_string();
+    assert!(text.contains("Total params: 163,201 (637.50 KB)"), "{text}");
+    assert!(text.contains("embedding (Embedding)"), "{text}");
+}
+
+#[test]
+fn dense_params_with_and_without_bias() {
+    let mut d = dense(2);
+    let with = infer_shapes(&[LayerSpec::Dense(d.clone())], &feat(3)).unwrap();
+    assert_eq!(with[0].params, 3 * 2 + 2);
+    d.use_bias = false;
+    let without = infer_shapes(&[LayerSpec::Dense(d)], &feat(3)).unwrap();
+    assert_eq!(without[0].params, 3 * 2);
+    assert_eq!(without[0].output_shape, "(None, 2)");
+}
+
+#[test]
+fn pooling_and_dropout_have_no_params_and_names_repeat_keras_style() {
+    let layers = vec![
+        emb(1000, 8),
+        LayerSpec::GlobalAveragePooling1d,
+        LayerSpec::Dropout(DropoutSpec { rate: 0.5 }),
+        LayerSpec::Dense(dense(4)),
+        LayerSpec::Dropout(DropoutSpec { rate: 0.2 }),
+        LayerSpec::Dense(dense(1)),
+    ];
+    let infos = infer_shapes(&layers, &seq(50)).unwrap();
+    let got: Vec<(&str, &str, usize)> = infos
+        .iter()
+        .map(|i| (i.name.as_str(), i.output_shape.as_str(), i.params))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("embedding", "(None, 50, 8)", 8000),
+            ("global_average_pooling1d", "(None, 8)", 0),
+            ("dropout", "(None, 8)", 0),
+            ("dense", "(None, 4)", 36),
+            ("dropout_1", "(None, 4)", 0),
+            ("dense_1", "(None, 1)", 5),
+        ]
+    );
+    let max = infer_shapes(&[emb(10, 3), LayerSpec::GlobalMaxPooling1d], &seq(7)).unwrap();
+    assert_eq!(max[1].output_shape, "(None, 3)");
+    assert_eq!(max[1].params, 0);
+}
+
+#[test]
+fn frozen_dense_counts_as_non_trainable() {
+    let mut d = dense(2);
+    d.trainable = false;
+    let infos = infer_shapes(&[LayerSpec::Dense(d), LayerSpec::Dense(dense(1))], &feat(3)).unwrap();
+    let s = Summary::from_infos(&infos);
+    assert_eq!(
+        (s.total_params, s.trainable_params, s.non_trainable_params),
+        (11, 3, 8)
+    );
+    let model = Model::new(
+        &[
+            LayerSpec::Dense(DenseSpec {
+                trainable: false,
+                ..dense(2)
+            }),
+            LayerSpec::Dense(dense(1)),
+        ],
+        &feat(3),
+        1,
+    )
+    .unwrap();
+    // Only the second layer's kernel and bias are optimised.
+    assert_eq!(model.trainable_vars().len(), 2);
+    assert_eq!(model.summary(), s);
+}
+
+#[test]
+fn dense_after_embedding_is_rejected_with_the_fix() {
+    let e = err(&[emb(10000, 16), LayerSpec::Dense(dense(1))], seq(200));
+    assert_eq!(e.path, "model.layers[1]");
+    assert!(
+        e.message.contains(
+            "dense after embedding gets a 3-D input (None, 200, 16); add `- flatten` or `- global_average_pooling1d` before it"
+        ),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn embedding_must_be_first_and_read_token_ids() {
+    let e = err(&[LayerSpec::Dense(dense(1))], seq(20));
+    assert_eq!(e.path, "model.layers[0]");
+    assert!(
+        e.message.contains("first layer must be an `embedding`"),
+        "{}",
+        e.message
+    );
+
+    let e = err(&[emb(100, 4), emb(100, 4)], seq(20));
+    assert_eq!(e.path, "model.layers[1]");
+    assert!(
+        e.message.contains("embedding must be the first layer"),
+        "{}",
+        e.message
+    );
+
+    let e = err(
+        &[emb(100, 4), LayerSpec::Flatten, LayerSpec::Dense(dense(1))],
+        feat(30),
+    );
+    assert_eq!(e.path, "model.layers[0]");
+    assert!(
+        e.message.contains("embedding reads token ids"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn pooling_on_a_2d_input_is_rejected_and_flatten_on_2d_is_a_no_op() {
+    let e = err(
+        &[
+            emb(100, 4),
+            LayerSpec::Flatten,
+            LayerSpec::GlobalAveragePooling1d,
+        ],
+        seq(10),
+    );
+    assert_eq!(e.path, "model.layers[2]");
+    assert!(
+        e.message
+            .contains("global_average_pooling1d after flatten gets a 2-D input (None, 40)"),
+        "{}",
+        e.message
+    );
+    let e = err(&[LayerSpec::GlobalMaxPooling1d], feat(5));
+    assert_eq!(e.path, "model.layers[0]");
+
+    let infos = infer_shapes(&[LayerSpec::Flatten, LayerSpec::Dense(dense(2))], &feat(5)).unwrap();
+    assert_eq!(infos[0].output_shape, "(None, 5)");
+    assert_eq!(infos[1].params, 12);
+}
+
+#[test]
+fn fixed_kernel_and_bias_shapes_are_checked() {
+    let mut d = dense(2);
+    d.kernel = Some(vec![vec![1.0; 4], vec![1.0; 4]]);
+    let e = err(&[LayerSpec::Dense(d)], feat(3));
+    assert_eq!(e.path, "model.layers[0].dense.kernel");
+    assert_eq!(
+        e.message,
+        "layer model.layers[0] (dense): kernel is 2×4 but units=2 and the previous layer gives 3 values: expected 2×3 (one row per output neuron)"
+    );
+
+    // The Keras orientation (inputs × units) is the classic mistake.
+    let mut d = dense(2);
+    d.kernel = Some(vec![vec![1.0, 0.0], vec![0.0, 1.0], vec![2.0, 1.0]]);
+    let e = err(&[LayerSpec::Dense(d)], feat(3));
+    assert!(e.message.contains("kernel is 3×2"), "{}", e.message);
+
+    let mut d = dense(2);
+    d.kernel = Some(vec![vec![1.0; 3], vec![1.0; 2]]);
+    let e = err(&[LayerSpec::Dense(d)], feat(3));
+    assert!(e.message.contains("row 1 has 2"), "{}", e.message);
+
+    let mut d = dense(2);
+    d.bias = Some(vec![0.0; 3]);
+    let e = err(&[LayerSpec::Dense(dense(4)), LayerSpec::Dense(d)], feat(3));
+    assert_eq!(e.path, "model.layers[1].dense.bias");
+    assert!(
+        e.message.contains("bias has 3 values but units=2"),
+        "{}",
+        e.message
+    );
+
+    let mut d = dense(2);
+    d.use_bias = false;
+    d.bias = Some(vec![0.0; 2]);
+    let e = err(&[LayerSpec::Dense(d)], feat(3));
+    assert_eq!(e.path, "model.layers[0].dense.bias");
+    assert!(e.message.contains("use_bias is false"), "{}", e.message);
+}
+
+#[test]
+fn model_new_reports_shape_errors() {
+    let r = Model::new(&[emb(10, 2), LayerSpec::Dense(dense(1))], &seq(5), 0);
+    match r {
+        Err(ModelError::Spec(e)) => assert_eq!(e.path, "model.layers[1]"),
+        other => panic!("expected a spec error, got {other:?}"),
+    }
+}
+
+fn weights_of(m: &Model) -> Vec<(String, Vec<f32>)> {
+    m.named_weights()
+        .into_iter()
+        .map(|(n, w)| (n, w.var.flatten_all().unwrap().to_vec1::<f32>().unwrap()))
+        .collect()
+}
+
+#[test]
+fn initialisation_is_seeded_and_follows_keras_ranges() {
+    let layers = vec![emb(500, 8), LayerSpec::Flatten, LayerSpec::Dense(dense(3))];
+    let a = weights_of(&Model::new(&layers, &seq(10), 7).unwrap());
+    let b = weights_of(&Model::new(&layers, &seq(10), 7).unwrap());
+    let c = weights_of(&Model::new(&layers, &seq(10), 8).unwrap());
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+    let names: Vec<&str> = a.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        vec!["embedding/embeddings", "dense/kernel", "dense/bias"]
+    );
+    let emb_w = &a[0].1;
+    assert!(emb_w.iter().all(|v| (-0.05..0.05).contains(v)));
+    assert!(emb_w.iter().any(|v| *v > 0.04) && emb_w.iter().any(|v| *v < -0.04));
+    // Glorot uniform limit sqrt(6 / (80 + 3)).
+    let limit = (6.0f32 / 83.0).sqrt();
+    let k = &a[1].1;
+    assert!(k.iter().all(|v| v.abs() <= limit));
+    assert!(k.iter().any(|v| v.abs() > 0.8 * limit));
+    assert!(a[2].1.iter().all(|v| *v == 0.0));
+}
+
+#[test]
+fn course_model_forward_gives_one_value_per_example() {
+    let model = Model::new(&course(), &seq(200), 1).unwrap();
+    let ids: Vec<u32> = (0..3 * 200).map(|i| (i * 37 % 10000) as u32).collect();
+    let x = Tensor::from_vec(ids, (3, 200), &Device::Cpu).unwrap();
+    let y = model.forward(&x, false).unwrap();
+    assert_eq!(y.dims(), &[3, 1]);
+    assert_eq!(model.output_width(), 1);
+    assert_eq!(model.vocab_size(), Some(10000));
+}
+
+fn hand_layers(relu_bias: bool) -> Vec<LayerSpec> {
+    let mut l1 = dense(2);
+    l1.kernel = Some(vec![vec![1.0, 0.0, 2.0], vec![0.0, 1.0, 1.0]]);
+    if relu_bias {
+        l1.activation = Activation::Relu;
+        l1.bias = Some(vec![-6.0, 0.0]);
+    } else {
+        l1.use_bias = false;
+    }
+    let mut l2 = dense(1);
+    l2.kernel = Some(vec![vec![1.0, -1.0]]);
+    l2.use_bias = false;
+    vec![LayerSpec::Dense(l1), LayerSpec::Dense(l2)]
+}
+
+#[test]
+fn hand_calculation_trace_without_bias() {
+    let model = Model::new(&hand_layers(false), &feat(3), 0).unwrap();
+    let t = model.forward_trace(&[1.0, 3.0, 2.0]).unwrap();
+    assert_eq!(t.len(), 2);
+    assert_eq!(t[0].name, "dense");
+    assert_eq!(t[0].kernel, vec![vec![1.0, 0.0, 2.0], vec![0.0, 1.0, 1.0]]);
+    assert_eq!(t[0].bias, None);
+    assert_eq!(t[0].a, vec![vec![5.0, 5.0]]);
+    assert_eq!(t[1].name, "dense_1");
+    assert_eq!(t[1].a, vec![vec![0.0]]);
+    // The candle forward pass agrees (kernel orientation round trip).
+    let x = Tensor::from_vec(vec![1.0f32, 3.0, 2.0], (1, 3), &Device::Cpu).unwrap();
+    let y = model.forward(&x, false).unwrap().to_vec2::<f32>().unwrap();
+    assert_eq!(y, vec![vec![0.0]]);
+}
+
+#[test]
+fn hand_calculation_trace_with_relu_and_bias() {
+    let model = Model::new(&hand_layers(true), &feat(3), 0).unwrap();
+    let t = model
+        .forward_trace(&[1.0, 3.0, 2.0, 4.0, 0.0, 1.0])
+        .unwrap();
+    assert_eq!(t[0].activation, Activation::Relu);
+    assert_eq!(t[0].bias, Some(vec![-6.0, 0.0]));
+    assert_eq!(t[0].z[0], vec![-1.0, 5.0]);
+    assert_eq!(t[0].a[0], vec![0.0, 5.0]);
+    assert_eq!(t[1].a[0], vec![-5.0]);
+    // Second row (4, 0, 1): z1 = (6 - 6, 1) = (0, 1), a2 = 0 - 1.
+    assert_eq!(t[0].a[1], vec![0.0, 1.0]);
+    assert_eq!(t[1].a[1], vec![-1.0]);
+    let x = Tensor::from_vec(vec![1.0f32, 3.0, 2.0, 4.0, 0.0, 1.0], (2, 3), &Device::Cpu).unwrap();
+    let y = model.forward(&x, false).unwrap().to_vec2::<f32>().unwrap();
+    assert_eq!(y, vec![vec![-5.0], vec![-1.0]]);
+}
+
+#[test]
+fn trace_rejects_wrong_width_and_sequence_models() {
+    let model = Model::new(&hand_layers(false), &feat(3), 0).unwrap();
+    assert!(matches!(
+        model.forward_trace(&[1.0, 2.0]),
+        Err(ModelError::Input(_))
+    ));
+    let seqm = Model::new(&course(), &seq(4), 0).unwrap();
+    assert!(matches!(
+        seqm.forward_trace(&[1.0; 4]),
+        Err(ModelError::Input(_))
+    ));
+}
+
+#[test]
+fn dropout_is_inverted_and_seeded() {
+    let layers = vec![LayerSpec::Dropout(DropoutSpec { rate: 0.25 })];
+    let model = Model::new(&layers, &feat(1000), 3).unwrap();
+    let x = Tensor::ones((4, 1000), DType::F32, &Device::Cpu).unwrap();
+    let inference = model
+        .forward(&x, false)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1::<f32>()
+        .unwrap();
+    assert!(inference.iter().all(|v| *v == 1.0));
+    let y = model
+        .forward(&x, true)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1::<f32>()
+        .unwrap();
+    let zeros = y.iter().filter(|v| **v == 0.0).count();
+    assert!(y
+        .iter()
+        .all(|v| *v == 0.0 || (*v - 1.0 / 0.75).abs() < 1e-6));
+    // 4000 draws at rate 0.25: 1000 expected, sd ≈ 27.
+    assert!((880..1120).contains(&zeros), "{zeros} zeros");
+    // Same seed, same masks.
+    let again = Model::new(&layers, &feat(1000), 3).unwrap();
+    let y2 = again
+        .forward(&x, true)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1::<f32>()
+        .unwrap();
+    assert_eq!(y, y2);
+    // Next call draws a fresh mask.
+    let y3 = again
+        .forward(&x, true)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1::<f32>()
+        .unwrap();
+    assert_ne!(y2, y3);
+}
+
+#[test]
+fn pooling_forward_values() {
+    // Embedding rows are uniform ±0.05; pool two known steps by hand.
+    let model = Model::new(&[emb(5, 2), LayerSpec::GlobalAveragePooling1d], &seq(2), 4).unwrap();
+    let table = model.named_weights()[0].1.var.to_vec2::<f32>().unwrap();
+    let x = Tensor::from_vec(vec![1u32, 3], (1, 2), &Device::Cpu).unwrap();
+    let y = model.forward(&x, false).unwrap().to_vec2::<f32>().unwrap();
+    for d in 0..2 {
+        assert!((y[0][d] - (table[1][d] + table[3][d]) / 2.0).abs() < 1e-7);
+    }
+    let maxm = Model::new(&[emb(5, 2), LayerSpec::GlobalMaxPooling1d], &seq(2), 4).unwrap();
+    let y = maxm.forward(&x, false).unwrap().to_vec2::<f32>().unwrap();
+    for d in 0..2 {
+        assert_eq!(y[0][d], table[1][d].max(table[3][d]));
+    }
+}
+
+#[test]
+fn save_and_load_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("weights.safetensors");
+    let layers = vec![emb(100, 4), LayerSpec::Flatten, LayerSpec::Dense(dense(3))];
+    let model = Model::new(&layers, &seq(6), 11).unwrap();
+    model.save(&path).unwrap();
+    let loaded = Model::load(&layers, &seq(6), &path).unwrap();
+    assert_eq!(weights_of(&model), weights_of(&loaded));
+    let x = Tensor::from_vec((0..12u32).collect::<Vec<_>>(), (2, 6), &Device::Cpu).unwrap();
+    let a = model.forward(&x, false).unwrap().to_vec2::<f32>().unwrap();
+    let b = loaded.forward(&x, false).unwrap().to_vec2::<f32>().unwrap();
+    assert_eq!(a, b);
+
+    // A different model cannot load these weights.
+    let other = vec![emb(100, 4), LayerSpec::Flatten, LayerSpec::Dense(dense(2))];
+    match Model::load(&other, &seq(6), &path) {
+        Err(ModelError::Weights { message, .. }) => {
+            assert!(message.contains("dense/kernel"), "{message}")
+        }
+        r => panic!("expected a weights error, got {r:?}"),
+    }
+    let missing = dir.path().join("nope.safetensors");
+    assert!(matches!(
+        Model::load(&layers, &seq(6), &missing),
+        Err(ModelError::Weights { .. })
+    ));
+}
+
+#[test]
+fn embedding_gradient_matches_candle_index_select() {
+    // Repeated ids must accumulate; flat output (flatten next) and 3-D output agree.
+    let layers = vec![emb(10, 3), LayerSpec::Flatten, LayerSpec::Dense(dense(1))];
+    let model = Model::new(&layers, &seq(4), 5).unwrap();
+    let ids = vec![1u32, 2, 1, 9, 0, 1, 1, 3];
+    let x = Tensor::from_vec(ids.clone(), (2, 4), &Device::Cpu).unwrap();
+    let y = model.forward(&x, false).unwrap();
+    let grads = y.sum_all().unwrap().backward().unwrap();
+    let w = model.named_weights();
+    let (table, kernel) = (w[0].1.var, w[1].1.var);
+    let got = grads.get(table).unwrap().to_vec2::<f32>().unwrap();
+
+    let idx = Tensor::from_vec(ids, 8, &Device::Cpu).unwrap();
+    let reference = table
+        .as_tensor()
+        .index_select(&idx, 0)
+        .unwrap()
+        .reshape((2, 12))
+        .unwrap()
+        .matmul(kernel.as_tensor())
+        .unwrap();
+    assert_eq!(
+        reference.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+        y.flatten_all().unwrap().to_vec1::<f32>().unwrap()
+    );
+    let want = reference.sum_all().unwrap().backward().unwrap();
+    let want = want.get(table).unwrap().to_vec2::<f32>().unwrap();
+    for (a, b) in got.iter().flatten().zip(want.iter().flatten()) {
+        assert!((a - b).abs() < 1e-6, "{got:?} vs {want:?}");
+    }
+    // Id 1 appears four times, so its row's gradient is four kernel slices summed.
+    assert!(got[1].iter().any(|v| *v != 0.0));
+    assert!(got[4].iter().all(|v| *v == 0.0));
+
+    // Without a flatten after it, the embedding gives (batch, steps, dim).
+    let pooled = Model::new(&[emb(10, 3), LayerSpec::GlobalMaxPooling1d], &seq(4), 5).unwrap();
+    let h = pooled.layers()[0]
+        .forward(&x, &mut Pass::inference())
+        .unwrap();
+    assert_eq!(h.dims(), &[2, 4, 3]);
+}
+
+#[test]
+fn out_of_range_token_id_is_an_error_not_a_panic() {
+    let model = Model::new(&[emb(10, 3), LayerSpec::GlobalMaxPooling1d], &seq(2), 5).unwrap();
+    let x = Tensor::from_vec(vec![1u32, 10], (1, 2), &Device::Cpu).unwrap();
+    let e = model.forward(&x, false).unwrap_err().to_string();
+    assert!(
+        e.contains("token id 10 is outside the embedding's input_dim 10"),
+        "{e}"
+    );
+}
