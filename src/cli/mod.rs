@@ -114,12 +114,17 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 force: args.force,
                 quiet: false,
             };
-            pipeline::run(&args.spec, &opts)?;
+            let outcome = pipeline::run(&args.spec, &opts)?;
+            if args.json {
+                println!("{}", serde_json::to_string(&outcome.to_json())?);
+            } else {
+                print!("{}", outcome.summary_text());
+            }
             Ok(0)
         }
         Command::Validate { spec } => {
             let (s, locator) = spec::load_spec(&spec)?;
-            let _ = (s, locator);
+            pipeline::check_model(&s, &spec, &locator)?;
             println!("{}: ok", spec.display());
             Ok(0)
         }

@@ -5,14 +5,15 @@
 //! the files it reads, so a re-run reuses every stage whose inputs did not
 //! change.
 
-// mod outcome;
+mod outcome;
+mod report;
 mod runner;
-// mod stages;
+mod stages;
 pub mod tables;
 
-// pub use outcome::RunOutcome;
+pub use outcome::RunOutcome;
 pub use runner::{Runner, StageStatus};
-// pub use stages::check_model;
+pub use stages::check_model;
 
 use anyhow::Result;
 use std::path::{Path, PathBuf};
@@ -33,7 +34,6 @@ pub struct RunOptions {
 }
 
 /// Run the experiment in `spec_path`.
-pub fn run(spec_path: &Path, opts: &RunOptions) -> Result<()> {
-    let _ = (spec_path, opts);
-    anyhow::bail!("not yet")
+pub fn run(spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
+    stages::run(spec_path, opts)
 }

@@ -7,6 +7,7 @@ use super::RunOptions;
 use crate::cache::{hash_file, Artifact, Cache, StageKey};
 use crate::data::{self, Item, Prepared};
 use crate::model::{self, Model, ModelInput};
+use crate::report::ReportData;
 use crate::spec::{self, Invalid, LayerSpec, Locator, Spec, SpecError, TaskKind, VectorizeMode};
 use crate::text::{self, Tokenizer};
 use crate::train::{self, EpochRecord, TaskInfo};
@@ -111,11 +112,14 @@ pub fn run(spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
     let mut runner = Runner::new(Cache::new(&opts.cache_dir), opts.force, opts.quiet);
 
     // load: read the source files as they are.
-    let (data_dir, _) = data::data_dir(opts.data_dir.as_deref());
-    let sources = data::resolve_sources(data_spec, spec_dir, &data_dir)?;
-    let mut files: Vec<(String, &Path)> = vec![("train".into(), &sources.train), ("test".into(), &sources.test)];
+    let (data_dir, dir_source) = data::data_dir(opts.data_dir.as_deref());
+    let sources = data::resolve_sources(data_spec, spec_dir, &data_dir, dir_source)?;
+    let mut files: Vec<(String, &Path)> = vec![
+        ("train".into(), sources.train.path.as_path()),
+        ("test".into(), sources.test.path.as_path()),
+    ];
     if let Some(v) = &sources.validation {
-        files.push(("validation".into(), v));
+        files.push(("validation".into(), v.path.as_path()));
     }
     let mut load_key = StageKey::new("load", &LoadSettings { data: data_spec });
     let mut source_hashes = Vec::new();
@@ -126,10 +130,13 @@ pub fn run(spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
     }
     let load_key = load_key.finish();
     let load = runner.stage(&load_key, |dir| {
+        let tables = data::read_sources(data_spec, &sources)?;
         let mut skipped = 0;
-        for (label, path) in &files {
-            let table = data::read_table(path, data_spec, &sources)
-                .with_context(|| format!("loading the {label} split"))?;
+        let mut named = vec![("train", tables.train), ("test", tables.test)];
+        if let Some(v) = tables.validation {
+            named.push(("validation", v));
+        }
+        for (label, table) in named {
             skipped += table.skipped;
             let items: Vec<Item> = table
                 .rows
@@ -164,7 +171,13 @@ pub fn run(spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
         } else {
             None
         };
-        let mut prepared = data::prepare(read("train")?, read("test")?, validation, &spec)?;
+        let mut prepared = data::prepare_with_cleaner(
+            read("train")?,
+            read("test")?,
+            validation,
+            &spec,
+            &text::clean,
+        )?;
         let skipped: usize = serde_json::from_slice(&fs::read(load.file("skipped.json"))?)?;
         prepared.skipped_rows += skipped;
         data::write_items(&dir.join("train.parquet"), &prepared.train)?;
@@ -209,7 +222,7 @@ pub fn run(spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
         let texts: Vec<&str> = p.train.iter().map(|i| i.text.as_str()).collect();
         match spec.vectorize.mode {
             VectorizeMode::Int => {
-                let tok = Tokenizer::fit(&spec.tokenizer, texts.iter().copied());
+                let tok = Tokenizer::fit(&spec.tokenizer, &texts);
                 let (terms, counts): (Vec<String>, Vec<u64>) = tok.vocabulary().iter().cloned().unzip();
                 tables::write_vocabulary(&dir.join("vocabulary.parquet"), &terms, &counts, &[])
             }
@@ -299,7 +312,7 @@ pub fn run(spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
         let m = Model::load(&spec.model.layers, &input, &train_stage.file("model.safetensors"))?;
         let ds = to_dataset(&te);
         let probs = train::predict(&m, &ds.inputs, &task, spec.train.loss.from_logits, 1024)?;
-        let test_loss = train::evaluate_loss(&m, &ds, &spec.train, &task)?;
+        let test_loss = train::evaluate_loss(&m, &ds, &spec.train.loss, &task, 1024)?;
         let p = prepared()?;
         let (preds, mut metrics) = score(&spec, &info.classes, &p.test, &probs)?;
         metrics.insert("loss".into(), serde_json::json!(test_loss));
@@ -311,13 +324,27 @@ pub fn run(spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
         serde_json::from_slice(&fs::read(evaluate.file("metrics.json"))?)?;
 
     // report.
+    let stage_keys = runner.keys.clone();
     let report_key = StageKey::new("report", &spec)
         .input(&eval_key)
         .input(&train_key)
         .input(&split_key)
         .finish();
     let report_stage = runner.stage(&report_key, |dir| {
-        let html = super::report::build(&spec, &prepared()?, &history, &summary, &metrics, &evaluate, &runner_keys_placeholder())?;
+        let preds = tables::read_predictions(&evaluate.file("predictions.parquet"))?;
+        let inputs = super::report::ReportInputs {
+            spec: &spec,
+            spec_path,
+            prepared: &prepared()?,
+            sources: &info.sources,
+            history: &history,
+            summary: &summary,
+            metrics: &metrics,
+            predictions: &preds,
+            stage_keys: &stage_keys,
+        };
+        let data: ReportData = super::report::build(&inputs);
+        let html = crate::report::render(&data)?;
         fs::write(dir.join("report.html"), html)?;
         Ok(())
     })?;
@@ -336,10 +363,6 @@ pub fn run(spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
         params: summary.total_params,
         seconds: start.elapsed().as_secs_f64(),
     })
-}
-
-fn runner_keys_placeholder() -> BTreeMap<String, String> {
-    BTreeMap::new()
 }
 
 /// Copy the cached report to its published path atomically.
@@ -425,7 +448,7 @@ fn score(
                     probabilities: p.clone(),
                 });
             }
-            let c = crate::metrics::classification(&y_true, &y_pred, Some(probs), classes);
+            let c = crate::metrics::ClassificationMetrics::compute(&y_true, &y_pred, Some(probs), classes)?;
             let map = crate::metrics::filter_metrics(c.metric_map(), &spec.metrics);
             Ok((preds, map))
         }
@@ -454,9 +477,7 @@ impl train::TrainObserver for EpochPrinter {
             "Epoch {}/{} - {:.1}s - loss: {:.4}",
             r.epoch, self.epochs, r.seconds, r.loss
         );
-        if let Some(a) = r.accuracy {
-            line.push_str(&format!(" - accuracy: {a:.4}"));
-        }
+        line.push_str(&format!(" - accuracy: {:.4}", r.accuracy));
         if let Some(v) = r.val_loss {
             line.push_str(&format!(" - val_loss: {v:.4}"));
         }

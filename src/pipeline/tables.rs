@@ -294,6 +294,31 @@ pub fn write_predictions(path: &Path, preds: &[Prediction], classes: &[String]) 
     )
 }
 
+/// Read predictions written by [`write_predictions`].
+pub fn read_predictions(path: &Path) -> Result<Vec<Prediction>> {
+    let batch = read_batch(path)?;
+    let ids = column::<Int64Array>(&batch, "id")?;
+    let truth = column::<StringArray>(&batch, "true_label")?;
+    let pred = column::<StringArray>(&batch, "predicted_label")?;
+    let prob = column::<Float64Array>(&batch, "probability")?;
+    let class_cols: Vec<&Float32Array> = batch
+        .schema()
+        .fields()
+        .iter()
+        .filter(|f| f.name().starts_with("p_"))
+        .map(|f| column::<Float32Array>(&batch, f.name()))
+        .collect::<Result<_>>()?;
+    Ok((0..batch.num_rows())
+        .map(|i| Prediction {
+            id: ids.value(i),
+            true_label: truth.value(i).to_string(),
+            predicted_label: pred.value(i).to_string(),
+            probability: prob.value(i),
+            probabilities: class_cols.iter().map(|c| c.value(i)).collect(),
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
