@@ -164,3 +164,75 @@ pub fn clean(text: &str, spec: &CleanSpec) -> String {
         stripped
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entities() {
+        assert_eq!(decode_html_entities("It&#039;s"), "It's");
+        assert_eq!(decode_html_entities("It&#x27;s &#X27;"), "It's '");
+        assert_eq!(
+            decode_html_entities("&lt;b&gt; &amp; &quot;q&quot; &apos;"),
+            "<b> & \"q\" '"
+        );
+        assert_eq!(decode_html_entities("a&nbsp;b"), "a\u{a0}b");
+        assert_eq!(
+            decode_html_entities("&ldquo;x&rdquo; &lsquo;y&rsquo; &hellip; &mdash; &ndash;"),
+            "\u{201c}x\u{201d} \u{2018}y\u{2019} \u{2026} \u{2014} \u{2013}"
+        );
+        // One pass only.
+        assert_eq!(decode_html_entities("&amp;lt;"), "&lt;");
+        // Unknown, unterminated, malformed and invalid entities stay.
+        for s in [
+            "&foo; & AT&T &amp &#; &#x; &#12a; &#xD800; &#0; &#99999999999;",
+            "fish & chips",
+            "&",
+            "trailing &#39",
+        ] {
+            assert_eq!(decode_html_entities(s), s);
+        }
+        assert_eq!(decode_html_entities("é&#233;€&#8364;"), "éé€€");
+    }
+
+    #[test]
+    fn tags() {
+        assert_eq!(
+            strip_tags("One.<br /><br />Two<br/>three <i>four</i>"),
+            "One.  Two three  four "
+        );
+        assert_eq!(strip_tags("<!-- c -->x</p>"), " x ");
+        // A `<` that does not start a tag stays.
+        assert_eq!(
+            strip_tags("a < b, <3, x<y, <b unclosed"),
+            "a < b, <3, x<y, <b unclosed"
+        );
+        assert_eq!(strip_tags("<a <b>"), "<a  ");
+        assert_eq!(strip_tags("<>"), "<>");
+    }
+
+    #[test]
+    fn clean_strips_then_decodes() {
+        let both = CleanSpec {
+            html_entities: true,
+            strip_tags: true,
+        };
+        assert_eq!(
+            clean("It&#039;s good.<br /><br />Really &lt;b&gt;", &both),
+            "It's good.  Really <b>"
+        );
+        let none = CleanSpec::default();
+        assert_eq!(clean("a<br />&amp;", &none), "a<br />&amp;");
+        let tags = CleanSpec {
+            strip_tags: true,
+            ..none.clone()
+        };
+        assert_eq!(clean("a<br />&amp;", &tags), "a &amp;");
+        let ent = CleanSpec {
+            html_entities: true,
+            ..none
+        };
+        assert_eq!(clean("a<br />&amp;", &ent), "a<br />&");
+    }
+}

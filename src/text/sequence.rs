@@ -34,3 +34,91 @@ pub fn pad_sequences(
     }
     (data, width)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seqs() -> Vec<Vec<u32>> {
+        vec![vec![1, 2, 3], vec![4, 5], vec![], vec![6, 7, 8, 9, 10]]
+    }
+
+    fn rows(data: &[u32], width: usize) -> Vec<Vec<u32>> {
+        data.chunks(width).map(<[u32]>::to_vec).collect()
+    }
+
+    #[test]
+    fn maxlen_none_uses_longest() {
+        let (d, w) = pad_sequences(&seqs(), None, Side::Pre, Side::Pre, 0);
+        assert_eq!(w, 5);
+        assert_eq!(
+            rows(&d, w),
+            [
+                vec![0, 0, 1, 2, 3],
+                vec![0, 0, 0, 4, 5],
+                vec![0, 0, 0, 0, 0],
+                vec![6, 7, 8, 9, 10]
+            ]
+        );
+        let (d, w) = pad_sequences(&seqs(), None, Side::Post, Side::Pre, 0);
+        assert_eq!(
+            rows(&d, w),
+            [
+                vec![1, 2, 3, 0, 0],
+                vec![4, 5, 0, 0, 0],
+                vec![0, 0, 0, 0, 0],
+                vec![6, 7, 8, 9, 10]
+            ]
+        );
+    }
+
+    #[test]
+    fn every_padding_truncating_combination() {
+        let cases = [
+            (
+                Side::Pre,
+                Side::Pre,
+                [[1, 2, 3], [9, 4, 5], [9, 9, 9], [8, 9, 10]],
+            ),
+            (
+                Side::Post,
+                Side::Pre,
+                [[1, 2, 3], [4, 5, 9], [9, 9, 9], [8, 9, 10]],
+            ),
+            (
+                Side::Pre,
+                Side::Post,
+                [[1, 2, 3], [9, 4, 5], [9, 9, 9], [6, 7, 8]],
+            ),
+            (
+                Side::Post,
+                Side::Post,
+                [[1, 2, 3], [4, 5, 9], [9, 9, 9], [6, 7, 8]],
+            ),
+        ];
+        for (padding, truncating, want) in cases {
+            let (d, w) = pad_sequences(&seqs(), Some(3), padding, truncating, 9);
+            assert_eq!(w, 3);
+            let want: Vec<Vec<u32>> = want.iter().map(|r| r.to_vec()).collect();
+            assert_eq!(
+                rows(&d, w),
+                want,
+                "padding {padding:?} truncating {truncating:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn wider_than_longest_and_edge_cases() {
+        let (d, w) = pad_sequences(&[vec![7]], Some(4), Side::Pre, Side::Pre, 0);
+        assert_eq!((d, w), (vec![0, 0, 0, 7], 4));
+        assert_eq!(
+            pad_sequences(&[], None, Side::Pre, Side::Pre, 0),
+            (vec![], 0)
+        );
+        assert_eq!(
+            pad_sequences(&seqs(), Some(0), Side::Pre, Side::Post, 0),
+            (vec![], 0)
+        );
+    }
+}

@@ -332,3 +332,245 @@ impl Tokenizer {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> TokenizerSpec {
+        TokenizerSpec::default()
+    }
+
+    const TEXTS: [&str; 3] = [
+        "The cat sat on the mat.",
+        "The dog ate my homework!",
+        "cat cat dog",
+    ];
+
+    fn index_of(t: &Tokenizer) -> Vec<(String, u32)> {
+        t.vocabulary()
+            .iter()
+            .map(|(w, _)| (w.clone(), t.word_index(w).unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn word_sequence_default_filters_and_lower() {
+        assert_eq!(
+            text_to_word_sequence("Hello, World!\tfoo\nbar  baz", &spec()),
+            ["hello", "world", "foo", "bar", "baz"]
+        );
+        // Keras keeps the apostrophe (not in the default filters).
+        assert_eq!(text_to_word_sequence("It's OK", &spec()), ["it's", "ok"]);
+    }
+
+    #[test]
+    fn index_by_count_ties_by_first_appearance() {
+        let t = Tokenizer::fit(&spec(), &TEXTS).unwrap();
+        // Counts: the 3, cat 3, sat 1, on 1, mat 1, dog 2, ate 1, my 1, homework 1.
+        let want = [
+            ("the", 1, 3),
+            ("cat", 2, 3),
+            ("dog", 3, 2),
+            ("sat", 4, 1),
+            ("on", 5, 1),
+            ("mat", 6, 1),
+            ("ate", 7, 1),
+            ("my", 8, 1),
+            ("homework", 9, 1),
+        ];
+        let got: Vec<(String, u32, u64)> = t
+            .vocabulary()
+            .iter()
+            .map(|(w, c)| (w.clone(), t.word_index(w).unwrap(), *c))
+            .collect();
+        let want: Vec<(String, u32, u64)> = want
+            .iter()
+            .map(|(w, i, c)| (w.to_string(), *i, *c))
+            .collect();
+        assert_eq!(got, want);
+        assert_eq!(t.document_count(), 3);
+        assert_eq!(t.word_index("fish"), None);
+        assert_eq!(t.index_word(3), Some("dog"));
+        assert_eq!(t.index_word(0), None);
+        assert_eq!(t.input_dim(), 10);
+        assert_eq!(
+            t.texts_to_sequences(&["the cat ate the fish", "", "The DOG."]),
+            vec![vec![1, 2, 7, 1], vec![], vec![1, 3]]
+        );
+    }
+
+    #[test]
+    fn num_words_keeps_indices_below() {
+        let s = TokenizerSpec {
+            num_words: Some(4),
+            ..spec()
+        };
+        let t = Tokenizer::fit(&s, &TEXTS).unwrap();
+        // word_index is complete; only encoding is cut.
+        assert_eq!(t.word_index("homework"), Some(9));
+        assert_eq!(t.texts_to_sequences(&TEXTS[..1]), vec![vec![1, 2, 1]]);
+        assert_eq!(t.text_to_sequence("dog ate cat"), vec![3, 2]);
+        assert_eq!(t.input_dim(), 4);
+        // Keras tests `if num_words`: 0 means no limit.
+        let s0 = TokenizerSpec {
+            num_words: Some(0),
+            ..spec()
+        };
+        let t0 = Tokenizer::fit(&s0, &TEXTS).unwrap();
+        assert_eq!(t0.text_to_sequence("dog ate cat"), vec![3, 7, 2]);
+    }
+
+    #[test]
+    fn oov_token_gets_index_one() {
+        let s = TokenizerSpec {
+            oov_token: Some("<OOV>".into()),
+            ..spec()
+        };
+        let t = Tokenizer::fit(&s, &TEXTS).unwrap();
+        assert_eq!(t.word_index("<OOV>"), Some(1));
+        assert_eq!(t.oov_index(), Some(1));
+        assert_eq!(t.word_index("the"), Some(2));
+        assert_eq!(t.word_index("homework"), Some(10));
+        assert_eq!(t.index_word(1), Some("<OOV>"));
+        assert_eq!(t.index_word(2), Some("the"));
+        assert_eq!(t.input_dim(), 11);
+        assert_eq!(
+            t.text_to_sequence("the cat ate the fish"),
+            vec![2, 3, 8, 2, 1]
+        );
+        let s4 = TokenizerSpec {
+            num_words: Some(4),
+            ..s
+        };
+        let t4 = Tokenizer::fit(&s4, &TEXTS).unwrap();
+        // ate (8) >= 4 and fish (unknown) both become the OOV index.
+        assert_eq!(
+            t4.text_to_sequence("the cat ate the fish"),
+            vec![2, 3, 1, 2, 1]
+        );
+    }
+
+    #[test]
+    fn oov_token_that_occurs_in_texts_takes_its_counted_index() {
+        // Keras: sorted_voc = [oov] + words, then dict(zip(...)) keeps the last.
+        let s = TokenizerSpec {
+            oov_token: Some("the".into()),
+            ..spec()
+        };
+        let t = Tokenizer::fit(&s, &["the the cat"]).unwrap();
+        assert_eq!(t.word_index("the"), Some(2));
+        assert_eq!(t.word_index("cat"), Some(3));
+        assert_eq!(t.oov_index(), Some(2));
+        assert_eq!(t.index_word(1), None);
+        assert_eq!(t.text_to_sequence("dog cat"), vec![2, 3]);
+    }
+
+    #[test]
+    fn char_level_ignores_filters_and_counts_spaces() {
+        let s = TokenizerSpec {
+            char_level: true,
+            ..spec()
+        };
+        let t = Tokenizer::fit(&s, &["abca", "B a"]).unwrap();
+        // a 3, b 2, c 1, ' ' 1 (c seen before ' ').
+        assert_eq!(
+            index_of(&t),
+            [("a", 1), ("b", 2), ("c", 3), (" ", 4)]
+                .map(|(w, i)| (w.to_string(), i))
+                .to_vec()
+        );
+        // '!' is unknown (not filtered): dropped.
+        assert_eq!(t.text_to_sequence("CAB!"), vec![3, 1, 2]);
+        let t2 = Tokenizer::fit(&s, &["a.b"]).unwrap();
+        assert_eq!(t2.word_index("."), Some(2));
+        assert_eq!(t2.text_to_sequence("b.a"), vec![3, 2, 1]);
+    }
+
+    #[test]
+    fn lower_false_and_empty_filters() {
+        let s = TokenizerSpec {
+            lower: false,
+            filters: String::new(),
+            ..spec()
+        };
+        let t = Tokenizer::fit(&s, &["Hello, hello world!"]).unwrap();
+        assert_eq!(
+            index_of(&t),
+            [("Hello,", 1), ("hello", 2), ("world!", 3)]
+                .map(|(w, i)| (w.to_string(), i))
+                .to_vec()
+        );
+        assert_eq!(t.text_to_sequence("HELLO hello"), vec![2]);
+    }
+
+    #[test]
+    fn custom_split() {
+        // Space is not a filter, so with split "," it stays inside tokens.
+        let s = TokenizerSpec {
+            split: ",".into(),
+            ..spec()
+        };
+        assert_eq!(text_to_word_sequence("A b,c;d", &s), ["a b", "c", "d"]);
+        // Multi-character split behaves like Python's translate + split.
+        let s = TokenizerSpec {
+            split: "aa".into(),
+            filters: "!".into(),
+            ..spec()
+        };
+        assert_eq!(text_to_word_sequence("a!a", &s), Vec::<String>::new());
+        assert_eq!(text_to_word_sequence("XAAy!z", &s), ["x", "y", "z"]);
+        let empty = TokenizerSpec {
+            split: String::new(),
+            ..spec()
+        };
+        assert_eq!(
+            Tokenizer::fit(&empty, &["a"]).unwrap_err(),
+            TextError::EmptySplit
+        );
+    }
+
+    #[test]
+    fn unicode_lowering() {
+        let t = Tokenizer::fit(&spec(), &["ÉCOLE école ΟΔΟΣ"]).unwrap();
+        assert_eq!(t.word_index("école"), Some(1));
+        // Final sigma, as Python's str.lower.
+        assert_eq!(t.word_index("οδος"), Some(2));
+    }
+
+    #[test]
+    fn parallel_fit_matches_order_across_chunks() {
+        // More texts than one chunk: first appearance must still be global.
+        let texts: Vec<String> = (0..3000)
+            .map(|i| format!("w{} common w{}", 2999 - i, i % 7))
+            .collect();
+        let t = Tokenizer::fit(&spec(), &texts).unwrap();
+        assert_eq!(t.word_index("common"), Some(1));
+        // w0..w5 appear 430 times, w6 429 (each once more as a first word);
+        // the tie among w0..w5 keeps first appearance (texts 0..5).
+        let w: Vec<&str> = t.vocabulary().iter().map(|(w, _)| w.as_str()).collect();
+        assert_eq!(&w[1..8], ["w0", "w1", "w2", "w3", "w4", "w5", "w6"]);
+        // Then the count-1 words in first-appearance order: w2999, w2998, ...
+        assert_eq!(&w[8..11], ["w2999", "w2998", "w2997"]);
+        assert_eq!(w.len(), 1 + 3000);
+    }
+
+    #[test]
+    fn from_vocabulary_rebuilds_identically() {
+        let s = TokenizerSpec {
+            oov_token: Some("<OOV>".into()),
+            num_words: Some(6),
+            ..spec()
+        };
+        let t = Tokenizer::fit(&s, &TEXTS).unwrap();
+        let r = Tokenizer::from_vocabulary(&s, t.vocabulary().to_vec())
+            .with_document_count(t.document_count());
+        assert_eq!(r.vocabulary(), t.vocabulary());
+        assert_eq!(r.document_count(), 3);
+        let probe = ["the cat ate my fish", "homework on the mat", ""];
+        assert_eq!(r.texts_to_sequences(&probe), t.texts_to_sequences(&probe));
+        for (w, _) in t.vocabulary() {
+            assert_eq!(r.word_index(w), t.word_index(w));
+        }
+    }
+}
