@@ -10,8 +10,8 @@ pub enum TextError {
     /// A bag-of-n-grams vectorizer was asked for with `vectorize.mode: int`.
     #[error("vectorize.mode: `int` uses the tokenizer, not the n-gram vectorizer; valid bag modes are multi_hot, count, tf_idf")]
     NotBagMode,
-    /// `vectorize.ngrams` is 0 or too large.
-    #[error("vectorize.ngrams: {0} is out of range; valid: 1 to 255 (1 = unigrams, 2 = unigrams and bigrams, ...)")]
+    /// `vectorize.ngrams` is 0.
+    #[error("vectorize.ngrams: {0} is out of range; must be at least 1 (1 = unigrams, 2 = unigrams and bigrams, ...)")]
     NgramsRange(usize),
     /// NB weighting was asked for without training targets.
     #[error("vectorize.nb_weighting: needs the training targets (binary task, targets 0 or 1)")]

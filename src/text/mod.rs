@@ -19,4 +19,4 @@ pub use clean::{clean, decode_html_entities, strip_tags};
 pub use error::TextError;
 pub use sequence::pad_sequences;
 pub use tokenizer::{text_to_word_sequence, Tokenizer};
-pub use vectorize::{standardize, Vectorizer, VectorizerParts, MAX_NGRAMS};
+pub use vectorize::{standardize, Vectorizer, VectorizerParts};

@@ -12,28 +12,26 @@
 //!   (Keras also counts its OOV/padding slots; there is no OOV feature here);
 //! - lower-casing is Unicode-aware (`tf.strings.lower` only lowers ASCII).
 //!
-//! Speed: words are interned to `u32` ids first, and an n-gram of up to three
-//! words is packed exactly into a `u128` key, so counting allocates nothing
-//! per occurrence. Longer n-grams use a 120-bit hash of their word ids as the
-//! key (a collision is astronomically unlikely). Counting is split into
-//! key-space shards, one per thread, so no merging of large maps is needed.
+//! Speed: words are interned to `u32` ids, and n-grams are counted level by
+//! level (Apriori): an n-gram is the id of its first n-1 words plus its last
+//! word, a `u64` key, so nothing is allocated per occurrence. An n-gram's
+//! document frequency is at most that of its two (n-1)-word parts, so once
+//! the `max_tokens`-th largest frequency so far (or `min_df`) exceeds a
+//! part's frequency, the n-grams containing it cannot make the vocabulary and
+//! are not counted. Transforming walks a trie of the vocabulary terms.
 
 use std::borrow::Cow;
-use std::collections::hash_map::Entry as MapEntry;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::clean::strip_tags;
 use super::error::TextError;
-use super::hash::{mix64, FxHashMap};
+use super::hash::FxHashMap;
 use crate::spec::{Standardize, VectorizeMode, VectorizeSpec};
 
-/// Longest n-gram length supported (the length is stored in the key's top byte).
-pub const MAX_NGRAMS: usize = 255;
-
-/// Id standing for a word that is in no vocabulary term.
-const UNKNOWN: u32 = u32::MAX;
+/// Marks "no id": an unknown word, a pruned n-gram, a trie node without feature.
+const NONE: u32 = u32::MAX;
 
 /// Keras's default punctuation, `[!"#$%&()*+,\-./:;<=>?@\[\\\]^_`{|}~']`.
 fn is_keras_punctuation(c: char) -> bool {
@@ -93,35 +91,10 @@ pub fn standardize(text: &str, mode: Standardize, strip_html: bool) -> String {
     }
 }
 
-/// The key of an n-gram of word ids: exact for up to three words, a 120-bit
-/// hash otherwise; the top byte is the length.
+/// A `u64` key for an n-gram: its first n-1 words' id and its last word.
 #[inline]
-fn ngram_key(ids: &[u32]) -> u128 {
-    let n = ids.len() as u128;
-    if ids.len() <= 3 {
-        let mut k = n << 120;
-        for (i, &id) in ids.iter().enumerate() {
-            // +1 so that id 0 differs from an absent word.
-            k |= (id as u128 + 1) << (32 * i);
-        }
-        k
-    } else {
-        let (mut a, mut b) = (
-            0x243f_6a88_85a3_08d3u64 ^ n as u64,
-            0x1319_8a2e_0370_7344u64,
-        );
-        for &id in ids {
-            a = mix64(a ^ id as u64);
-            b = mix64(b.wrapping_add(id as u64).rotate_left(23) ^ 0xa409_3822_299f_31d0);
-        }
-        (n << 120) | ((b as u128 & ((1u128 << 56) - 1)) << 64) | a as u128
-    }
-}
-
-/// The counting shard an n-gram key belongs to.
-#[inline]
-fn shard_of(key: u128, shards: usize) -> usize {
-    (mix64(key as u64 ^ (key >> 64) as u64) % shards as u64) as usize
+fn gram_key(prefix: u32, word: u32) -> u64 {
+    ((prefix as u64) << 32) | word as u64
 }
 
 /// The fitted state that defines a vectorizer; store it to rebuild one with
@@ -145,34 +118,91 @@ pub struct VectorizerParts {
 pub struct Vectorizer {
     spec: VectorizeSpec,
     parts: VectorizerParts,
-    /// Words occurring in some term → id used in `features` keys.
+    /// Trie of the terms, to find every vocabulary n-gram starting at a word.
+    trie: Trie,
+}
+
+/// A trie over word ids: a node per distinct prefix of a vocabulary term.
+#[derive(Debug, Clone, Default)]
+struct Trie {
+    /// Words occurring in some term → word id.
     words: FxHashMap<String, u32>,
-    /// n-gram key → feature index.
-    features: FxHashMap<u128, u32>,
+    /// Word id → node of the one-word prefix, or `NONE`.
+    root: Vec<u32>,
+    /// `gram_key(node, word)` → child node.
+    children: FxHashMap<u64, u32>,
+    /// Node → feature index, or `NONE` for a prefix that is not a term.
+    feature: Vec<u32>,
 }
 
-/// Where a counted n-gram was first seen, to rebuild its string later.
+impl Trie {
+    fn word_id(&self, w: &str) -> u32 {
+        self.words.get(w).copied().unwrap_or(NONE)
+    }
+
+    fn step(&self, node: u32, word: u32) -> u32 {
+        if word == NONE {
+            return NONE;
+        }
+        if node == NONE {
+            return self.root[word as usize];
+        }
+        self.children
+            .get(&gram_key(node, word))
+            .copied()
+            .unwrap_or(NONE)
+    }
+
+    /// Adds a term; returns the feature index it had already, if any.
+    fn insert(&mut self, term: &str, feature: u32) -> Result<Option<u32>, String> {
+        let mut node = NONE;
+        for w in term.split(' ') {
+            if w.is_empty() {
+                return Err("has an empty word (words are joined by one space)".into());
+            }
+            let id = match self.words.get(w) {
+                Some(&id) => id,
+                None => {
+                    let id = self.words.len() as u32;
+                    self.words.insert(w.to_owned(), id);
+                    self.root.push(NONE);
+                    id
+                }
+            };
+            let next = self.step(node, id);
+            node = if next != NONE {
+                next
+            } else {
+                let new = self.feature.len() as u32;
+                self.feature.push(NONE);
+                if node == NONE {
+                    self.root[id as usize] = new;
+                } else {
+                    self.children.insert(gram_key(node, id), new);
+                }
+                new
+            };
+        }
+        let old = self.feature[node as usize];
+        self.feature[node as usize] = feature;
+        Ok((old != NONE).then_some(old))
+    }
+}
+
+/// A counted n-gram of one level: its (n-1)-gram prefix id on the level below
+/// (`NONE` for a word), its last word and its document frequency.
 #[derive(Clone, Copy)]
-struct Seen {
+struct Gram {
+    prefix: u32,
+    word: u32,
     df: u32,
-    last_doc: u32,
-    first_doc: u32,
-    first_pos: u32,
-}
-
-/// A counted n-gram that passed `min_df`.
-struct Candidate {
-    df: u32,
-    doc: u32,
-    pos: u32,
-    n: u32,
 }
 
 fn check_spec(spec: &VectorizeSpec) -> Result<(), TextError> {
     if spec.mode == VectorizeMode::Int {
         return Err(TextError::NotBagMode);
     }
-    if spec.ngrams == 0 || spec.ngrams > MAX_NGRAMS {
+    if spec.ngrams == 0 {
         return Err(TextError::NgramsRange(spec.ngrams));
     }
     Ok(())
@@ -242,54 +272,190 @@ fn intern(docs: &[String]) -> (Vec<&str>, Vec<Vec<u32>>) {
     (words, seqs)
 }
 
-/// Document frequencies of all n-grams of 1..=`ngrams` words; keeps those with
-/// df >= `min_df`. Each shard scans every document but counts only its keys.
-fn count_ngrams(seqs: &[Vec<u32>], ngrams: usize, min_df: usize) -> Vec<Candidate> {
-    let shards = rayon::current_num_threads().max(1);
-    let per_shard: Vec<Vec<Candidate>> = (0..shards)
-        .into_par_iter()
-        .map(|s| {
-            let mut map: FxHashMap<u128, Seen> = FxHashMap::default();
-            for (d, seq) in seqs.iter().enumerate() {
-                let d = d as u32;
-                for i in 0..seq.len() {
-                    for n in 1..=ngrams.min(seq.len() - i) {
-                        let key = ngram_key(&seq[i..i + n]);
-                        if shards > 1 && shard_of(key, shards) != s {
-                            continue;
-                        }
-                        match map.entry(key) {
-                            MapEntry::Occupied(e) => {
-                                let e = e.into_mut();
-                                if e.last_doc != d {
-                                    e.df += 1;
-                                    e.last_doc = d;
-                                }
-                            }
-                            MapEntry::Vacant(e) => {
-                                e.insert(Seen {
-                                    df: 1,
-                                    last_doc: d,
-                                    first_doc: d,
-                                    first_pos: i as u32,
-                                });
-                            }
-                        }
+/// Document frequency of every word.
+fn count_words(seqs: &[Vec<u32>], num_words: usize) -> Vec<u32> {
+    let chunk = (seqs.len() / rayon::current_num_threads().max(1)).max(64);
+    seqs.par_chunks(chunk)
+        .map(|part| {
+            let mut df = vec![0u32; num_words];
+            let mut last = vec![NONE; num_words];
+            for (d, s) in part.iter().enumerate() {
+                for &w in s {
+                    if last[w as usize] != d as u32 {
+                        last[w as usize] = d as u32;
+                        df[w as usize] += 1;
                     }
                 }
             }
-            map.into_iter()
-                .filter(|(_, e)| e.df as usize >= min_df)
-                .map(|(k, e)| Candidate {
-                    df: e.df,
-                    doc: e.first_doc,
-                    pos: e.first_pos,
-                    n: (k >> 120) as u32,
+            df
+        })
+        .reduce(
+            || vec![0u32; num_words],
+            |mut a, b| {
+                a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+                a
+            },
+        )
+}
+
+/// The lowest document frequency a term can have and still make the
+/// vocabulary, given the frequencies known so far: `min_df`, raised to the
+/// `max_tokens`-th largest known frequency (more candidates only raise it).
+fn threshold(levels: &[Vec<Gram>], min_df: u32, max_tokens: Option<usize>, t: u32) -> u32 {
+    let t = t.max(min_df);
+    let Some(k) = max_tokens else { return t };
+    let mut dfs: Vec<u32> = levels
+        .iter()
+        .flatten()
+        .map(|g| g.df)
+        .filter(|&df| df >= t)
+        .collect();
+    if k == 0 || dfs.len() < k {
+        return t;
+    }
+    let (_, kth, _) = dfs.select_nth_unstable_by(k - 1, |a, b| b.cmp(a));
+    t.max(*kth)
+}
+
+/// Counts n-grams of `n` words whose two (n-1)-word parts are alive, keeping
+/// those with df >= `t`. `prev[d][i]` is the id of the (n-1)-gram at position
+/// `i` of document `d` on level `below`. Returns the level and the positions
+/// of its n-grams.
+///
+/// Counting sorts instead of hashing: each document's distinct keys are
+/// gathered and the whole list sorted, so a run of equal keys is one n-gram
+/// and its length the document frequency. This streams through memory where
+/// a hash map of millions of keys would miss the cache on every occurrence.
+fn count_level(
+    seqs: &[Vec<u32>],
+    prev: &[Vec<u32>],
+    below: &[Gram],
+    n: usize,
+    t: u32,
+) -> (Vec<Gram>, Vec<Vec<u32>>) {
+    let alive = |id: u32| id != NONE && below[id as usize].df >= t;
+    let key_at = |seq: &[u32], p: &[u32], i: usize| {
+        (alive(p[i]) && alive(p[i + 1])).then(|| gram_key(p[i], seq[i + n - 1]))
+    };
+    let mut keys: Vec<u64> = seqs
+        .par_iter()
+        .zip(prev)
+        .flat_map_iter(|(seq, p)| {
+            let mut k: Vec<u64> = (0..(seq.len() + 1).saturating_sub(n))
+                .filter_map(|i| key_at(seq, p, i))
+                .collect();
+            k.sort_unstable();
+            k.dedup();
+            k
+        })
+        .collect();
+    keys.par_sort_unstable();
+    let mut grams = Vec::new();
+    let mut ids: FxHashMap<u64, u32> = FxHashMap::default();
+    for run in keys.chunk_by(|a, b| a == b) {
+        let df = run.len() as u32;
+        if df >= t {
+            let key = run[0];
+            ids.insert(key, grams.len() as u32);
+            grams.push(Gram {
+                prefix: (key >> 32) as u32,
+                word: key as u32,
+                df,
+            });
+        }
+    }
+    drop(keys);
+    let positions = seqs
+        .par_iter()
+        .zip(prev)
+        .map(|(seq, p)| {
+            (0..(seq.len() + 1).saturating_sub(n))
+                .map(|i| {
+                    key_at(seq, p, i)
+                        .and_then(|k| ids.get(&k).copied())
+                        .unwrap_or(NONE)
                 })
                 .collect()
         })
         .collect();
-    per_shard.into_iter().flatten().collect()
+    (grams, positions)
+}
+
+/// The vocabulary of standardised documents: terms with their document
+/// frequencies, ordered by df descending then term ascending.
+fn vocabulary(docs: &[String], spec: &VectorizeSpec) -> Vec<(String, u64)> {
+    let (words, seqs) = intern(docs);
+    let min_df = spec.min_df.clamp(1, u32::MAX as usize) as u32;
+    let df1 = count_words(&seqs, words.len());
+    let unigrams: Vec<Gram> = df1
+        .iter()
+        .enumerate()
+        .map(|(w, &df)| Gram {
+            prefix: NONE,
+            word: w as u32,
+            df,
+        })
+        .collect();
+    let mut levels = vec![unigrams];
+    let mut t = threshold(&levels, min_df, spec.max_tokens, min_df);
+    // Level-1 positions are the word ids themselves (gram id = word id).
+    let mut prev: Vec<Vec<u32>> = seqs.clone();
+    for n in 2..=spec.ngrams {
+        let (grams, positions) = count_level(&seqs, &prev, &levels[n - 2], n, t);
+        if grams.is_empty() {
+            break;
+        }
+        levels.push(grams);
+        prev = positions;
+        t = threshold(&levels, min_df, spec.max_tokens, t);
+    }
+    drop(prev);
+    // Candidates (level, id) above the final threshold, most frequent first;
+    // strings are built only for those, ties at the cut included.
+    let mut cands: Vec<(u32, u32, u32)> = levels
+        .iter()
+        .enumerate()
+        .flat_map(|(l, g)| {
+            g.iter()
+                .enumerate()
+                .filter(|(_, g)| g.df >= t)
+                .map(move |(id, g)| (g.df, l as u32, id as u32))
+        })
+        .collect();
+    cands.par_sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    if let Some(k) = spec.max_tokens {
+        if k < cands.len() {
+            let cut = if k == 0 {
+                0
+            } else {
+                let kth = cands[k - 1].0;
+                cands.partition_point(|c| c.0 >= kth)
+            };
+            cands.truncate(cut);
+        }
+    }
+    let mut terms: Vec<(String, u64)> = cands
+        .par_iter()
+        .map(|&(df, l, id)| {
+            let mut parts = Vec::with_capacity(l as usize + 1);
+            let (mut l, mut id) = (l as usize, id);
+            loop {
+                let g = levels[l][id as usize];
+                parts.push(words[g.word as usize]);
+                if l == 0 {
+                    break;
+                }
+                (l, id) = (l - 1, g.prefix);
+            }
+            parts.reverse();
+            (parts.join(" "), df as u64)
+        })
+        .collect();
+    terms.par_sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    if let Some(k) = spec.max_tokens {
+        terms.truncate(k);
+    }
+    terms
 }
 
 impl Vectorizer {
@@ -323,45 +489,8 @@ impl Vectorizer {
             .par_iter()
             .map(|t| standardize(t.as_ref(), spec.standardize, spec.strip_html))
             .collect();
-        let (words, seqs) = intern(&docs);
-        let mut cands = count_ngrams(&seqs, spec.ngrams, spec.min_df);
-        // Build strings only for the candidates that can make the cut: all
-        // with df at least the max_tokens-th largest df (ties need strings).
-        cands.par_sort_unstable_by(|a, b| b.df.cmp(&a.df));
-        if let Some(k) = spec.max_tokens {
-            if k < cands.len() {
-                let cut = match k {
-                    0 => 0,
-                    _ => {
-                        let threshold = cands[k - 1].df;
-                        cands.partition_point(|c| c.df >= threshold)
-                    }
-                };
-                cands.truncate(cut);
-            }
-        }
-        let mut terms: Vec<(String, u32)> = cands
-            .par_iter()
-            .map(|c| {
-                let ids = &seqs[c.doc as usize][c.pos as usize..(c.pos + c.n) as usize];
-                let mut s = String::new();
-                for (j, &id) in ids.iter().enumerate() {
-                    if j > 0 {
-                        s.push(' ');
-                    }
-                    s.push_str(words[id as usize]);
-                }
-                (s, c.df)
-            })
-            .collect();
-        drop(cands);
-        terms.par_sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        if let Some(k) = spec.max_tokens {
-            terms.truncate(k);
-        }
         let num_docs = texts.len() as u64;
-        let (terms, dfs): (Vec<String>, Vec<u64>) =
-            terms.into_iter().map(|(t, df)| (t, df as u64)).unzip();
+        let (terms, dfs): (Vec<String>, Vec<u64>) = vocabulary(&docs, spec).into_iter().unzip();
         let parts = VectorizerParts {
             idf: dfs.iter().map(|&df| idf(num_docs, df)).collect(),
             terms,
@@ -399,7 +528,7 @@ impl Vectorizer {
         Vectorizer::index(spec, parts)
     }
 
-    /// Builds the lookup tables for `parts` and checks their consistency.
+    /// Builds the trie for `parts` and checks their consistency.
     fn index(spec: &VectorizeSpec, parts: VectorizerParts) -> Result<Vectorizer, TextError> {
         let n = parts.terms.len();
         let lens = [
@@ -414,46 +543,31 @@ impl Vectorizer {
                 )));
             }
         }
-        let mut words: FxHashMap<String, u32> = FxHashMap::default();
-        let mut features: FxHashMap<u128, u32> = FxHashMap::default();
-        features.reserve(n);
-        let mut ids = Vec::new();
+        let mut trie = Trie::default();
         for (j, term) in parts.terms.iter().enumerate() {
-            ids.clear();
-            for w in term.split(' ') {
-                if w.is_empty() {
-                    return Err(TextError::InvalidParts(format!(
-                        "term {j} `{term}` has an empty word (words are joined by one space)"
-                    )));
-                }
-                let id = match words.get(w) {
-                    Some(&id) => id,
-                    None => {
-                        let id = words.len() as u32;
-                        words.insert(w.to_owned(), id);
-                        id
-                    }
-                };
-                ids.push(id);
-            }
-            if ids.len() > spec.ngrams {
+            let words = term.split(' ').count();
+            if words > spec.ngrams {
                 return Err(TextError::InvalidParts(format!(
-                    "term {j} `{term}` has {} words but vectorize.ngrams is {}",
-                    ids.len(),
+                    "term {j} `{term}` has {words} words but vectorize.ngrams is {}",
                     spec.ngrams
                 )));
             }
-            if features.insert(ngram_key(&ids), j as u32).is_some() {
-                return Err(TextError::InvalidParts(format!(
-                    "term {j} `{term}` occurs twice"
-                )));
+            match trie.insert(term, j as u32) {
+                Err(why) => {
+                    return Err(TextError::InvalidParts(format!("term {j} `{term}` {why}")))
+                }
+                Ok(Some(first)) => {
+                    return Err(TextError::InvalidParts(format!(
+                        "term {j} `{term}` is the same as term {first}"
+                    )))
+                }
+                Ok(None) => {}
             }
         }
         Ok(Vectorizer {
             spec: spec.clone(),
             parts,
-            words,
-            features,
+            trie,
         })
     }
 
@@ -462,18 +576,22 @@ impl Vectorizer {
     fn feature_ids(&self, standardized: &str, out: &mut Vec<u32>) {
         let ids: Vec<u32> = standardized
             .split_whitespace()
-            .map(|w| self.words.get(w).copied().unwrap_or(UNKNOWN))
+            .map(|w| self.trie.word_id(w))
             .collect();
         for i in 0..ids.len() {
-            for n in 1..=self.spec.ngrams.min(ids.len() - i) {
-                let gram = &ids[i..i + n];
-                if gram[n - 1] == UNKNOWN {
-                    // Every longer n-gram from `i` contains this word too.
-                    break;
-                }
-                if let Some(&f) = self.features.get(&ngram_key(gram)) {
+            let mut node = self.trie.step(NONE, ids[i]);
+            let mut j = i;
+            while node != NONE {
+                let f = self.trie.feature[node as usize];
+                if f != NONE {
                     out.push(f);
                 }
+                j += 1;
+                if j == ids.len() {
+                    break;
+                }
+                // No node means no term continues this prefix.
+                node = self.trie.step(node, ids[j]);
             }
         }
     }
@@ -601,11 +719,15 @@ impl Vectorizer {
 
     /// The feature index of a term (words joined by one space), if in the vocabulary.
     pub fn term_index(&self, term: &str) -> Option<u32> {
-        let mut ids = Vec::new();
+        let mut node = NONE;
         for w in term.split(' ') {
-            ids.push(*self.words.get(w)?);
+            node = self.trie.step(node, self.trie.word_id(w));
+            if node == NONE {
+                return None;
+            }
         }
-        self.features.get(&ngram_key(&ids)).copied()
+        let f = self.trie.feature[node as usize];
+        (f != NONE).then_some(f)
     }
 }
 
@@ -784,7 +906,7 @@ mod tests {
     }
 
     #[test]
-    fn long_ngrams_use_hashed_keys() {
+    fn five_grams() {
         let v = Vectorizer::fit(
             &spec(VectorizeMode::Count, 5),
             &["a b c d e", "b c d e f"],
@@ -835,5 +957,103 @@ mod tests {
             ..s
         };
         assert!(Vectorizer::from_parts(&no_nb, v.into_parts()).is_err());
+    }
+
+    /// Reference vocabulary by brute force: strings for every n-gram.
+    fn naive_vocabulary(docs: &[String], spec: &VectorizeSpec) -> Vec<(String, u64)> {
+        let mut df: std::collections::HashMap<String, u64> = Default::default();
+        for d in docs {
+            let s = standardize(d, spec.standardize, spec.strip_html);
+            let w: Vec<&str> = s.split_whitespace().collect();
+            let mut seen = std::collections::HashSet::new();
+            for n in 1..=spec.ngrams {
+                for g in w.windows(n) {
+                    seen.insert(g.join(" "));
+                }
+            }
+            for g in seen {
+                *df.entry(g).or_default() += 1;
+            }
+        }
+        let mut v: Vec<(String, u64)> = df
+            .into_iter()
+            .filter(|(_, c)| *c >= spec.min_df as u64)
+            .collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        if let Some(k) = spec.max_tokens {
+            v.truncate(k);
+        }
+        v
+    }
+
+    #[test]
+    fn pruned_counting_matches_brute_force() {
+        // Deterministic skewed corpus over a small alphabet, many documents
+        // (several interning chunks), so that n-grams repeat and ties occur.
+        let alphabet: Vec<String> = (0..24).map(|i| format!("w{i}")).collect();
+        let mut x: u64 = 12345;
+        let mut next = || {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 33) as usize
+        };
+        let docs: Vec<String> = (0..400)
+            .map(|_| {
+                let len = 1 + next() % 25;
+                (0..len)
+                    .map(|_| {
+                        let r = next() % 1000;
+                        // Skew: low word ids much more likely.
+                        alphabet[(r * r / 1000) * 24 / 1000].as_str()
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        for ngrams in 1..=4 {
+            for min_df in [1, 2, 7] {
+                for max_tokens in [None, Some(1), Some(10), Some(57), Some(400)] {
+                    let s = VectorizeSpec {
+                        ngrams,
+                        min_df,
+                        max_tokens,
+                        ..spec(VectorizeMode::Count, 1)
+                    };
+                    let v = Vectorizer::fit(&s, &docs, None).unwrap();
+                    let got: Vec<(String, u64)> = v
+                        .terms()
+                        .iter()
+                        .cloned()
+                        .zip(v.document_frequencies().iter().copied())
+                        .collect();
+                    assert_eq!(
+                        got,
+                        naive_vocabulary(&docs, &s),
+                        "ngrams {ngrams} min_df {min_df} max_tokens {max_tokens:?}"
+                    );
+                    // Count rows agree with brute-force counting.
+                    let d = &docs[3];
+                    let w: Vec<&str> = d.split_whitespace().collect();
+                    let mut want: Vec<(u32, f32)> = Vec::new();
+                    for n in 1..=ngrams {
+                        for g in w.windows(n) {
+                            if let Some(j) = v.term_index(&g.join(" ")) {
+                                want.push((j, 1.0));
+                            }
+                        }
+                    }
+                    want.sort_by_key(|p| p.0);
+                    let mut merged: Vec<(u32, f32)> = Vec::new();
+                    for (j, c) in want {
+                        match merged.last_mut() {
+                            Some((l, m)) if *l == j => *m += c,
+                            _ => merged.push((j, c)),
+                        }
+                    }
+                    assert_eq!(v.transform(d), merged);
+                }
+            }
+        }
     }
 }
