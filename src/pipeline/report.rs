@@ -4,8 +4,8 @@ use super::tables::Prediction;
 use crate::data::{Item, Prepared};
 use crate::model::Summary;
 use crate::report::{
-    ClassMetrics, Confusion, DataSource, DataSummary, EpochRow, Example, Footer, Header,
-    LayerRow, Metric, Metrics, ModelSummary, ReportData, SplitSummary, TextLengths, Training,
+    ClassMetrics, Confusion, DataSource, DataSummary, EpochRow, Example, Footer, Header, LayerRow,
+    Metric, Metrics, ModelSummary, ReportData, SplitSummary, TextLengths, Training,
 };
 use crate::spec::{Spec, TaskKind};
 use crate::train::EpochRecord;
@@ -106,7 +106,12 @@ fn metrics_section(inputs: &ReportInputs) -> Metrics {
                 })
                 .collect();
             // Class order as in the spec, not alphabetical.
-            rows.sort_by_key(|r| classes.iter().position(|c| *c == r.class).unwrap_or(usize::MAX));
+            rows.sort_by_key(|r| {
+                classes
+                    .iter()
+                    .position(|c| *c == r.class)
+                    .unwrap_or(usize::MAX)
+            });
             rows
         })
         .unwrap_or_default();
@@ -202,7 +207,11 @@ pub fn build(inputs: &ReportInputs) -> ReportData {
         .collect();
     ReportData {
         header: Header {
-            title: spec.report.title.clone().unwrap_or_else(|| spec.name.clone()),
+            title: spec
+                .report
+                .title
+                .clone()
+                .unwrap_or_else(|| spec.name.clone()),
             author: spec.report.author.clone(),
             generated_at: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
             kerros_version: env!("CARGO_PKG_VERSION").to_string(),

@@ -22,7 +22,9 @@ use std::time::Instant;
 pub fn check_model(spec: &Spec, file: &Path, locator: &Locator) -> Result<(), SpecError> {
     let input = model_input_without_data(spec).map_err(|i| i.at(file, locator))?;
     model::infer_shapes(&spec.model.layers, &input).map_err(|i| i.at(file, locator))?;
-    if let (Some(n), Some(LayerSpec::Embedding(e))) = (spec.tokenizer.num_words, spec.model.layers.first()) {
+    if let (Some(n), Some(LayerSpec::Embedding(e))) =
+        (spec.tokenizer.num_words, spec.model.layers.first())
+    {
         if spec.vectorize.mode == VectorizeMode::Int && e.input_dim < n {
             return Err(Invalid::new(
                 "model.layers[0].embedding.input_dim",
@@ -158,13 +160,20 @@ pub fn run(spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
     // split: limit, validation split, targets.
     let split_key = StageKey::new(
         "split",
-        &(spec.seed, data_spec.limit, &data_spec.validation, &spec.task),
+        &(
+            spec.seed,
+            data_spec.limit,
+            &data_spec.validation,
+            &spec.task,
+        ),
     )
     .input(&load_key)
     .finish();
     let split = runner.stage(&split_key, |dir| {
         let read = |name: &str| -> Result<data::Table> {
-            Ok(items_to_table(data::read_items(&load.file(&format!("{name}.parquet")))?))
+            Ok(items_to_table(data::read_items(
+                &load.file(&format!("{name}.parquet")),
+            )?))
         };
         let validation = if sources.validation.is_some() {
             Some(read("validation")?)
@@ -222,8 +231,9 @@ pub fn run(spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
         let texts: Vec<&str> = p.train.iter().map(|i| i.text.as_str()).collect();
         match spec.vectorize.mode {
             VectorizeMode::Int => {
-                let tok = Tokenizer::fit(&spec.tokenizer, &texts);
-                let (terms, counts): (Vec<String>, Vec<u64>) = tok.vocabulary().iter().cloned().unzip();
+                let tok = Tokenizer::fit(&spec.tokenizer, &texts)?;
+                let (terms, counts): (Vec<String>, Vec<u64>) =
+                    tok.vocabulary().iter().cloned().unzip();
                 tables::write_vocabulary(&dir.join("vocabulary.parquet"), &terms, &counts, &[])
             }
             _ => bail!("bag-of-n-gram vectorization is not available yet"),
@@ -238,14 +248,22 @@ pub fn run(spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
     let encode = runner.stage(&encode_key, |dir| {
         let p = prepared()?;
         let v = tables::read_vocabulary(&vocab.file("vocabulary.parquet"))?;
-        let tok = Tokenizer::from_vocabulary(&spec.tokenizer, v.terms.into_iter().zip(v.counts).collect());
-        let train_seqs = tok.texts_to_sequences(&p.train.iter().map(|i| i.text.as_str()).collect::<Vec<_>>());
+        let tok = Tokenizer::from_vocabulary(
+            &spec.tokenizer,
+            v.terms.into_iter().zip(v.counts).collect(),
+        );
+        let train_seqs =
+            tok.texts_to_sequences(&p.train.iter().map(|i| i.text.as_str()).collect::<Vec<_>>());
         // maxlen unset: the longest training sequence, applied to every split.
         let maxlen = spec
             .sequence
             .maxlen
             .unwrap_or_else(|| train_seqs.iter().map(Vec::len).max().unwrap_or(1).max(1));
-        for (name, items) in [("train", &p.train), ("validation", &p.validation), ("test", &p.test)] {
+        for (name, items) in [
+            ("train", &p.train),
+            ("validation", &p.validation),
+            ("test", &p.test),
+        ] {
             let seqs = if name == "train" {
                 train_seqs.clone()
             } else {
@@ -284,22 +302,31 @@ pub fn run(spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
         let mut m = Model::new(&spec.model.layers, &input, spec.seed)?;
         check_output_layer(&spec, &m, &task)?;
         let mut observer = EpochPrinter::new(spec.train.epochs, opts.quiet);
+        let va = (!va.ids.is_empty()).then(|| train_input(&va));
         let history = train::fit(
             &mut m,
             &train_input(&tr),
-            if va.ids.is_empty() { None } else { Some(&train_input(&va)) },
+            va.as_ref(),
             &spec.train,
             &task,
             spec.seed,
             &mut observer,
         )?;
         m.save(&dir.join("model.safetensors"))?;
-        fs::write(dir.join("history.json"), serde_json::to_vec_pretty(&history.epochs)?)?;
-        fs::write(dir.join("summary.json"), serde_json::to_vec_pretty(&m.summary())?)?;
+        fs::write(
+            dir.join("history.json"),
+            serde_json::to_vec_pretty(&history.epochs)?,
+        )?;
+        fs::write(
+            dir.join("summary.json"),
+            serde_json::to_vec_pretty(&m.summary())?,
+        )?;
         Ok(())
     })?;
-    let history: Vec<EpochRecord> = serde_json::from_slice(&fs::read(train_stage.file("history.json"))?)?;
-    let summary: model::Summary = serde_json::from_slice(&fs::read(train_stage.file("summary.json"))?)?;
+    let history: Vec<EpochRecord> =
+        serde_json::from_slice(&fs::read(train_stage.file("history.json"))?)?;
+    let summary: model::Summary =
+        serde_json::from_slice(&fs::read(train_stage.file("summary.json"))?)?;
 
     // evaluate on the test split only.
     let eval_key = StageKey::new("evaluate", &spec.metrics)
@@ -309,7 +336,11 @@ pub fn run(spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
     let evaluate = runner.stage(&eval_key, |dir| {
         let te = tables::read_encoded(&encode.file("test.parquet"))?;
         let input = model_input(&te);
-        let m = Model::load(&spec.model.layers, &input, &train_stage.file("model.safetensors"))?;
+        let m = Model::load(
+            &spec.model.layers,
+            &input,
+            &train_stage.file("model.safetensors"),
+        )?;
         let ds = to_dataset(&te);
         let probs = train::predict(&m, &ds.inputs, &task, spec.train.loss.from_logits, 1024)?;
         let test_loss = train::evaluate_loss(&m, &ds, &spec.train.loss, &task, 1024)?;
@@ -317,7 +348,10 @@ pub fn run(spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
         let (preds, mut metrics) = score(&spec, &info.classes, &p.test, &probs)?;
         metrics.insert("loss".into(), serde_json::json!(test_loss));
         tables::write_predictions(&dir.join("predictions.parquet"), &preds, &info.classes)?;
-        fs::write(dir.join("metrics.json"), serde_json::to_vec_pretty(&metrics)?)?;
+        fs::write(
+            dir.join("metrics.json"),
+            serde_json::to_vec_pretty(&metrics)?,
+        )?;
         Ok(())
     })?;
     let metrics: BTreeMap<String, serde_json::Value> =
@@ -348,8 +382,12 @@ pub fn run(spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
         fs::write(dir.join("report.html"), html)?;
         Ok(())
     })?;
-    fs::create_dir_all(&opts.reports_dir)
-        .with_context(|| format!("cannot create reports folder {}", opts.reports_dir.display()))?;
+    fs::create_dir_all(&opts.reports_dir).with_context(|| {
+        format!(
+            "cannot create reports folder {}",
+            opts.reports_dir.display()
+        )
+    })?;
     let report_path = opts.reports_dir.join(format!("{}.html", spec.name));
     publish(&report_stage, &report_path)?;
 
@@ -434,10 +472,11 @@ fn score(
             let mut y_true = Vec::new();
             let mut y_pred = Vec::new();
             for (item, p) in test.iter().zip(probs) {
-                let (best, pmax) = p
-                    .iter()
-                    .enumerate()
-                    .fold((0, f32::MIN), |acc, (k, &v)| if v > acc.1 { (k, v) } else { acc });
+                let (best, pmax) =
+                    p.iter().enumerate().fold(
+                        (0, f32::MIN),
+                        |acc, (k, &v)| if v > acc.1 { (k, v) } else { acc },
+                    );
                 y_true.push(item.target as usize);
                 y_pred.push(best);
                 preds.push(Prediction {
@@ -448,7 +487,12 @@ fn score(
                     probabilities: p.clone(),
                 });
             }
-            let c = crate::metrics::ClassificationMetrics::compute(&y_true, &y_pred, Some(probs), classes)?;
+            let c = crate::metrics::ClassificationMetrics::compute(
+                &y_true,
+                &y_pred,
+                Some(probs),
+                classes,
+            )?;
             let map = crate::metrics::filter_metrics(c.metric_map(), &spec.metrics);
             Ok((preds, map))
         }

@@ -156,7 +156,7 @@ fn default_text_column() -> String {
     "text".into()
 }
 fn default_text_separator() -> String {
-    "\n".into()
+    " ".into()
 }
 fn default_label_column() -> String {
     "label".into()
