@@ -22,7 +22,7 @@ pub struct StageKeyBuilder {
 
 impl StageKey {
     /// Start a key for `stage` from its own resolved settings (any serialisable value).
-    pub fn new(stage: &str, settings: &impl Serialize) -> StageKeyBuilder {
+    pub fn build(stage: &str, settings: &impl Serialize) -> StageKeyBuilder {
         let mut hasher = blake3::Hasher::new();
         // The version is part of every key: a new kerros may compute differently.
         hasher.update(b"kerros-stage-v1\0");
@@ -94,22 +94,24 @@ mod tests {
 
     #[test]
     fn keys_depend_on_settings_inputs_and_files() {
-        let a = StageKey::new("train", &("epochs", 10)).finish();
-        let b = StageKey::new("train", &("epochs", 11)).finish();
+        let a = StageKey::build("train", &("epochs", 10)).finish();
+        let b = StageKey::build("train", &("epochs", 11)).finish();
         assert_ne!(a, b);
-        assert_eq!(a, StageKey::new("train", &("epochs", 10)).finish());
-        let up = StageKey::new("load", &1).finish();
+        assert_eq!(a, StageKey::build("train", &("epochs", 10)).finish());
+        let up = StageKey::build("load", &1).finish();
         assert_ne!(
             a,
-            StageKey::new("train", &("epochs", 10)).input(&up).finish()
+            StageKey::build("train", &("epochs", 10))
+                .input(&up)
+                .finish()
         );
         assert_ne!(
-            StageKey::new("load", &0).file("train", "aa").finish(),
-            StageKey::new("load", &0).file("train", "ab").finish()
+            StageKey::build("load", &0).file("train", "aa").finish(),
+            StageKey::build("load", &0).file("train", "ab").finish()
         );
         assert_ne!(
-            StageKey::new("load", &0).finish(),
-            StageKey::new("split", &0).finish()
+            StageKey::build("load", &0).finish(),
+            StageKey::build("split", &0).finish()
         );
     }
 }

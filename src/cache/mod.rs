@@ -187,7 +187,7 @@ mod tests {
     use super::*;
 
     fn key(stage: &str, settings: &str) -> StageKey {
-        StageKey::new(stage, &settings).finish()
+        StageKey::build(stage, &settings).finish()
     }
 
     #[test]

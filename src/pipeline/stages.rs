@@ -123,7 +123,7 @@ pub fn run(spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
     if let Some(v) = &sources.validation {
         files.push(("validation".into(), v.path.as_path()));
     }
-    let mut load_key = StageKey::new("load", &LoadSettings { data: data_spec });
+    let mut load_key = StageKey::build("load", &LoadSettings { data: data_spec });
     let mut source_hashes = Vec::new();
     for (label, path) in &files {
         let h = hash_file(path)?;
@@ -158,7 +158,7 @@ pub fn run(spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
     })?;
 
     // split: limit, validation split, targets.
-    let split_key = StageKey::new(
+    let split_key = StageKey::build(
         "split",
         &(
             spec.seed,
@@ -223,7 +223,7 @@ pub fn run(spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
         VectorizeMode::Int => serde_json::to_value(&spec.tokenizer)?,
         _ => serde_json::to_value(&spec.vectorize)?,
     };
-    let vocab_key = StageKey::new("vocabulary", &vocab_settings)
+    let vocab_key = StageKey::build("vocabulary", &vocab_settings)
         .input(&split_key)
         .finish();
     let vocab = runner.stage(&vocab_key, |dir| {
@@ -241,7 +241,7 @@ pub fn run(spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
     })?;
 
     // encode: token sequences padded to maxlen.
-    let encode_key = StageKey::new("encode", &(&spec.sequence, spec.vectorize.mode))
+    let encode_key = StageKey::build("encode", &(&spec.sequence, spec.vectorize.mode))
         .input(&vocab_key)
         .input(&split_key)
         .finish();
@@ -291,7 +291,7 @@ pub fn run(spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
         kind: spec.task.kind,
         n_classes: info.classes.len(),
     };
-    let train_key = StageKey::new("train", &(&spec.model, &spec.train, spec.seed))
+    let train_key = StageKey::build("train", &(&spec.model, &spec.train, spec.seed))
         .input(&encode_key)
         .finish();
     let train_input = |e: &Encoded| -> train::Dataset { to_dataset(e) };
@@ -329,7 +329,7 @@ pub fn run(spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
         serde_json::from_slice(&fs::read(train_stage.file("summary.json"))?)?;
 
     // evaluate on the test split only.
-    let eval_key = StageKey::new("evaluate", &spec.metrics)
+    let eval_key = StageKey::build("evaluate", &spec.metrics)
         .input(&train_key)
         .input(&split_key)
         .finish();
@@ -359,7 +359,7 @@ pub fn run(spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
 
     // report.
     let stage_keys = runner.keys.clone();
-    let report_key = StageKey::new("report", &spec)
+    let report_key = StageKey::build("report", &spec)
         .input(&eval_key)
         .input(&train_key)
         .input(&split_key)

@@ -138,6 +138,6 @@ mod tests {
         assert_eq!(loc.find("model.layers[0]"), Some((4, 7)));
         assert_eq!(loc.find("model.layers[1].dense.units"), Some((6, 9)));
         // Unknown leaf falls back to its parent.
-        assert_eq!(loc.find("model.layers[1].dense.kernel"), Some((5, 9)));
+        assert_eq!(loc.find("model.layers[1].dense.kernel"), Some((5, 7)));
     }
 }
