@@ -487,6 +487,20 @@ fn set_path(root: &mut Value, steps: &[Step], value: Value) -> Result<(), String
 /// For a serde "unknown field/variant `x`, expected ..." error about a key of
 /// the path itself, the explanation with a suggestion; `None` for other errors.
 fn schema_miss(message: &str, steps: &[Step]) -> Option<String> {
+    // A layer entry is a one-key map: a second key means the path named a
+    // layer type that the entry does not have.
+    if let Some(rest) = message.strip_prefix("one layer per list entry: `") {
+        let mut parts = rest.split('`');
+        let (given, _, actual) = (parts.next()?, parts.next()?, parts.next()?);
+        if steps.iter().any(|s| matches!(s, Step::Key(k) if k == given)) {
+            let hint = spec::nearest(given, &[actual])
+                .map(|n| format!(" (did you mean `{n}`?)"))
+                .unwrap_or_default();
+            return Some(format!(
+                "that list entry is a `{actual}` layer, so it has no `{given}`{hint}"
+            ));
+        }
+    }
     let kind = if message.starts_with("unknown field") {
         "field"
     } else if message.starts_with("unknown variant") {
