@@ -43,7 +43,11 @@ fn bounds_parse_with_every_operator() {
     ];
     for (text, op, value, shown) in cases {
         let b = parse_bound(text).unwrap_or_else(|e| panic!("{text}: {e}"));
-        assert_eq!((b.op, b.value, b.text.as_str()), (op, value, shown), "{text}");
+        assert_eq!(
+            (b.op, b.value, b.text.as_str()),
+            (op, value, shown),
+            "{text}"
+        );
     }
     assert_eq!(parse_bound(">= 0.40").unwrap().to_string(), ">= 0.40");
 }
@@ -51,8 +55,13 @@ fn bounds_parse_with_every_operator() {
 #[test]
 fn bounds_without_operator_or_number_are_refused() {
     let e = parse_bound("0.85").unwrap_err();
-    assert!(e.contains("no comparison operator") && e.contains("\">= 0.85\""), "{e}");
-    for bad in ["", ">= ", ">= high", "=> 0.8", "= 0.8", "!= 1", ">= nan", ">= inf"] {
+    assert!(
+        e.contains("no comparison operator") && e.contains("\">= 0.85\""),
+        "{e}"
+    );
+    for bad in [
+        "", ">= ", ">= high", "=> 0.8", "= 0.8", "!= 1", ">= nan", ">= inf",
+    ] {
         let e = parse_bound(bad).unwrap_err();
         assert!(!e.is_empty(), "{bad:?}");
     }
@@ -100,7 +109,11 @@ fn unmet_expectations_are_listed_in_spec_order() {
 fn unknown_metric_is_located_with_a_suggestion() {
     let e = expect::check(&expect_map(&[("acuracy", ">= 0.85")]), &metrics()).unwrap_err();
     assert_eq!(e.path, "expect.acuracy");
-    assert!(e.message.contains("did you mean `accuracy`"), "{}", e.message);
+    assert!(
+        e.message.contains("did you mean `accuracy`"),
+        "{}",
+        e.message
+    );
     assert!(
         e.message.contains("accuracy, cohen_kappa, f1, precision"),
         "lists the scalar metrics only: {}",
@@ -211,7 +224,10 @@ fn data_file_hash_is_blake3_of_the_bytes() {
     let p = dir.path().join("d.csv");
     std::fs::write(&p, b"text,label\nhi,pos\n").unwrap();
     let d = DataFile::hash("d.csv", &p).unwrap();
-    assert_eq!(d.blake3, blake3::hash(b"text,label\nhi,pos\n").to_hex().to_string());
+    assert_eq!(
+        d.blake3,
+        blake3::hash(b"text,label\nhi,pos\n").to_hex().to_string()
+    );
     assert!(DataFile::hash("x", &dir.path().join("missing")).is_err());
 }
 
@@ -246,14 +262,28 @@ fn an_edited_accuracy_digit_is_caught() {
     let edited = sealed.replace("<td>0.8313</td>", "<td>0.8913</td>");
     let r = verify(&edited);
     assert!(!r.intact);
-    assert!(r.problems.iter().any(|p| p.contains("digest does not match")), "{:?}", r.problems);
-    assert!(r.problems.iter().any(|p| p.contains("`accuracy`")), "{:?}", r.problems);
+    assert!(
+        r.problems
+            .iter()
+            .any(|p| p.contains("digest does not match")),
+        "{:?}",
+        r.problems
+    );
+    assert!(
+        r.problems.iter().any(|p| p.contains("`accuracy`")),
+        "{:?}",
+        r.problems
+    );
 
     // Re-sealing the edited page fixes the digest, not the mismatch with the manifest.
     let r = verify(&seal(&edited));
     assert!(!r.intact);
     assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
-    assert!(r.problems[0].contains("metric `accuracy` is 0.8313"), "{:?}", r.problems);
+    assert!(
+        r.problems[0].contains("metric `accuracy` is 0.8313"),
+        "{:?}",
+        r.problems
+    );
 }
 
 #[test]
@@ -263,13 +293,25 @@ fn an_edited_manifest_is_caught() {
     assert_ne!(edited, sealed);
     let r = verify(&edited);
     assert!(!r.intact);
-    assert!(r.problems.iter().any(|p| p.contains("digest does not match")), "{:?}", r.problems);
+    assert!(
+        r.problems
+            .iter()
+            .any(|p| p.contains("digest does not match")),
+        "{:?}",
+        r.problems
+    );
     assert_eq!(r.manifest.unwrap().seed, 8);
 
     let broken = sealed.replacen("\"seed\":7", "\"seed\":", 1);
     let r = verify(&broken);
     assert!(r.manifest.is_none());
-    assert!(r.problems.iter().any(|p| p.contains("manifest is not valid")), "{:?}", r.problems);
+    assert!(
+        r.problems
+            .iter()
+            .any(|p| p.contains("manifest is not valid")),
+        "{:?}",
+        r.problems
+    );
 }
 
 #[test]
@@ -297,7 +339,11 @@ fn any_single_byte_change_is_caught() {
 fn unsealed_and_non_reports() {
     let r = verify(&page(&manifest()));
     assert!(!r.intact);
-    assert!(r.problems.iter().any(|p| p.contains("not sealed")), "{:?}", r.problems);
+    assert!(
+        r.problems.iter().any(|p| p.contains("not sealed")),
+        "{:?}",
+        r.problems
+    );
     let r = verify("<html><body>hello</body></html>");
     assert!(!r.intact);
     assert_eq!(r.problems.len(), 2, "{:?}", r.problems);
@@ -310,7 +356,10 @@ fn seal_inserts_a_missing_slot_into_head() {
     let html = page(&m).replace(DIGEST_SLOT, "");
     let sealed = seal(&html);
     let head = sealed.find("<head>").unwrap();
-    assert_eq!(sealed.find("<meta name=\"kerros-digest\"").unwrap(), head + "<head>".len());
+    assert_eq!(
+        sealed.find("<meta name=\"kerros-digest\"").unwrap(),
+        head + "<head>".len()
+    );
     assert!(verify(&sealed).intact);
 }
 
@@ -320,7 +369,11 @@ fn shown_numbers_must_be_whole_numbers() {
     let m = manifest();
     let html = page(&m).replace("<td>0.8313</td>", "<td>0.83130</td>");
     let r = verify(&seal(&html));
-    assert!(r.problems.iter().any(|p| p.contains("`accuracy`")), "{:?}", r.problems);
+    assert!(
+        r.problems.iter().any(|p| p.contains("`accuracy`")),
+        "{:?}",
+        r.problems
+    );
 }
 
 // ---------------------------------------------------------------- rerun
@@ -351,5 +404,8 @@ fn rerun_metric_comparison() {
     );
     let mut c = a.clone();
     c.insert("precision".into(), json!(0.5));
-    assert_eq!(compare_metrics(&a, &c, 1.0), ["`precision`: report null, re-run 0.5"]);
+    assert_eq!(
+        compare_metrics(&a, &c, 1.0),
+        ["`precision`: report null, re-run 0.5"]
+    );
 }

@@ -55,7 +55,12 @@ fn two_by_two_in_written_order_last_key_fastest() {
     );
     let got: Vec<(f64, Option<usize>)> = vs
         .iter()
-        .map(|v| (v.spec.train.optimizer.learning_rate, v.spec.tokenizer.num_words))
+        .map(|v| {
+            (
+                v.spec.train.optimizer.learning_rate,
+                v.spec.tokenizer.num_words,
+            )
+        })
         .collect();
     assert_eq!(
         got,
@@ -72,7 +77,10 @@ fn two_by_two_in_written_order_last_key_fastest() {
         // `train` was absent: the created maps keep every other default.
         assert_eq!(v.spec.train.epochs, 10);
         assert_eq!(v.spec.train.optimizer.beta_1, 0.9);
-        assert_eq!(v.spec.data.as_ref().unwrap().dataset.as_deref(), Some("imdb"));
+        assert_eq!(
+            v.spec.data.as_ref().unwrap().dataset.as_deref(),
+            Some("imdb")
+        );
         assert_eq!(v.overrides.len(), 2);
         assert_eq!(v.overrides[0].0, "train.optimizer.learning_rate");
         assert_eq!(v.overrides[1].0, "tokenizer.num_words");
@@ -122,7 +130,10 @@ fn clashing_last_keys_use_the_whole_path() {
 fn path_separators_in_values_do_not_reach_the_name() {
     let src = "name: own\ndata:\n  train: a/train.csv\n  test: a/test.csv\nmodel:\n  layers:\n    - dense: {units: 1}\nmatrix:\n  data.train: [a/train.csv, b/train.csv]\n";
     let vs = expand(src, Path::new("s.yaml")).unwrap();
-    assert_eq!(names(&vs), ["own[train=a_train.csv]", "own[train=b_train.csv]"]);
+    assert_eq!(
+        names(&vs),
+        ["own[train=a_train.csv]", "own[train=b_train.csv]"]
+    );
     assert_eq!(
         vs[1].spec.data.as_ref().unwrap().train.as_deref(),
         Some(Path::new("b/train.csv"))
@@ -140,8 +151,11 @@ fn err(matrix: &str) -> SpecError {
 fn unknown_setting_is_located_and_suggested() {
     let e = err("matrix:\n  train.epochs: [1, 2]\n  train.optimizer.learning_rat: [0.1]\n");
     assert_eq!(e.line, Some(MATRIX_LINE + 2), "{e}");
-    assert_eq!(e.path.as_deref(), Some("matrix.train.optimizer.learning_rat"));
-    assert!(e.message.contains("is not a spec setting"), "{e}");
+    assert_eq!(
+        e.path.as_deref(),
+        Some("matrix.train.optimizer.learning_rat")
+    );
+    assert!(e.message.starts_with("not a spec setting"), "{e}");
     assert!(e.message.contains("did you mean `learning_rate`"), "{e}");
     let shown = e.to_string();
     assert!(shown.starts_with("sweep.yaml:14:3: "), "{shown}");
@@ -165,9 +179,17 @@ fn unknown_layer_type_in_path() {
 fn path_into_a_non_map() {
     let e = err("matrix:\n  tokenizer.num_words.max: [1, 2]\n");
     assert_eq!(e.line, Some(MATRIX_LINE + 1), "{e}");
-    assert!(e.message.contains("`tokenizer.num_words` is the number `10000`, not a map"), "{e}");
+    assert!(
+        e.message
+            .contains("`tokenizer.num_words` is the number `10000`, not a map"),
+        "{e}"
+    );
     let e = err("matrix:\n  model.layers[1].units: [1]\n");
-    assert!(e.message.contains("`model.layers[1]` is the string `global_average_pooling1d`"), "{e}");
+    assert!(
+        e.message
+            .contains("`model.layers[1]` is the string `global_average_pooling1d`"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -191,7 +213,11 @@ fn empty_and_repeated_value_lists() {
 fn wrong_type_names_variant_path_and_value_line() {
     let e = err("matrix:\n  train.batch_size: [32, 64]\n  train.epochs:\n    - 5\n    - ten\n");
     assert_eq!(e.line, Some(MATRIX_LINE + 4), "{e}");
-    assert!(e.message.contains("variant `imdb[batch_size=32,epochs=ten]`"), "{e}");
+    assert!(
+        e.message
+            .contains("variant `imdb[batch_size=32,epochs=ten]`"),
+        "{e}"
+    );
     assert!(e.message.contains("does not fit `train.epochs`"), "{e}");
     assert!(e.message.contains("invalid type"), "{e}");
 }
@@ -208,7 +234,8 @@ fn a_checked_value_error_names_the_variant() {
 fn name_and_overlapping_paths_are_refused() {
     let e = err("matrix:\n  name: [a, b]\n");
     assert_eq!(e.line, Some(MATRIX_LINE + 1), "{e}");
-    let e = err("matrix:\n  train.optimizer: [{name: sgd}]\n  train.optimizer.learning_rate: [0.1]\n");
+    let e =
+        err("matrix:\n  train.optimizer: [{name: sgd}]\n  train.optimizer.learning_rate: [0.1]\n");
     assert_eq!(e.line, Some(MATRIX_LINE + 2), "{e}");
     assert!(e.message.contains("overlaps"), "{e}");
     let e = err("matrix:\n  train..epochs: [1]\n");
@@ -234,4 +261,37 @@ fn seeds_sweep() {
     let vs = run("matrix:\n  seed: [1, 2, 3]\n").unwrap();
     assert_eq!(names(&vs), ["imdb[seed=1]", "imdb[seed=2]", "imdb[seed=3]"]);
     assert_eq!(vs[2].spec.seed, 3);
+}
+
+#[test]
+fn a_misspelt_value_gets_a_suggestion() {
+    let e = err("matrix:\n  train.optimizer.name: [adam, adamx]\n");
+    assert_eq!(e.line, Some(MATRIX_LINE + 1), "{e}");
+    assert!(e.message.contains("variant `imdb[name=adamx]`"), "{e}");
+    assert!(e.message.contains("(did you mean `adam`?)"), "{e}");
+}
+
+#[test]
+fn too_many_variants_are_refused_with_the_count() {
+    let paths = [
+        "seed",
+        "train.epochs",
+        "train.batch_size",
+        "tokenizer.num_words",
+        "sequence.maxlen",
+        "train.optimizer.learning_rate",
+        "train.optimizer.beta_1",
+        "train.optimizer.beta_2",
+        "train.optimizer.epsilon",
+        "train.optimizer.weight_decay",
+        "report.examples",
+    ];
+    let mut m = String::from("matrix:\n");
+    for p in paths {
+        m.push_str(&format!("  {p}: [2, 3]\n"));
+    }
+    let e = err(&m);
+    assert_eq!(e.line, Some(MATRIX_LINE), "{e}");
+    assert!(e.message.contains("more than 1000 variants"), "{e}");
+    assert!(e.message.contains("2 × 2 × 2"), "{e}");
 }

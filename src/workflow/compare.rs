@@ -250,7 +250,10 @@ impl Comparison {
             let value_of = |r: &RunRecord| -> Option<Value> {
                 match &k {
                     Key::Metric(m) => r.metrics.get(m).cloned(),
-                    Key::Setting(p) => flatten(&r.spec).into_iter().find(|(q, _)| q == p).map(|x| x.1),
+                    Key::Setting(p) => flatten(&r.spec)
+                        .into_iter()
+                        .find(|(q, _)| q == p)
+                        .map(|x| x.1),
                 }
                 .filter(|v| !v.is_null())
             };

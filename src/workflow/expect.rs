@@ -192,7 +192,10 @@ pub fn check(
             Some(v) if v.is_number() => v.as_f64(),
             found => {
                 let what = if found.is_some() {
-                    format!("`{}` is not a single number, so it cannot be bounded", e.metric)
+                    format!(
+                        "`{}` is not a single number, so it cannot be bounded",
+                        e.metric
+                    )
                 } else {
                     format!("this run has no metric `{}`", e.metric)
                 };

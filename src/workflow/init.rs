@@ -12,7 +12,8 @@ pub const EXPERIMENT_YAML: &str = include_str!("init/experiment.yaml");
 pub const README_MD: &str = include_str!("init/README.md");
 
 /// The `.gitignore`: the stage cache and the reports are outputs, not sources.
-pub const GITIGNORE: &str = "# kerros outputs: the stage cache and the HTML reports\n.kerros/\nreports/\n";
+pub const GITIGNORE: &str =
+    "# kerros outputs: the stage cache and the HTML reports\n.kerros/\nreports/\n";
 
 /// The CI example shipped with kerros (`examples/ci/github-actions.yml`).
 pub const CI_WORKFLOW: &str = include_str!("../../examples/ci/github-actions.yml");
@@ -76,7 +77,10 @@ mod tests {
 
     #[test]
     fn ci_copy_runs_the_init_spec() {
-        assert!(CI_WORKFLOW.contains(SPECS_LINE), "the CI example lost its KERROS_SPECS line");
+        assert!(
+            CI_WORKFLOW.contains(SPECS_LINE),
+            "the CI example lost its KERROS_SPECS line"
+        );
         let ci = ci_workflow_for_init();
         assert!(ci.contains("KERROS_SPECS: \"experiment.yaml\""));
         assert!(!ci.contains(SPECS_LINE));

@@ -89,7 +89,8 @@ impl Manifest {
         metrics: BTreeMap<String, Value>,
         author: Option<&str>,
     ) -> Result<Manifest> {
-        let spec_yaml = serde_yaml::to_string(spec).context("cannot serialise the resolved spec")?;
+        let spec_yaml =
+            serde_yaml::to_string(spec).context("cannot serialise the resolved spec")?;
         Ok(Manifest {
             kerros_version: env!("CARGO_PKG_VERSION").to_string(),
             name: spec.name.clone(),

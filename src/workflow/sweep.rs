@@ -163,26 +163,28 @@ pub fn expand(source: &str, file: &Path) -> Result<Vec<Variant>, SpecError> {
     for (a, axis) in axes.iter().enumerate() {
         for (j, value) in axis.values.iter().enumerate() {
             let mut doc = root.clone();
-            set_path(&mut doc, &axis.steps, value.clone())
-                .map_err(|m| err(&format!("matrix.{}", axis.path), &format!("matrix.{}", axis.path), m))?;
+            set_path(&mut doc, &axis.steps, value.clone()).map_err(|m| {
+                err(
+                    &format!("matrix.{}", axis.path),
+                    &format!("matrix.{}", axis.path),
+                    m,
+                )
+            })?;
             if let Err(e) = serde_yaml::from_value::<Spec>(doc) {
                 let at = format!("matrix.{}", axis.path);
                 let msg = e.to_string();
                 if let Some(hint) = schema_miss(&msg, &axis.steps) {
-                    return Err(err(
-                        &at,
-                        &at,
-                        format!("`{}` is not a spec setting: {hint}", axis.path),
-                    ));
+                    return Err(err(&at, &at, format!("not a spec setting: {hint}")));
                 }
                 let mut idx = vec![0; axes.len()];
                 idx[a] = j;
                 let name = variant_name(&base.name, &axes, &idx);
+                let hint = value_hint(&msg, value);
                 return Err(err(
                     &at,
                     &format!("{at}[{j}]"),
                     format!(
-                        "variant `{name}`: the value `{}` does not fit `{}`: {msg}",
+                        "variant `{name}`: the value `{}` does not fit `{}`: {msg}{hint}",
                         render(value),
                         axis.path
                     ),
@@ -194,7 +196,9 @@ pub fn expand(source: &str, file: &Path) -> Result<Vec<Variant>, SpecError> {
     let mut variants: Vec<Variant> = Vec::with_capacity(total);
     let mut idx = vec![0usize; axes.len()];
     for _ in 0..total {
-        variants.push(build_variant(&root, &base.name, &axes, &idx, file, &locator)?);
+        variants.push(build_variant(
+            &root, &base.name, &axes, &idx, file, &locator,
+        )?);
         // Odometer: the last entry varies fastest.
         for k in (0..axes.len()).rev() {
             idx[k] += 1;
@@ -256,7 +260,10 @@ fn build_variant(
             locator,
             "matrix",
             "matrix",
-            format!("variant `{name}` ({}) is not a valid spec: {e}", blame_all()),
+            format!(
+                "variant `{name}` ({}) is not a valid spec: {e}",
+                blame_all()
+            ),
         )
     })?;
     spec::check(&spec).map_err(|inv| {
@@ -311,7 +318,11 @@ fn assign_labels(axes: &mut [Axis]) {
     let last: Vec<String> = axes.iter().map(|a| last_key(&a.steps, &a.path)).collect();
     for (i, axis) in axes.iter_mut().enumerate() {
         let clash = last.iter().filter(|l| **l == last[i]).count() > 1;
-        axis.label = if clash { axis.path.clone() } else { last[i].clone() };
+        axis.label = if clash {
+            axis.path.clone()
+        } else {
+            last[i].clone()
+        };
     }
 }
 
@@ -457,14 +468,16 @@ fn set_path(root: &mut Value, steps: &[Step], value: Value) -> Result<(), String
                     }
                     map.insert(key.clone(), Value::Mapping(Mapping::new()));
                 }
-                cur = map
-                    .get_mut(&key)
-                    .ok_or_else(|| format!("`{}` vanished while being set", show_path(&steps[..=i])))?;
+                cur = map.get_mut(&key).ok_or_else(|| {
+                    format!("`{}` vanished while being set", show_path(&steps[..=i]))
+                })?;
             }
             Step::Index(n) => {
                 let desc = describe(cur);
                 let Value::Sequence(seq) = cur else {
-                    return Err(format!("`{here}` is {desc}, not a list, so it has no item [{n}]"));
+                    return Err(format!(
+                        "`{here}` is {desc}, not a list, so it has no item [{n}]"
+                    ));
                 };
                 let len = seq.len();
                 let Some(item) = seq.get_mut(*n) else {
@@ -492,7 +505,10 @@ fn schema_miss(message: &str, steps: &[Step]) -> Option<String> {
     if let Some(rest) = message.strip_prefix("one layer per list entry: `") {
         let mut parts = rest.split('`');
         let (given, _, actual) = (parts.next()?, parts.next()?, parts.next()?);
-        if steps.iter().any(|s| matches!(s, Step::Key(k) if k == given)) {
+        if steps
+            .iter()
+            .any(|s| matches!(s, Step::Key(k) if k == given))
+        {
             let hint = spec::nearest(given, &[actual])
                 .map(|n| format!(" (did you mean `{n}`?)"))
                 .unwrap_or_default();
@@ -509,7 +525,10 @@ fn schema_miss(message: &str, steps: &[Step]) -> Option<String> {
         return None;
     };
     let given = message.split('`').nth(1)?;
-    if !steps.iter().any(|s| matches!(s, Step::Key(k) if k == given)) {
+    if !steps
+        .iter()
+        .any(|s| matches!(s, Step::Key(k) if k == given))
+    {
         return None;
     }
     let expected: Vec<&str> = match message.split_once("expected") {
@@ -519,7 +538,11 @@ fn schema_miss(message: &str, steps: &[Step]) -> Option<String> {
     let hint = spec::nearest(given, &expected)
         .map(|n| format!(" (did you mean `{n}`?)"))
         .unwrap_or_default();
-    let what = if kind == "field" { "setting" } else { "layer type" };
+    let what = if kind == "field" {
+        "setting"
+    } else {
+        "layer type"
+    };
     let valid = if expected.is_empty() {
         String::new()
     } else {
@@ -528,8 +551,33 @@ fn schema_miss(message: &str, steps: &[Step]) -> Option<String> {
     Some(format!("there is no {what} `{given}`{hint}{valid}"))
 }
 
+/// For "unknown variant `x`, expected one of ..." about the value itself, a
+/// nearest-name suggestion.
+fn value_hint(message: &str, value: &Value) -> String {
+    let (Some(tail), Value::String(given)) = (message.strip_prefix("unknown variant `"), value)
+    else {
+        return String::new();
+    };
+    if !tail.starts_with(&format!("{given}`")) {
+        return String::new();
+    }
+    let expected: Vec<&str> = match message.split_once("expected") {
+        Some((_, t)) => t.split('`').skip(1).step_by(2).collect(),
+        None => return String::new(),
+    };
+    spec::nearest(given, &expected)
+        .map(|n| format!(" (did you mean `{n}`?)"))
+        .unwrap_or_default()
+}
+
 /// A `SpecError` about `path` whose line and column are those of `line_of`.
-fn located(file: &Path, locator: &Locator, path: &str, line_of: &str, message: String) -> SpecError {
+fn located(
+    file: &Path,
+    locator: &Locator,
+    path: &str,
+    line_of: &str,
+    message: String,
+) -> SpecError {
     let pos = locator.find(line_of);
     SpecError {
         file: file.to_path_buf(),

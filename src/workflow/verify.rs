@@ -213,9 +213,13 @@ pub fn compare_metrics(
 fn diff_value(path: &str, e: &Value, a: &Value, tol: f64, out: &mut Vec<String>) {
     match (e, a) {
         (Value::Number(x), Value::Number(y)) => {
-            let (x, y) = (x.as_f64().unwrap_or(f64::NAN), y.as_f64().unwrap_or(f64::NAN));
-            // `!(<=)` so that NaN counts as a difference.
-            if !((x - y).abs() <= tol) {
+            let (x, y) = (
+                x.as_f64().unwrap_or(f64::NAN),
+                y.as_f64().unwrap_or(f64::NAN),
+            );
+            // NaN (a number serde_json could not widen) counts as a difference.
+            let close = (x - y).abs() <= tol;
+            if !close {
                 out.push(format!("`{path}`: report {x}, re-run {y}"));
             }
         }
