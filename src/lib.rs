@@ -15,3 +15,4 @@ pub mod report;
 pub mod spec;
 pub mod text;
 pub mod train;
+pub mod workflow;
