@@ -100,6 +100,22 @@ fn tokenizer_on_first_2000_reviews() {
     let tok2 = Tokenizer::fit(&TokenizerSpec::default(), &cleaned).unwrap();
     assert_eq!(tok2.word_index("the"), Some(1));
     assert_eq!(tok2.word_index("br"), None);
+
+    // Speed: the whole training split (25,000 reviews), fit and encode.
+    let all: Vec<&str> = train.iter().map(|(t, _)| t.as_str()).collect();
+    let start = Instant::now();
+    let tok3 = Tokenizer::fit(&TokenizerSpec::default(), &all).unwrap();
+    let fit = start.elapsed();
+    let start = Instant::now();
+    let seqs = tok3.texts_to_sequences(&all);
+    println!(
+        "tokenizer on {} reviews: fit {fit:?}, texts_to_sequences {:?}, {} words",
+        all.len(),
+        start.elapsed(),
+        tok3.vocabulary().len()
+    );
+    assert_eq!(tok3.word_index("the"), Some(1));
+    assert_eq!(seqs.len(), 25_000);
 }
 
 #[test]

@@ -218,8 +218,8 @@ impl Tokenizer {
             }
         }
         let mut words = total.words;
-        // `sort_by` is stable, like Python's `list.sort(reverse=True)`.
-        words.sort_by(|a, b| b.1.cmp(&a.1));
+        // `sort_by_key` is stable, like Python's `list.sort(reverse=True)`.
+        words.sort_by_key(|w| std::cmp::Reverse(w.1));
         let mut tok = Tokenizer::from_vocabulary(spec, words);
         tok.document_count = texts.len() as u64;
         Ok(tok)

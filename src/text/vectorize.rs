@@ -460,7 +460,8 @@ fn vocabulary(docs: &[String], spec: &VectorizeSpec) -> Vec<(String, u64)> {
 
 impl Vectorizer {
     /// Fits on the training texts. `targets` (one per text, 0 or 1) are needed
-    /// only with `nb_weighting`.
+    /// only with `nb_weighting`; when given they must match the texts one to
+    /// one. A `min_df` of 0 acts as 1.
     pub fn fit<T: AsRef<str> + Sync>(
         spec: &VectorizeSpec,
         texts: &[T],
@@ -957,6 +958,19 @@ mod tests {
             ..s
         };
         assert!(Vectorizer::from_parts(&no_nb, v.into_parts()).is_err());
+    }
+
+    #[test]
+    fn empty_inputs() {
+        let none: [&str; 0] = [];
+        let v = Vectorizer::fit(&spec(VectorizeMode::Count, 3), &none, None).unwrap();
+        assert_eq!((v.num_features(), v.num_docs()), (0, 0));
+        assert_eq!(v.transform("anything at all"), vec![]);
+        let v =
+            Vectorizer::fit(&spec(VectorizeMode::Count, 3), &["", "  ", "<br />"], None).unwrap();
+        assert_eq!((v.num_features(), v.num_docs()), (0, 3));
+        let t = crate::text::Tokenizer::fit(&crate::spec::TokenizerSpec::default(), &none).unwrap();
+        assert_eq!((t.vocabulary().len(), t.input_dim()), (0, 1));
     }
 
     /// Reference vocabulary by brute force: strings for every n-gram.
