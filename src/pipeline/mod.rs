@@ -8,6 +8,7 @@
 mod outcome;
 mod report;
 mod runner;
+mod score;
 mod stages;
 pub mod tables;
 

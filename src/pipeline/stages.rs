@@ -2,7 +2,7 @@
 
 use super::outcome::RunOutcome;
 use super::runner::Runner;
-use super::tables::{self, Encoded, EncodedInputs, Prediction};
+use super::tables::{self, Encoded, EncodedInputs};
 use super::RunOptions;
 use crate::cache::{hash_file, Artifact, Cache, StageKey};
 use crate::data::{self, Item, Prepared};
@@ -345,7 +345,7 @@ pub fn run(spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
         let probs = train::predict(&m, &ds.inputs, &task, spec.train.loss.from_logits, 1024)?;
         let test_loss = train::evaluate_loss(&m, &ds, &spec.train.loss, &task, 1024)?;
         let p = prepared()?;
-        let (preds, mut metrics) = score(&spec, &info.classes, &p.test, &probs)?;
+        let (preds, mut metrics) = super::score::score(&spec, &info.classes, &p.test, &probs)?;
         metrics.insert("loss".into(), serde_json::json!(test_loss));
         tables::write_predictions(&dir.join("predictions.parquet"), &preds, &info.classes)?;
         fs::write(
@@ -456,47 +456,6 @@ fn check_output_layer(spec: &Spec, m: &Model, task: &TaskInfo) -> Result<()> {
     }
     let _ = m;
     Ok(())
-}
-
-/// Turn class probabilities into predictions and metrics.
-fn score(
-    spec: &Spec,
-    classes: &[String],
-    test: &[Item],
-    probs: &[Vec<f32>],
-) -> Result<(Vec<Prediction>, BTreeMap<String, serde_json::Value>)> {
-    let mut preds = Vec::with_capacity(test.len());
-    match spec.task.kind {
-        TaskKind::Regression => bail!("regression is not available yet"),
-        _ => {
-            let mut y_true = Vec::new();
-            let mut y_pred = Vec::new();
-            for (item, p) in test.iter().zip(probs) {
-                let (best, pmax) =
-                    p.iter().enumerate().fold(
-                        (0, f32::MIN),
-                        |acc, (k, &v)| if v > acc.1 { (k, v) } else { acc },
-                    );
-                y_true.push(item.target as usize);
-                y_pred.push(best);
-                preds.push(Prediction {
-                    id: item.id,
-                    true_label: item.label.clone(),
-                    predicted_label: classes[best].clone(),
-                    probability: pmax as f64,
-                    probabilities: p.clone(),
-                });
-            }
-            let c = crate::metrics::ClassificationMetrics::compute(
-                &y_true,
-                &y_pred,
-                Some(probs),
-                classes,
-            )?;
-            let map = crate::metrics::filter_metrics(c.metric_map(), &spec.metrics);
-            Ok((preds, map))
-        }
-    }
 }
 
 /// Prints one Keras-like line per epoch on stderr.
