@@ -1,10 +1,15 @@
 //! Command-line interface: clap definitions and command dispatch.
 //!
 //! Exit codes: 0 success; 1 a run failed (bad data, I/O, training); 2 the
-//! command line or the spec is invalid.
+//! command line or the spec is invalid; 3 a run finished but an `expect:`
+//! gate was not met; 4 `verify` found a report altered or not reproduced.
 
-use crate::pipeline::{self, RunOptions};
-use crate::spec::{self, SpecError};
+mod data;
+mod forward;
+mod run;
+mod workflow;
+
+use crate::spec::SpecError;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -12,13 +17,25 @@ use std::path::PathBuf;
 pub const EXIT_FAILURE: i32 = 1;
 /// Exit code for an invalid command line or spec.
 pub const EXIT_INVALID: i32 = 2;
+/// Exit code when a run finished but an `expect:` gate was not met.
+pub const EXIT_EXPECTATION_UNMET: i32 = crate::workflow::EXIT_EXPECTATION_UNMET;
+/// Exit code when `verify` finds a report altered or its metrics not reproduced.
+pub const EXIT_NOT_VERIFIED: i32 = 4;
 
 const EXAMPLES: &str = "\
 Examples:
   kerros run pipelines/imdb_seed.yaml --data-dir ../shared/data
   kerros run pipelines/imdb_seed.yaml --json > result.json
+  kerros run pipelines/*.yaml --jobs 2
   kerros validate pipelines/imdb_seed.yaml
   kerros show pipelines/imdb_seed.yaml
+  kerros forward pipelines/hand_calculation.yaml --input 1,3,2
+  kerros compare pipelines/imdb_seed.yaml pipelines/imdb_lstm.yaml --sort cohen_kappa
+  kerros verify reports/imdb_seed.html
+  kerros init my_experiment
+
+Exit codes: 0 ok, 1 run failed, 2 invalid spec or arguments, 3 an `expect:` gate
+was not met, 4 `verify` found a report altered or not reproduced.
 ";
 
 /// kerros: a YAML experiment spec in, a trained text classifier, its metrics
@@ -34,10 +51,11 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run an experiment: load, split, fit vocabulary, encode, train, evaluate, report.
-    /// Unchanged stages are reused from the cache.
+    /// Run experiments: load, split, fit vocabulary, encode, train, evaluate,
+    /// report. Unchanged stages are reused from the cache. Several specs, and
+    /// the variants of a `matrix:` sweep, run in parallel with --jobs.
     #[command(after_help = EXAMPLES)]
-    Run(RunArgs),
+    Run(run::RunArgs),
     /// Check a spec (keys, types, values, layer shapes) without touching data.
     Validate {
         /// The spec file.
@@ -48,24 +66,20 @@ pub enum Command {
         /// The spec file.
         spec: PathBuf,
     },
-}
-
-/// Options of `kerros run`.
-#[derive(Debug, Args)]
-pub struct RunArgs {
-    /// The spec file.
-    pub spec: PathBuf,
-    #[command(flatten)]
-    pub dirs: DirArgs,
-    /// Where reports are written.
-    #[arg(long, value_name = "DIR", default_value = "reports")]
-    pub reports_dir: PathBuf,
-    /// Re-run every stage, ignoring cached artifacts.
-    #[arg(long)]
-    pub force: bool,
-    /// Print one JSON object with metrics, stages, history, report path and timings on stdout.
-    #[arg(long)]
-    pub json: bool,
+    /// Compute a hand-calculation network's forward pass, layer by layer.
+    Forward(forward::ForwardArgs),
+    /// Compare finished runs: the settings that differ and the metrics.
+    Compare(workflow::CompareArgs),
+    /// Check that a report is intact (and with --rerun, reproducible).
+    Verify(workflow::VerifyArgs),
+    /// Create a new experiment folder with an example spec and CI workflow.
+    Init {
+        /// The folder to create.
+        dir: PathBuf,
+    },
+    /// Built-in datasets: list, fetch, path.
+    #[command(subcommand)]
+    Data(data::DataCommand),
 }
 
 /// Data and cache folders, shared by the commands that run stages.
@@ -106,32 +120,17 @@ fn report_error(e: &anyhow::Error) {
 
 fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
-        Command::Run(args) => {
-            let opts = RunOptions {
-                data_dir: args.dirs.data_dir,
-                cache_dir: args.dirs.cache_dir,
-                reports_dir: args.reports_dir,
-                force: args.force,
-                quiet: false,
-            };
-            let outcome = pipeline::run(&args.spec, &opts)?;
-            if args.json {
-                println!("{}", serde_json::to_string(&outcome.to_json())?);
-            } else {
-                print!("{}", outcome.summary_text());
-            }
-            Ok(0)
-        }
-        Command::Validate { spec } => {
-            let (s, locator) = spec::load_spec(&spec)?;
-            pipeline::check_model(&s, &spec, &locator)?;
-            println!("{}: ok", spec.display());
-            Ok(0)
-        }
+        Command::Run(args) => run::run(args),
+        Command::Validate { spec } => run::validate(&spec),
         Command::Show { spec } => {
-            let (s, _) = spec::load_spec(&spec)?;
+            let (s, _) = crate::spec::load_spec(&spec)?;
             print!("{}", serde_yaml::to_string(&s)?);
             Ok(0)
         }
+        Command::Forward(args) => forward::forward(args),
+        Command::Compare(args) => workflow::compare(args),
+        Command::Verify(args) => workflow::verify(args),
+        Command::Init { dir } => workflow::init(&dir),
+        Command::Data(cmd) => data::data(cmd),
     }
 }

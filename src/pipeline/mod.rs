@@ -5,6 +5,7 @@
 //! the files it reads, so a re-run reuses every stage whose inputs did not
 //! change.
 
+pub mod forward;
 mod outcome;
 mod report;
 mod runner;
@@ -14,7 +15,7 @@ pub mod tables;
 
 pub use outcome::RunOutcome;
 pub use runner::{Runner, StageStatus};
-pub use stages::check_model;
+pub use stages::{check_model, run_spec};
 
 use anyhow::Result;
 use std::path::{Path, PathBuf};
@@ -32,6 +33,25 @@ pub struct RunOptions {
     pub force: bool,
     /// No progress output on stderr.
     pub quiet: bool,
+    /// Author for the report, overriding `report.author`.
+    pub author: Option<String>,
+    /// Prefix for progress lines (the experiment name when several run at once).
+    pub log_prefix: Option<String>,
+}
+
+impl RunOptions {
+    /// Options with the default folders (`.kerros/cache`, `reports`).
+    pub fn new(data_dir: Option<PathBuf>) -> RunOptions {
+        RunOptions {
+            data_dir,
+            cache_dir: PathBuf::from(".kerros/cache"),
+            reports_dir: PathBuf::from("reports"),
+            force: false,
+            quiet: false,
+            author: None,
+            log_prefix: None,
+        }
+    }
 }
 
 /// Run the experiment in `spec_path`.

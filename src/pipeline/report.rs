@@ -4,8 +4,9 @@ use super::tables::Prediction;
 use crate::data::{Item, Prepared};
 use crate::model::Summary;
 use crate::report::{
-    ClassMetrics, Confusion, DataSource, DataSummary, EpochRow, Example, Footer, Header, LayerRow,
-    Metric, Metrics, ModelSummary, ReportData, SplitSummary, TextLengths, Training,
+    ClassMetrics, Confusion, DataSource, DataSummary, EpochRow, Example, Footer, ForwardPass,
+    Header, LayerRow, Metric, Metrics, ModelSummary, ReportData, SplitSummary, TextLengths,
+    Training,
 };
 use crate::spec::{Spec, TaskKind};
 use crate::train::EpochRecord;
@@ -134,6 +135,62 @@ fn metrics_section(inputs: &ReportInputs) -> Metrics {
     }
 }
 
+fn header(spec: &Spec, author: Option<String>) -> Header {
+    Header {
+        title: spec
+            .report
+            .title
+            .clone()
+            .unwrap_or_else(|| spec.name.clone()),
+        author,
+        generated_at: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+        kerros_version: env!("CARGO_PKG_VERSION").to_string(),
+        experiment: spec.name.clone(),
+        seed: spec.seed,
+    }
+}
+
+fn model_section(s: &Summary) -> ModelSummary {
+    ModelSummary {
+        layers: s
+            .layers
+            .iter()
+            .map(|l| LayerRow {
+                name: l.name.clone(),
+                kind: l.kind.clone(),
+                output_shape: l.output_shape.clone(),
+                params: l.params as u64,
+            })
+            .collect(),
+        total_params: s.total_params as u64,
+        trainable_params: s.trainable_params as u64,
+        non_trainable_params: s.non_trainable_params as u64,
+        embedding_coverage: None,
+    }
+}
+
+/// The report of a hand-calculation spec: the network and its forward pass.
+pub fn forward_report_data(
+    spec: &Spec,
+    spec_path: &Path,
+    summary: &Summary,
+    pass: ForwardPass,
+    author: Option<&str>,
+) -> ReportData {
+    let author = crate::workflow::resolve_author(author, spec);
+    ReportData {
+        header: header(spec, author),
+        spec_yaml: serde_yaml::to_string(spec).unwrap_or_default(),
+        model: Some(model_section(summary)),
+        forward_pass: Some(pass),
+        footer: Footer {
+            command: format!("kerros run {}", spec_path.display()),
+            cache_keys: Vec::new(),
+        },
+        ..ReportData::default()
+    }
+}
+
 /// Build the report's data from the run's artifacts.
 pub fn build(inputs: &ReportInputs) -> ReportData {
     let spec = inputs.spec;
@@ -157,23 +214,7 @@ pub fn build(inputs: &ReportInputs) -> ReportData {
             })
             .collect(),
     };
-    let s = inputs.summary;
-    let model = ModelSummary {
-        layers: s
-            .layers
-            .iter()
-            .map(|l| LayerRow {
-                name: l.name.clone(),
-                kind: l.kind.clone(),
-                output_shape: l.output_shape.clone(),
-                params: l.params as u64,
-            })
-            .collect(),
-        total_params: s.total_params as u64,
-        trainable_params: s.trainable_params as u64,
-        non_trainable_params: s.non_trainable_params as u64,
-        embedding_coverage: None,
-    };
+    let model = model_section(inputs.summary);
     let training = Training {
         history: inputs
             .history

@@ -5,8 +5,22 @@ use crate::cache::{Artifact, Cache, Miss, StageKey};
 use anyhow::Result;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
+
+/// One lock per stage key, so experiments running side by side compute a
+/// shared stage (say, one vocabulary for two learning rates) once: the second
+/// waits and then finds the first one's artifact in the cache.
+fn key_lock(key: &str) -> Arc<Mutex<()>> {
+    static LOCKS: OnceLock<Mutex<HashMap<String, Arc<Mutex<()>>>>> = OnceLock::new();
+    let mut map = LOCKS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    map.entry(key.to_string()).or_default().clone()
+}
 
 /// Whether a stage ran or its cached artifact was reused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -23,6 +37,7 @@ pub struct Runner {
     cache: Cache,
     force: bool,
     quiet: bool,
+    prefix: String,
     /// Stage name → status, in execution order.
     pub statuses: Vec<(String, StageStatus)>,
     /// Stage name → artifact folder.
@@ -38,10 +53,16 @@ impl Runner {
             cache,
             force,
             quiet,
+            prefix: String::new(),
             statuses: Vec::new(),
             artifacts: BTreeMap::new(),
             keys: BTreeMap::new(),
         }
+    }
+
+    /// Prefix every progress line with `prefix` (used when experiments run in parallel).
+    pub fn set_prefix(&mut self, prefix: &str) {
+        self.prefix = format!("[{prefix}] ");
     }
 
     /// The cache root.
@@ -56,6 +77,8 @@ impl Runner {
         compute: impl FnOnce(&Path) -> Result<()>,
     ) -> Result<Artifact> {
         let name = key.stage.clone();
+        let lock = key_lock(&key.hex);
+        let _held = lock.lock().unwrap_or_else(|e| e.into_inner());
         if !self.force {
             match self.cache.lookup(key) {
                 Ok(artifact) => {
@@ -93,7 +116,7 @@ impl Runner {
     /// A progress line on stderr (suppressed when quiet).
     pub fn log(&self, line: &str) {
         if !self.quiet {
-            eprintln!("{line}");
+            eprintln!("{}{line}", self.prefix);
         }
     }
 

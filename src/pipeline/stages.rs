@@ -100,18 +100,25 @@ fn items_to_table(items: Vec<Item>) -> data::Table {
 
 /// Run every stage of the experiment in `spec_path`.
 pub fn run(spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
-    let start = Instant::now();
     let (spec, locator) = spec::load_spec(spec_path)?;
     check_model(&spec, spec_path, &locator)?;
+    run_spec(&spec, spec_path, opts)
+}
+
+/// Run every stage of an already parsed and checked spec (`spec_path` locates
+/// relative data files and names the spec in messages).
+pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
+    let start = Instant::now();
+    let spec = spec.clone();
     let Some(data_spec) = &spec.data else {
-        bail!(
-            "{}: this spec has no `data` section; evaluate it with `kerros forward {}`",
-            spec_path.display(),
-            spec_path.display()
-        );
+        return forward_report(&spec, spec_path, opts, start);
     };
     let spec_dir = spec_path.parent().unwrap_or(Path::new("."));
     let mut runner = Runner::new(Cache::new(&opts.cache_dir), opts.force, opts.quiet);
+    if let Some(prefix) = &opts.log_prefix {
+        runner.set_prefix(prefix);
+    }
+    let author = crate::workflow::resolve_author(opts.author.as_deref(), &spec);
 
     // load: read the source files as they are.
     let (data_dir, dir_source) = data::data_dir(opts.data_dir.as_deref());
@@ -359,7 +366,7 @@ pub fn run(spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
 
     // report.
     let stage_keys = runner.keys.clone();
-    let report_key = StageKey::build("report", &spec)
+    let report_key = StageKey::build("report", &(&spec, &author))
         .input(&eval_key)
         .input(&train_key)
         .input(&split_key)
@@ -377,8 +384,21 @@ pub fn run(spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
             predictions: &preds,
             stage_keys: &stage_keys,
         };
-        let data: ReportData = super::report::build(&inputs);
-        let html = crate::report::render(&data)?;
+        let mut data: ReportData = super::report::build(&inputs);
+        data.header.author = author.clone();
+        let mut manifest =
+            crate::workflow::Manifest::new(&spec, metrics.clone(), author.as_deref())?;
+        manifest.data_files = files
+            .iter()
+            .zip(&info.sources)
+            .map(|((label, _), (path, hash))| crate::workflow::DataFile {
+                path: format!("{label}: {path}"),
+                blake3: hash.clone(),
+            })
+            .collect();
+        manifest.stage_keys = stage_keys.clone();
+        data.manifest_json = Some(serde_json::to_string(&manifest)?);
+        let html = crate::workflow::seal(&crate::report::render(&data)?);
         fs::write(dir.join("report.html"), html)?;
         Ok(())
     })?;
@@ -391,6 +411,17 @@ pub fn run(spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
     let report_path = opts.reports_dir.join(format!("{}.html", spec.name));
     publish(&report_stage, &report_path)?;
 
+    let record = crate::workflow::RunRecord {
+        name: spec.name.clone(),
+        spec: serde_json::to_value(&spec)?,
+        metrics: metrics.clone(),
+        history: history
+            .iter()
+            .map(serde_json::to_value)
+            .collect::<std::result::Result<_, _>>()?,
+        report: Some(report_path.display().to_string()),
+    };
+    crate::workflow::save_record(&opts.cache_dir, &record)?;
     Ok(RunOutcome {
         name: spec.name.clone(),
         metrics,
@@ -489,4 +520,52 @@ impl train::TrainObserver for EpochPrinter {
         }
         eprintln!("{line}");
     }
+}
+
+/// A spec without data is a hand calculation: its report shows the network
+/// and the forward pass of `spec.inputs` instead of training.
+fn forward_report(
+    spec: &Spec,
+    spec_path: &Path,
+    opts: &RunOptions,
+    start: Instant,
+) -> Result<RunOutcome> {
+    if spec.inputs.is_empty() {
+        bail!(
+            "{}: a spec without `data` is a hand calculation; add `inputs: [[1, 3, 2]]` (one row per input vector) to report its forward pass, or use `kerros forward {} --input 1,3,2`",
+            spec_path.display(),
+            spec_path.display()
+        );
+    }
+    let pass = super::forward::forward_pass(spec, &spec.inputs)?;
+    let width = spec.model.input_dim.unwrap_or_default();
+    let summary = Model::new(
+        &spec.model.layers,
+        &ModelInput::Features { width },
+        spec.seed,
+    )?
+    .summary();
+    let data =
+        super::report::forward_report_data(spec, spec_path, &summary, pass, opts.author.as_deref());
+    let html = crate::workflow::seal(&crate::report::render(&data)?);
+    fs::create_dir_all(&opts.reports_dir).with_context(|| {
+        format!(
+            "cannot create reports folder {}",
+            opts.reports_dir.display()
+        )
+    })?;
+    let report_path = opts.reports_dir.join(format!("{}.html", spec.name));
+    let tmp = report_path.with_extension("html.tmp");
+    fs::write(&tmp, html)?;
+    fs::rename(&tmp, &report_path)?;
+    Ok(RunOutcome {
+        name: spec.name.clone(),
+        metrics: BTreeMap::new(),
+        stages: Vec::new(),
+        history: Vec::new(),
+        report: report_path,
+        artifacts: BTreeMap::new(),
+        params: summary.total_params,
+        seconds: start.elapsed().as_secs_f64(),
+    })
 }

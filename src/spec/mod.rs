@@ -57,6 +57,11 @@ pub struct Spec {
     /// product runs as named variants.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub matrix: Option<OrderedMap<Vec<serde_yaml::Value>>>,
+    /// Example inputs for a spec without data (hand calculation): each row is
+    /// one input vector A1, e.g. `[[1, 3, 2]]`; `kerros run` reports their
+    /// forward pass.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<Vec<f64>>,
     /// CI gates: metric name mapped to a bound such as `">= 0.85"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expect: Option<OrderedMap<String>>,
