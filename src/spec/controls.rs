@@ -11,8 +11,7 @@ use std::fmt;
 ///
 /// Written `schedule: constant`, `schedule: {exponential_decay: {decay_steps: 1000,
 /// decay_rate: 0.96}}` or `schedule: {reduce_on_plateau: {patience: 2}}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub enum ScheduleSpec {
     /// The learning rate stays at `learning_rate`.
     #[default]
@@ -21,6 +20,79 @@ pub enum ScheduleSpec {
     ExponentialDecay(ExponentialDecaySpec),
     /// Keras `ReduceLROnPlateau`: multiply by `factor` when `monitor` stalls.
     ReduceOnPlateau(ReduceOnPlateauSpec),
+}
+
+/// Schedule names accepted in a spec.
+const SCHEDULES: &[&str] = &["constant", "exponential_decay", "reduce_on_plateau"];
+
+impl Serialize for ScheduleSpec {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match self {
+            ScheduleSpec::Constant => s.serialize_str("constant"),
+            ScheduleSpec::ExponentialDecay(e) => {
+                let mut m = s.serialize_map(Some(1))?;
+                m.serialize_entry("exponential_decay", e)?;
+                m.end()
+            }
+            ScheduleSpec::ReduceOnPlateau(r) => {
+                let mut m = s.serialize_map(Some(1))?;
+                m.serialize_entry("reduce_on_plateau", r)?;
+                m.end()
+            }
+        }
+    }
+}
+
+/// Accepts a bare name (`constant`, `reduce_on_plateau` with its defaults) or a
+/// one-key map (`exponential_decay: {...}`), like layer entries (serde_yaml
+/// would otherwise want YAML tags for enums).
+impl<'de> Deserialize<'de> for ScheduleSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ScheduleSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a schedule: `constant`, `{exponential_decay: {decay_steps: 1000, decay_rate: 0.96}}` or `{reduce_on_plateau: {patience: 2}}`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ScheduleSpec, E> {
+                match v {
+                    "constant" => Ok(ScheduleSpec::Constant),
+                    "reduce_on_plateau" => {
+                        Ok(ScheduleSpec::ReduceOnPlateau(ReduceOnPlateauSpec::default()))
+                    }
+                    "exponential_decay" => Err(E::custom(
+                        "exponential_decay needs settings, e.g. `{exponential_decay: {decay_steps: 1000, decay_rate: 0.96}}`",
+                    )),
+                    _ => Err(E::unknown_variant(v, SCHEDULES)),
+                }
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut a: A) -> Result<ScheduleSpec, A::Error> {
+                let Some(name) = a.next_key::<String>()? else {
+                    return Err(de::Error::custom("empty schedule; write e.g. `constant`"));
+                };
+                let out = match name.as_str() {
+                    "constant" => {
+                        a.next_value::<Option<serde_yaml::Mapping>>()?;
+                        ScheduleSpec::Constant
+                    }
+                    "exponential_decay" => ScheduleSpec::ExponentialDecay(a.next_value()?),
+                    "reduce_on_plateau" => ScheduleSpec::ReduceOnPlateau(
+                        a.next_value::<Option<ReduceOnPlateauSpec>>()?
+                            .unwrap_or_default(),
+                    ),
+                    other => return Err(de::Error::unknown_variant(other, SCHEDULES)),
+                };
+                if let Some(extra) = a.next_key::<String>()? {
+                    return Err(de::Error::custom(format!(
+                        "one schedule only: `{extra}` follows `{name}`"
+                    )));
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// Keras `ExponentialDecay` settings; `step` counts optimizer updates from 0.
