@@ -575,3 +575,29 @@ fn real_glove_file_loads_quickly_with_coverage() {
     assert!(secs < 10.0, "loading took {secs:.1} s");
     eprintln!("GloVe 6B.50d streamed in {secs:.2} s");
 }
+
+/// Rough speed of a text CNN step (run with `--ignored --nocapture`).
+#[test]
+#[ignore]
+fn conv1d_training_step_speed() {
+    let layers = [
+        emb(10000, 50),
+        conv(64, 5, 1, Padding::Valid),
+        LayerSpec::MaxPooling1d(Pooling1dSpec::default()),
+        LayerSpec::GlobalMaxPooling1d,
+        dense(1),
+    ];
+    let m = Model::new(&layers, &seq(200), 1).unwrap();
+    let ids: Vec<u32> = (0..32 * 200).map(|i| (i * 7919 % 9999) as u32).collect();
+    let x = Tensor::from_vec(ids, (32, 200), &Device::Cpu).unwrap();
+    let start = std::time::Instant::now();
+    for _ in 0..20 {
+        let y = m.forward(&x, true).unwrap();
+        let g = y.sum_all().unwrap().backward().unwrap();
+        assert!(g.get(m.named_weights()[1].1.var.as_tensor()).is_some());
+    }
+    eprintln!(
+        "conv1d step (batch 32 × 200 × 50 → 64 filters): {:.1} ms",
+        start.elapsed().as_secs_f64() * 50.0
+    );
+}
