@@ -1,17 +1,17 @@
 //! `conv1d`: a 1-D convolution over the time axis (Keras `Conv1D`).
 //!
-//! Implemented as im2col plus one matmul: a custom op gathers every window
-//! `(batch, out_steps, kernel_size, channels)` (zero where `same` padding
-//! reaches outside the sequence), the windows are multiplied by the kernel
-//! reshaped to `(kernel_size · channels, filters)`, and the bias is added.
-//! The gather's backward scatters the window gradients back (adding overlaps).
+//! Implemented as im2col plus one matmul in one custom op: every window
+//! `(kernel_size, channels)` becomes a row (zero where `same` padding reaches
+//! outside the sequence), the rows are multiplied by the kernel reshaped to
+//! `(kernel_size · channels, filters)`, and the bias is added. The backward
+//! scatters the window gradients back to the steps (adding overlaps).
 
 use super::activation::apply_activation;
 use super::layer::{live, Layer, Pass, Weight};
 use super::shape::{Inferred, Site};
 use super::{init, Shape};
 use crate::spec::{Activation, Conv1dSpec, Invalid, Padding};
-use candle_core::{bail, CpuStorage, CustomOp1, Device, Layout, Result, Storage, Tensor, Var};
+use candle_core::{bail, CpuStorage, CustomOp1, CustomOp2, Device, Layout, Result, Tensor, Var};
 use rand_chacha::ChaCha8Rng;
 
 /// Output length and left padding of a window op over `len` steps, as Keras
@@ -173,13 +173,23 @@ impl Layer for Conv1d {
     fn forward(&self, x: &Tensor, _pass: &mut Pass<'_>) -> Result<Tensor> {
         let (batch, steps, channels) = x.dims3()?;
         let (out, pad_left) = output_length(steps, self.kernel_size, self.stride, self.padding);
-        let cols = windows(x, self.kernel_size, self.stride, out, pad_left)?
-            .reshape((batch * out, self.kernel_size * channels))?;
-        let k = live(&self.kernel, true).reshape((self.kernel_size * channels, self.filters))?;
-        let z = cols
-            .matmul(&k)?
-            .broadcast_add(&live(&self.bias, true))?
-            .reshape((batch, out, self.filters))?;
+        let geometry = Geometry {
+            batch,
+            steps,
+            channels,
+            size: self.kernel_size,
+            stride: self.stride,
+            out,
+            pad_left,
+        };
+        let op = ConvOp {
+            geometry,
+            filters: self.filters,
+        };
+        let z = x
+            .contiguous()?
+            .apply_op2(&live(&self.kernel, true), op)?
+            .broadcast_add(&live(&self.bias, true))?;
         apply_activation(self.activation, &z)
     }
     fn weights(&self) -> Vec<Weight<'_>> {
@@ -210,7 +220,7 @@ pub(crate) fn windows(
     pad_left: usize,
 ) -> Result<Tensor> {
     let (batch, steps, channels) = x.dims3()?;
-    x.contiguous()?.apply_op1(Windows {
+    x.contiguous()?.apply_op1(Windows(Geometry {
         batch,
         steps,
         channels,
@@ -218,11 +228,12 @@ pub(crate) fn windows(
         stride,
         out,
         pad_left,
-    })
+    }))
 }
 
-/// The window gather as one candle op (forward copy, backward scatter-add).
-struct Windows {
+/// Where the windows of a batch lie.
+#[derive(Debug, Clone, Copy)]
+struct Geometry {
     batch: usize,
     steps: usize,
     channels: usize,
@@ -232,37 +243,21 @@ struct Windows {
     pad_left: usize,
 }
 
-impl Windows {
+impl Geometry {
     /// For window `o`, offset `j`: the input step, when inside the sequence.
     fn source(&self, o: usize, j: usize) -> Option<usize> {
         (o * self.stride + j)
             .checked_sub(self.pad_left)
             .filter(|&s| s < self.steps)
     }
-}
 
-impl CustomOp1 for Windows {
-    fn name(&self) -> &'static str {
-        "conv1d-windows"
-    }
-
-    fn cpu_fwd(
-        &self,
-        storage: &CpuStorage,
-        layout: &Layout,
-    ) -> Result<(CpuStorage, candle_core::Shape)> {
-        let CpuStorage::F32(src) = storage else {
-            bail!("conv1d input must be f32");
-        };
-        let Some((start, end)) = layout.contiguous_offsets() else {
-            bail!("conv1d input must be contiguous");
-        };
-        let src = &src[start..end];
+    /// The im2col matrix `(batch · out) × (size · channels)` of `x`.
+    fn gather(&self, x: &[f32]) -> Vec<f32> {
         let c = self.channels;
-        let mut dst = vec![0f32; self.batch * self.out * self.size * c];
         let per_example = self.out * self.size * c;
+        let mut dst = vec![0f32; self.batch * per_example];
         for b in 0..self.batch {
-            let x = &src[b * self.steps * c..(b + 1) * self.steps * c];
+            let x = &x[b * self.steps * c..(b + 1) * self.steps * c];
             let y = &mut dst[b * per_example..(b + 1) * per_example];
             for o in 0..self.out {
                 for j in 0..self.size {
@@ -273,19 +268,12 @@ impl CustomOp1 for Windows {
                 }
             }
         }
-        let shape = candle_core::Shape::from((self.batch, self.out, self.size, c));
-        Ok((CpuStorage::F32(dst), shape))
+        dst
     }
 
-    fn bwd(&self, arg: &Tensor, _res: &Tensor, grad_res: &Tensor) -> Result<Option<Tensor>> {
-        let grad_res = grad_res.contiguous()?;
-        let (storage, layout) = grad_res.storage_and_layout();
-        let (Storage::Cpu(CpuStorage::F32(g)), Some((start, end))) =
-            (&*storage, layout.contiguous_offsets())
-        else {
-            bail!("conv1d gradient must be a contiguous f32 cpu tensor");
-        };
-        let g = &g[start..end];
+    /// The input gradient from the window gradient: each window value's
+    /// gradient added back to the step it was copied from.
+    fn scatter(&self, g: &[f32]) -> Vec<f32> {
         let c = self.channels;
         let per_example = self.out * self.size * c;
         let mut dx = vec![0f32; self.batch * self.steps * c];
@@ -303,10 +291,128 @@ impl CustomOp1 for Windows {
                 }
             }
         }
+        dx
+    }
+}
+
+/// The f32 values of a contiguous CPU storage.
+fn values<'a>(storage: &'a CpuStorage, layout: &Layout, what: &str) -> Result<&'a [f32]> {
+    let CpuStorage::F32(v) = storage else {
+        bail!("{what} must be f32");
+    };
+    let Some((start, end)) = layout.contiguous_offsets() else {
+        bail!("{what} must be contiguous");
+    };
+    Ok(&v[start..end])
+}
+
+/// The values of a tensor as a contiguous f32 vector.
+fn tensor_values(t: &Tensor) -> Result<Vec<f32>> {
+    t.flatten_all()?.to_vec1::<f32>()
+}
+
+/// The window gather as one candle op (forward copy, backward scatter-add),
+/// for local pooling.
+struct Windows(Geometry);
+
+impl CustomOp1 for Windows {
+    fn name(&self) -> &'static str {
+        "windows"
+    }
+
+    fn cpu_fwd(
+        &self,
+        storage: &CpuStorage,
+        layout: &Layout,
+    ) -> Result<(CpuStorage, candle_core::Shape)> {
+        let g = &self.0;
+        let dst = g.gather(values(storage, layout, "pooling input")?);
+        let shape = candle_core::Shape::from((g.batch, g.out, g.size, g.channels));
+        Ok((CpuStorage::F32(dst), shape))
+    }
+
+    fn bwd(&self, arg: &Tensor, _res: &Tensor, grad_res: &Tensor) -> Result<Option<Tensor>> {
+        let g = &self.0;
+        let dx = g.scatter(&tensor_values(grad_res)?);
         Ok(Some(Tensor::from_vec(
             dx,
-            (self.batch, self.steps, c),
+            (g.batch, g.steps, g.channels),
             arg.device(),
         )?))
+    }
+}
+
+/// The convolution without bias as one candle op: im2col and one matmul
+/// forward; backward `dK = colsᵀ·G` (columns gathered again) and
+/// `dX = scatter(G·Kᵀ)`. Fusing keeps the large column matrix and its
+/// gradient out of the autograd graph.
+struct ConvOp {
+    geometry: Geometry,
+    filters: usize,
+}
+
+impl ConvOp {
+    fn rows(&self) -> usize {
+        self.geometry.batch * self.geometry.out
+    }
+    fn width(&self) -> usize {
+        self.geometry.size * self.geometry.channels
+    }
+}
+
+impl CustomOp2 for ConvOp {
+    fn name(&self) -> &'static str {
+        "conv1d"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, candle_core::Shape)> {
+        let g = &self.geometry;
+        let cols = g.gather(values(s1, l1, "conv1d input")?);
+        let cols = Tensor::from_vec(cols, (self.rows(), self.width()), &Device::Cpu)?;
+        let kernel = Tensor::from_slice(
+            values(s2, l2, "conv1d kernel")?,
+            (self.width(), self.filters),
+            &Device::Cpu,
+        )?;
+        let y = tensor_values(&cols.matmul(&kernel)?)?;
+        let shape = candle_core::Shape::from((g.batch, g.out, self.filters));
+        Ok((CpuStorage::F32(y), shape))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        kernel: &Tensor,
+        _res: &Tensor,
+        grad_res: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let g = &self.geometry;
+        let grad = grad_res
+            .detach()
+            .contiguous()?
+            .reshape((self.rows(), self.filters))?;
+        let cols = Tensor::from_vec(
+            g.gather(&tensor_values(&x.detach())?),
+            (self.rows(), self.width()),
+            x.device(),
+        )?;
+        let dk = cols
+            .t()?
+            .matmul(&grad)?
+            .reshape((g.size, g.channels, self.filters))?;
+        let k2 = kernel.detach().reshape((self.width(), self.filters))?;
+        let dcols = tensor_values(&grad.matmul(&k2.t()?)?)?;
+        let dx = Tensor::from_vec(
+            g.scatter(&dcols),
+            (g.batch, g.steps, g.channels),
+            x.device(),
+        )?;
+        Ok((Some(dx), Some(dk)))
     }
 }
