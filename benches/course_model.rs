@@ -24,10 +24,7 @@ fn main() {
         targets,
     };
     let layers = vec![
-        LayerSpec::Embedding(EmbeddingSpec {
-            input_dim: 10_000,
-            output_dim: 16,
-        }),
+        LayerSpec::Embedding(EmbeddingSpec::new(10_000, 16)),
         LayerSpec::Flatten,
         LayerSpec::Dense(DenseSpec {
             units: 1,

@@ -1,9 +1,10 @@
 //! `embedding`: token id → dense vector lookup (Keras `Embedding`).
 
 use super::layer::{live, Layer, Pass, Weight};
+use super::pretrained::{load_vectors, resolve, BuildContext, Coverage};
 use super::shape::{Inferred, Site};
-use super::{init, ModelInput, Shape};
-use crate::spec::{EmbeddingSpec, Invalid};
+use super::{init, ModelError, ModelInput, Shape};
+use crate::spec::{EmbeddingInit, EmbeddingSpec, Invalid};
 use candle_core::{bail, CpuStorage, CustomOp1, Device, Layout, Result, Storage, Tensor, Var};
 use rand_chacha::ChaCha8Rng;
 
@@ -44,17 +45,47 @@ pub(crate) fn infer(
             "output_dim (vector size) must be at least 1",
         ));
     }
+    match (spec.init, &spec.path) {
+        (EmbeddingInit::OneHot, _) if spec.output_dim != spec.input_dim => {
+            return Err(Invalid::new(
+                site.field("embedding", "output_dim"),
+                format!(
+                    "a one_hot embedding is the identity, so output_dim must equal input_dim ({}), got {}; set `output_dim: {}`",
+                    spec.input_dim, spec.output_dim, spec.input_dim
+                ),
+            ))
+        }
+        (EmbeddingInit::Pretrained, None) => {
+            return Err(Invalid::new(
+                site.field("embedding", "path"),
+                "init: pretrained needs `path`: a GloVe or word2vec text file (plain or .gz), e.g. `path: glove.6B.50d.txt.gz`",
+            ))
+        }
+        (EmbeddingInit::Random | EmbeddingInit::OneHot, Some(_)) => {
+            return Err(Invalid::new(
+                site.field("embedding", "path"),
+                "`path` is only read with `init: pretrained`; add `init: pretrained` or remove `path`",
+            ))
+        }
+        _ => {}
+    }
     let mut dims = input.0.clone();
     dims.push(spec.output_dim);
     Ok(Inferred {
         shape: Shape(dims),
         params: spec.input_dim * spec.output_dim,
-        trainable: true,
+        trainable: is_trainable(spec),
     })
 }
 
-/// Token id → vector lookup; weights `input_dim × output_dim`,
-/// initialised uniform in `[-0.05, 0.05)` like Keras.
+/// Whether the optimizer updates the vectors: `trainable`, never for `one_hot`.
+fn is_trainable(spec: &EmbeddingSpec) -> bool {
+    spec.trainable && spec.init != EmbeddingInit::OneHot
+}
+
+/// Token id → vector lookup; weights `input_dim × output_dim`, initialised
+/// uniform in `[-0.05, 0.05)` like Keras, as an identity (`one_hot`) or from
+/// word vectors (`pretrained`).
 #[derive(Debug)]
 pub struct Embedding {
     name: String,
@@ -64,28 +95,74 @@ pub struct Embedding {
     /// Emit `(batch, steps · dim)` directly because a `flatten` follows (same
     /// memory layout; saves the reshape nodes and their gradient buffers).
     flat_output: bool,
+    trainable: bool,
     embeddings: Var,
 }
 
 impl Embedding {
-    /// A freshly initialised embedding producing `shape`.
+    /// A freshly initialised embedding producing `shape`, with the pretrained
+    /// file's coverage for `init: pretrained`. `at` is the spec path of the
+    /// layer's `path` field, for errors. The random table is always drawn (so
+    /// later layers' weights do not depend on `init`); `pretrained` then
+    /// overwrites the rows of words found in the file and zeroes row 0 (padding).
     pub(crate) fn new(
         spec: &EmbeddingSpec,
         name: String,
         shape: Shape,
         flat_output: bool,
         rng: &mut ChaCha8Rng,
-    ) -> Result<Embedding> {
-        let values = init::uniform(rng, spec.input_dim * spec.output_dim, -0.05, 0.05);
-        let embeddings = Var::from_vec(values, (spec.input_dim, spec.output_dim), &Device::Cpu)?;
-        Ok(Embedding {
-            name,
-            input_dim: spec.input_dim,
-            output_dim: spec.output_dim,
-            shape,
-            flat_output,
-            embeddings,
-        })
+        ctx: &BuildContext<'_>,
+        at: &str,
+    ) -> std::result::Result<(Embedding, Option<Coverage>), ModelError> {
+        let (n, dim) = (spec.input_dim, spec.output_dim);
+        let mut values = init::uniform(rng, n * dim, -0.05, 0.05);
+        let mut coverage = None;
+        match spec.init {
+            EmbeddingInit::Random => {}
+            EmbeddingInit::OneHot => {
+                values.iter_mut().for_each(|v| *v = 0.0);
+                for i in 0..n.min(dim) {
+                    values[i * dim + i] = 1.0;
+                }
+            }
+            EmbeddingInit::Pretrained if ctx.weights_follow => {}
+            EmbeddingInit::Pretrained => {
+                let Some(vocabulary) = ctx.vocabulary else {
+                    return Err(Invalid::new(
+                        at,
+                        "init: pretrained needs the tokenizer vocabulary to match words to vectors; it is only available for token-sequence input built by the pipeline (`vectorize.mode: int`)",
+                    )
+                    .into());
+                };
+                let Some(rel) = &spec.path else {
+                    return Err(Invalid::new(at, "init: pretrained needs `path`").into());
+                };
+                let path = resolve(rel, ctx.spec_dir);
+                let found = load_vectors(&path, vocabulary, dim, &mut values)
+                    .map_err(|m| Invalid::new(at, m))?;
+                let pad = dim.min(values.len());
+                values[..pad].iter_mut().for_each(|v| *v = 0.0);
+                coverage = Some(found);
+            }
+        }
+        let embeddings = Var::from_vec(values, (n, dim), &Device::Cpu)?;
+        Ok((
+            Embedding {
+                name,
+                input_dim: n,
+                output_dim: dim,
+                shape,
+                flat_output,
+                trainable: is_trainable(spec),
+                embeddings,
+            },
+            coverage,
+        ))
+    }
+
+    /// The current vectors, one row per token id.
+    pub fn table(&self) -> Result<Vec<Vec<f32>>> {
+        self.embeddings.as_tensor().to_vec2::<f32>()
     }
 
     /// Vocabulary size: valid token ids are `0..input_dim`.
@@ -127,13 +204,16 @@ impl Layer for Embedding {
             vocab: self.input_dim,
             shape: shape.into(),
         };
-        live(&self.embeddings, true).apply_op1(op)
+        live(&self.embeddings, self.trainable).apply_op1(op)
+    }
+    fn trainable(&self) -> bool {
+        self.trainable
     }
     fn weights(&self) -> Vec<Weight<'_>> {
         vec![Weight {
             name: "embeddings",
             var: &self.embeddings,
-            trainable: true,
+            trainable: self.trainable,
         }]
     }
 }

@@ -8,6 +8,7 @@
 //! masks) comes from a seeded `ChaCha8Rng`, so a seed fixes the model exactly.
 
 mod activation;
+mod conv1d;
 mod dense;
 mod dropout;
 mod embedding;
@@ -17,6 +18,8 @@ mod init;
 mod input;
 mod layer;
 mod pooling;
+mod pooling1d;
+mod pretrained;
 mod sequential;
 mod shape;
 mod summary;
@@ -24,6 +27,7 @@ mod trace;
 mod weights;
 
 pub use activation::apply_activation;
+pub use conv1d::{output_length, Conv1d};
 pub use dense::Dense;
 pub use dropout::Dropout;
 pub use embedding::Embedding;
@@ -32,6 +36,8 @@ pub use flatten::Flatten;
 pub use input::ModelInput;
 pub use layer::{Layer, Pass, Weight};
 pub use pooling::{GlobalPooling1d, PoolKind};
+pub use pooling1d::Pooling1d;
+pub use pretrained::{load_vectors, resolve as resolve_vectors_path, BuildContext, Coverage};
 pub use sequential::Model;
 pub use shape::{infer_shapes, layer_names, LayerInfo, Shape};
 pub use summary::Summary;

@@ -2,8 +2,8 @@
 
 use super::layer::{Layer, Pass, Weight};
 use super::{
-    infer_shapes, Dense, Dropout, Embedding, Flatten, GlobalPooling1d, LayerInfo, ModelError,
-    ModelInput, PoolKind, Summary,
+    infer_shapes, BuildContext, Conv1d, Coverage, Dense, Dropout, Embedding, Flatten,
+    GlobalPooling1d, LayerInfo, ModelError, ModelInput, PoolKind, Pooling1d, Summary,
 };
 use crate::spec::LayerSpec;
 use candle_core::{Result, Tensor, Var};
@@ -22,6 +22,8 @@ pub struct Model {
     infos: Vec<LayerInfo>,
     layers: Vec<Box<dyn Layer>>,
     vocab: Option<usize>,
+    /// How many vocabulary words a pretrained embedding found in its file.
+    coverage: Option<Coverage>,
     /// Dropout masks for `forward(x, true)` calls; training loops pass their own RNG.
     dropout_rng: Mutex<ChaCha8Rng>,
 }
@@ -36,6 +38,18 @@ impl Model {
         input: &ModelInput,
         seed: u64,
     ) -> std::result::Result<Model, ModelError> {
+        Model::with_context(layers, input, seed, &BuildContext::default())
+    }
+
+    /// [`Model::new`] with what some layers need beyond their specs: the
+    /// tokenizer vocabulary and the spec's folder for `embedding: {init: pretrained}`.
+    pub fn with_context(
+        layers: &[LayerSpec],
+        input: &ModelInput,
+        seed: u64,
+        ctx: &BuildContext<'_>,
+    ) -> std::result::Result<Model, ModelError> {
+        let mut coverage = None;
         let infos = infer_shapes(layers, input)?;
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut built: Vec<Box<dyn Layer>> = Vec::with_capacity(layers.len());
@@ -45,13 +59,13 @@ impl Model {
             let shape = super::Shape(info.dims.clone());
             let name = info.name.clone();
             let layer: Box<dyn Layer> = match spec {
-                LayerSpec::Embedding(e) => Box::new(Embedding::new(
-                    e,
-                    name,
-                    shape.clone(),
-                    flatten_next,
-                    &mut rng,
-                )?),
+                LayerSpec::Embedding(e) => {
+                    let at = format!("model.layers[{i}].embedding.path");
+                    let (layer, found) =
+                        Embedding::new(e, name, shape.clone(), flatten_next, &mut rng, ctx, &at)?;
+                    coverage = coverage.or(found);
+                    Box::new(layer)
+                }
                 LayerSpec::Flatten => Box::new(Flatten::new(name, shape.clone())),
                 LayerSpec::Dense(d) => Box::new(Dense::new(d, name, in_shape.size(), &mut rng)?),
                 LayerSpec::Dropout(d) => Box::new(Dropout::new(d, name, shape.clone())),
@@ -60,6 +74,19 @@ impl Model {
                 }
                 LayerSpec::GlobalMaxPooling1d => {
                     Box::new(GlobalPooling1d::new(PoolKind::Max, name, shape.clone()))
+                }
+                LayerSpec::Conv1d(c) => Box::new(Conv1d::new(
+                    c,
+                    name,
+                    in_shape.last(),
+                    shape.clone(),
+                    &mut rng,
+                )?),
+                LayerSpec::MaxPooling1d(p) => {
+                    Box::new(Pooling1d::new(PoolKind::Max, p, name, shape.clone()))
+                }
+                LayerSpec::AveragePooling1d(p) => {
+                    Box::new(Pooling1d::new(PoolKind::Average, p, name, shape.clone()))
                 }
             };
             built.push(layer);
@@ -77,6 +104,7 @@ impl Model {
             infos,
             layers: built,
             vocab,
+            coverage,
             dropout_rng: Mutex::new(dropout_rng),
         })
     }
@@ -109,6 +137,12 @@ impl Model {
     /// For a sequence model: the embedding's `input_dim` (valid ids are `0..vocab`).
     pub fn vocab_size(&self) -> Option<usize> {
         self.vocab
+    }
+
+    /// For `embedding: {init: pretrained}`: how many vocabulary words the
+    /// word-vector file covered (`None` for other models, or after `Model::load`).
+    pub fn embedding_coverage(&self) -> Option<Coverage> {
+        self.coverage.clone()
     }
 
     /// Keras-style summary: per-layer rows and parameter totals.

@@ -1,6 +1,6 @@
 //! Shapes without data: each layer's Keras output shape and parameter count.
 
-use super::{dense, dropout, embedding, flatten, pooling, ModelInput};
+use super::{conv1d, dense, dropout, embedding, flatten, pooling, pooling1d, ModelInput};
 use crate::spec::{Invalid, LayerSpec};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -163,6 +163,10 @@ pub fn infer_shapes(layers: &[LayerSpec], input: &ModelInput) -> Result<Vec<Laye
             LayerSpec::Dropout(d) => dropout::infer(d, &shape, site)?,
             LayerSpec::GlobalAveragePooling1d | LayerSpec::GlobalMaxPooling1d => {
                 pooling::infer(layer.type_name(), &shape, site)?
+            }
+            LayerSpec::Conv1d(c) => conv1d::infer(c, &shape, site)?,
+            LayerSpec::MaxPooling1d(p) | LayerSpec::AveragePooling1d(p) => {
+                pooling1d::infer(layer.type_name(), p, &shape, site)?
             }
         };
         shape = inferred.shape;

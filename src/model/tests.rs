@@ -6,10 +6,7 @@ use crate::spec::{Activation, DenseSpec, DropoutSpec, EmbeddingSpec, LayerSpec};
 use candle_core::{DType, Device, Tensor};
 
 fn emb(input_dim: usize, output_dim: usize) -> LayerSpec {
-    LayerSpec::Embedding(EmbeddingSpec {
-        input_dim,
-        output_dim,
-    })
+    LayerSpec::Embedding(EmbeddingSpec::new(input_dim, output_dim))
 }
 
 fn dense(units: usize) -> DenseSpec {

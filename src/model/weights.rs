@@ -30,7 +30,11 @@ impl Model {
         input: &ModelInput,
         path: &Path,
     ) -> Result<Model, ModelError> {
-        let model = Model::new(layers, input, 0)?;
+        let ctx = super::BuildContext {
+            weights_follow: true,
+            ..Default::default()
+        };
+        let model = Model::with_context(layers, input, 0, &ctx)?;
         let bad = |message: String| ModelError::Weights {
             path: path.to_path_buf(),
             message,

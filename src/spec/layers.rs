@@ -4,6 +4,7 @@
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
+use std::path::PathBuf;
 
 /// One layer of the Sequential stack.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,6 +21,12 @@ pub enum LayerSpec {
     GlobalAveragePooling1d,
     /// Maximum over the time axis.
     GlobalMaxPooling1d,
+    /// 1-D convolution over the time axis.
+    Conv1d(Conv1dSpec),
+    /// Local maximum over windows of the time axis.
+    MaxPooling1d(Pooling1dSpec),
+    /// Local mean over windows of the time axis.
+    AveragePooling1d(Pooling1dSpec),
 }
 
 /// Every layer type name accepted in a spec, for error messages and suggestions.
@@ -30,6 +37,9 @@ pub const LAYER_TYPES: &[&str] = &[
     "dropout",
     "global_average_pooling1d",
     "global_max_pooling1d",
+    "conv1d",
+    "max_pooling1d",
+    "average_pooling1d",
 ];
 
 impl LayerSpec {
@@ -42,6 +52,9 @@ impl LayerSpec {
             LayerSpec::Dropout(_) => "dropout",
             LayerSpec::GlobalAveragePooling1d => "global_average_pooling1d",
             LayerSpec::GlobalMaxPooling1d => "global_max_pooling1d",
+            LayerSpec::Conv1d(_) => "conv1d",
+            LayerSpec::MaxPooling1d(_) => "max_pooling1d",
+            LayerSpec::AveragePooling1d(_) => "average_pooling1d",
         }
     }
 }
@@ -54,6 +67,111 @@ pub struct EmbeddingSpec {
     pub input_dim: usize,
     /// Vector size.
     pub output_dim: usize,
+    /// Where the vectors start from: `random` (uniform ±0.05, Keras), `one_hot`
+    /// (a fixed identity; needs `output_dim == input_dim`) or `pretrained`
+    /// (word vectors read from `path`).
+    #[serde(default)]
+    pub init: EmbeddingInit,
+    /// Word-vector file for `init: pretrained`: GloVe or word2vec text format,
+    /// plain or `.gz`, relative to the spec file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathBuf>,
+    /// Update the vectors while training (forced off for `one_hot`).
+    #[serde(default = "default_true")]
+    pub trainable: bool,
+}
+
+impl EmbeddingSpec {
+    /// An embedding with default settings: random init, trainable.
+    pub fn new(input_dim: usize, output_dim: usize) -> EmbeddingSpec {
+        EmbeddingSpec {
+            input_dim,
+            output_dim,
+            init: EmbeddingInit::Random,
+            path: None,
+            trainable: true,
+        }
+    }
+}
+
+/// How an embedding's vectors are initialised.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum EmbeddingInit {
+    /// Uniform in `[-0.05, 0.05)` (Keras's default).
+    #[default]
+    Random,
+    /// A fixed identity: token `i` becomes the unit vector `e_i` (not trained).
+    OneHot,
+    /// Vectors from a word-vector file; words missing from it get random vectors.
+    Pretrained,
+}
+
+/// `conv1d` settings (Keras `Conv1D`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Conv1dSpec {
+    /// Number of filters (output channels).
+    pub filters: usize,
+    /// Window length.
+    pub kernel_size: usize,
+    /// Step between windows.
+    #[serde(default = "default_one")]
+    pub strides: usize,
+    /// `valid` (no padding) or `same` (zero padding so the length is `⌈L/strides⌉`).
+    #[serde(default)]
+    pub padding: Padding,
+    /// Activation applied to the convolution plus bias.
+    #[serde(default)]
+    pub activation: Activation,
+}
+
+fn default_one() -> usize {
+    1
+}
+
+/// Convolution padding, as Keras names it.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Padding {
+    /// No padding: output length `⌊(L − k)/s⌋ + 1`.
+    #[default]
+    Valid,
+    /// Zero padding (extra zero at the end when odd, as Keras): output length `⌈L/s⌉`.
+    Same,
+}
+
+/// `max_pooling1d` / `average_pooling1d` settings (Keras `MaxPooling1D`,
+/// `AveragePooling1D`, padding `valid`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Pooling1dSpec {
+    /// Window length.
+    #[serde(default = "default_pool_size")]
+    pub pool_size: usize,
+    /// Step between windows; `pool_size` when unset (Keras).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strides: Option<usize>,
+}
+
+fn default_pool_size() -> usize {
+    2
+}
+
+impl Default for Pooling1dSpec {
+    fn default() -> Self {
+        Pooling1dSpec {
+            pool_size: default_pool_size(),
+            strides: None,
+        }
+    }
+}
+
+impl Pooling1dSpec {
+    /// The step between windows (`strides`, or `pool_size` when unset).
+    pub fn stride(&self) -> usize {
+        self.strides.unwrap_or(self.pool_size)
+    }
 }
 
 /// `dense` settings.
@@ -121,6 +239,9 @@ impl Serialize for LayerSpec {
                     LayerSpec::Embedding(e) => m.serialize_entry("embedding", e)?,
                     LayerSpec::Dense(d) => m.serialize_entry("dense", d)?,
                     LayerSpec::Dropout(d) => m.serialize_entry("dropout", d)?,
+                    LayerSpec::Conv1d(c) => m.serialize_entry("conv1d", c)?,
+                    LayerSpec::MaxPooling1d(p) => m.serialize_entry("max_pooling1d", p)?,
+                    LayerSpec::AveragePooling1d(p) => m.serialize_entry("average_pooling1d", p)?,
                     _ => unreachable!("unit layers handled above"),
                 }
                 m.end()
@@ -144,7 +265,9 @@ fn unit_layer<E: de::Error>(name: &str) -> Result<LayerSpec, E> {
         "flatten" => Ok(LayerSpec::Flatten),
         "global_average_pooling1d" => Ok(LayerSpec::GlobalAveragePooling1d),
         "global_max_pooling1d" => Ok(LayerSpec::GlobalMaxPooling1d),
-        "embedding" | "dense" | "dropout" => Err(E::custom(format!(
+        "max_pooling1d" => Ok(LayerSpec::MaxPooling1d(Pooling1dSpec::default())),
+        "average_pooling1d" => Ok(LayerSpec::AveragePooling1d(Pooling1dSpec::default())),
+        "embedding" | "dense" | "dropout" | "conv1d" => Err(E::custom(format!(
             "layer `{name}` needs settings, e.g. `- {name}: {{...}}`"
         ))),
         _ => Err(E::unknown_variant(name, LAYER_TYPES)),
@@ -206,6 +329,13 @@ impl<'de> Visitor<'de> for LayerVisitor {
             "embedding" => LayerSpec::Embedding(a.next_value()?),
             "dense" => LayerSpec::Dense(a.next_value()?),
             "dropout" => LayerSpec::Dropout(a.next_value()?),
+            "conv1d" => LayerSpec::Conv1d(a.next_value()?),
+            "max_pooling1d" => LayerSpec::MaxPooling1d(
+                a.next_value::<Option<Pooling1dSpec>>()?.unwrap_or_default(),
+            ),
+            "average_pooling1d" => LayerSpec::AveragePooling1d(
+                a.next_value::<Option<Pooling1dSpec>>()?.unwrap_or_default(),
+            ),
             other => {
                 let layer = unit_layer(other)?;
                 a.next_value::<NoSettings>()?;

@@ -286,6 +286,7 @@ pub fn check(spec: &Spec) -> Result<(), Invalid> {
             format!("learning_rate must be a positive number, got {lr}"),
         ));
     }
+    check_controls(t)?;
     if spec.model.layers.is_empty() {
         return Err(Invalid::new(
             "model.layers",
@@ -302,6 +303,125 @@ pub fn check(spec: &Spec) -> Result<(), Invalid> {
             }
         }
     }
+    Ok(())
+}
+
+/// Optimizer, schedule, early-stopping, class-weight and loss settings.
+fn check_controls(t: &super::TrainSpec) -> Result<(), Invalid> {
+    use super::{ClassWeightSpec, ScheduleSpec};
+    let o = &t.optimizer;
+    let unit = |path: &str, v: f64, what: &str| -> Result<(), Invalid> {
+        if (0.0..1.0).contains(&v) {
+            Ok(())
+        } else {
+            Err(Invalid::new(
+                path,
+                format!("{what} must be in [0, 1), got {v}"),
+            ))
+        }
+    };
+    unit("train.optimizer.momentum", o.momentum, "momentum")?;
+    unit("train.optimizer.beta_1", o.beta_1, "beta_1")?;
+    unit("train.optimizer.beta_2", o.beta_2, "beta_2")?;
+    unit("train.optimizer.rho", o.rho, "rho")?;
+    let positive = |path: &str, v: f64, what: &str| -> Result<(), Invalid> {
+        if v > 0.0 && v.is_finite() {
+            Ok(())
+        } else {
+            Err(Invalid::new(
+                path,
+                format!("{what} must be a positive number, got {v}"),
+            ))
+        }
+    };
+    positive("train.optimizer.epsilon", o.epsilon, "epsilon")?;
+    if !(o.weight_decay >= 0.0 && o.weight_decay.is_finite()) {
+        return Err(Invalid::new(
+            "train.optimizer.weight_decay",
+            format!("weight_decay must be 0 or more, got {}", o.weight_decay),
+        ));
+    }
+    if !(o.initial_accumulator_value >= 0.0 && o.initial_accumulator_value.is_finite()) {
+        return Err(Invalid::new(
+            "train.optimizer.initial_accumulator_value",
+            format!(
+                "initial_accumulator_value must be 0 or more, got {}",
+                o.initial_accumulator_value
+            ),
+        ));
+    }
+    if o.nesterov && o.momentum == 0.0 {
+        return Err(Invalid::new(
+            "train.optimizer.nesterov",
+            "Nesterov momentum needs a momentum; set e.g. `momentum: 0.9`",
+        ));
+    }
+    if o.clipnorm.is_some() && o.global_clipnorm.is_some() {
+        return Err(Invalid::new(
+            "train.optimizer.global_clipnorm",
+            "give either `clipnorm` (per weight tensor) or `global_clipnorm` (all gradients together), not both (as Keras)",
+        ));
+    }
+    if let Some(c) = o.clipnorm {
+        positive("train.optimizer.clipnorm", c, "clipnorm")?;
+    }
+    if let Some(c) = o.global_clipnorm {
+        positive("train.optimizer.global_clipnorm", c, "global_clipnorm")?;
+    }
+    match &o.schedule {
+        ScheduleSpec::Constant => {}
+        ScheduleSpec::ExponentialDecay(e) => {
+            if e.decay_steps == 0 {
+                return Err(Invalid::new(
+                    "train.optimizer.schedule.exponential_decay.decay_steps",
+                    "decay_steps must be at least 1",
+                ));
+            }
+            positive(
+                "train.optimizer.schedule.exponential_decay.decay_rate",
+                e.decay_rate,
+                "decay_rate",
+            )?;
+        }
+        ScheduleSpec::ReduceOnPlateau(r) => {
+            let at = "train.optimizer.schedule.reduce_on_plateau";
+            if !(r.factor > 0.0 && r.factor < 1.0) {
+                return Err(Invalid::new(
+                    format!("{at}.factor"),
+                    format!("factor must be in (0, 1), got {}", r.factor),
+                ));
+            }
+            if !(r.min_delta >= 0.0 && r.min_delta.is_finite()) {
+                return Err(Invalid::new(
+                    format!("{at}.min_delta"),
+                    format!("min_delta must be 0 or more, got {}", r.min_delta),
+                ));
+            }
+            if !(r.min_lr >= 0.0 && r.min_lr.is_finite()) {
+                return Err(Invalid::new(
+                    format!("{at}.min_lr"),
+                    format!("min_lr must be 0 or more, got {}", r.min_lr),
+                ));
+            }
+        }
+    }
+    if let Some(es) = &t.early_stopping {
+        if !(es.min_delta >= 0.0 && es.min_delta.is_finite()) {
+            return Err(Invalid::new(
+                "train.early_stopping.min_delta",
+                format!("min_delta must be 0 or more, got {}", es.min_delta),
+            ));
+        }
+    }
+    if let Some(ClassWeightSpec::Map(m)) = &t.class_weight {
+        if let Some((k, w)) = m.0.iter().find(|(_, w)| !(*w >= 0.0 && w.is_finite())) {
+            return Err(Invalid::new(
+                format!("train.class_weight.{k}"),
+                format!("class weight must be a number of 0 or more, got {w}"),
+            ));
+        }
+    }
+    positive("train.loss.delta", t.loss.delta, "delta")?;
     Ok(())
 }
 

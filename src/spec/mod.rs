@@ -6,11 +6,19 @@
 //! impl), so `kerros show` can print the fully resolved spec and two runs of
 //! the same resolved spec are the same experiment.
 
+mod controls;
 mod layers;
 mod load;
 mod locate;
 
-pub use layers::{Activation, DenseSpec, DropoutSpec, EmbeddingSpec, LayerSpec};
+pub use controls::{
+    ClassWeightSpec, EarlyStoppingSpec, ExponentialDecaySpec, MonitorMode, MonitorName,
+    ReduceOnPlateauSpec, ScheduleSpec,
+};
+pub use layers::{
+    Activation, Conv1dSpec, DenseSpec, DropoutSpec, EmbeddingInit, EmbeddingSpec, LayerSpec,
+    Padding, Pooling1dSpec,
+};
 pub use load::{check, load_spec, nearest, parse_spec, Invalid, SpecError};
 pub use locate::Locator;
 
@@ -449,6 +457,12 @@ pub struct TrainSpec {
     /// Shuffle the training split before each epoch (seeded).
     #[serde(default = "default_true")]
     pub shuffle: bool,
+    /// Stop when a watched quantity stops improving (Keras `EarlyStopping`); off when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early_stopping: Option<EarlyStoppingSpec>,
+    /// Weight each training example's loss by its class (`balanced` or a map); off when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class_weight: Option<ClassWeightSpec>,
 }
 
 fn default_epochs() -> usize {
@@ -466,6 +480,8 @@ impl Default for TrainSpec {
             epochs: default_epochs(),
             batch_size: default_batch_size(),
             shuffle: true,
+            early_stopping: None,
+            class_weight: None,
         }
     }
 }
@@ -492,6 +508,34 @@ pub struct OptimizerSpec {
     /// Decoupled weight decay (AdamW).
     #[serde(default)]
     pub weight_decay: f64,
+    /// SGD / RMSprop momentum, in [0, 1).
+    #[serde(default)]
+    pub momentum: f64,
+    /// SGD: use Nesterov momentum.
+    #[serde(default)]
+    pub nesterov: bool,
+    /// RMSprop's discount of the squared-gradient average.
+    #[serde(default = "default_rho")]
+    pub rho: f64,
+    /// Adagrad's starting accumulator value.
+    #[serde(default = "default_initial_accumulator_value")]
+    pub initial_accumulator_value: f64,
+    /// Clip each weight tensor's gradient to this L2 norm (Keras `clipnorm`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clipnorm: Option<f64>,
+    /// Clip all gradients together to this global L2 norm (Keras `global_clipnorm`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub global_clipnorm: Option<f64>,
+    /// How the learning rate changes during training.
+    #[serde(default)]
+    pub schedule: ScheduleSpec,
+}
+
+fn default_rho() -> f64 {
+    0.9
+}
+fn default_initial_accumulator_value() -> f64 {
+    0.1
 }
 
 fn default_learning_rate() -> f64 {
@@ -516,6 +560,13 @@ impl Default for OptimizerSpec {
             beta_2: default_beta_2(),
             epsilon: default_epsilon(),
             weight_decay: 0.0,
+            momentum: 0.0,
+            nesterov: false,
+            rho: default_rho(),
+            initial_accumulator_value: default_initial_accumulator_value(),
+            clipnorm: None,
+            global_clipnorm: None,
+            schedule: ScheduleSpec::Constant,
         }
     }
 }
@@ -529,8 +580,12 @@ pub enum OptimizerName {
     Adam,
     /// Adam with decoupled weight decay.
     Adamw,
-    /// Plain stochastic gradient descent.
+    /// Stochastic gradient descent, with optional (Nesterov) momentum.
     Sgd,
+    /// RMSprop (Keras form: epsilon inside the square root).
+    Rmsprop,
+    /// Adagrad (Keras form: epsilon inside the square root).
+    Adagrad,
 }
 
 /// Loss settings.
@@ -543,6 +598,13 @@ pub struct LossSpec {
     /// The model's last layer outputs logits, not probabilities.
     #[serde(default = "default_true")]
     pub from_logits: bool,
+    /// Huber loss: where the quadratic part becomes linear (Keras default 1).
+    #[serde(default = "default_huber_delta")]
+    pub delta: f64,
+}
+
+fn default_huber_delta() -> f64 {
+    1.0
 }
 
 impl Default for LossSpec {
@@ -550,6 +612,7 @@ impl Default for LossSpec {
         LossSpec {
             name: LossName::BinaryCrossentropy,
             from_logits: true,
+            delta: default_huber_delta(),
         }
     }
 }
@@ -569,7 +632,7 @@ pub enum LossName {
     Mse,
     /// Mean absolute error (regression).
     Mae,
-    /// Huber loss with delta 1 (regression).
+    /// Huber loss with `delta` (regression).
     Huber,
 }
 

@@ -1,11 +1,12 @@
 //! The training loop.
 
 use super::{
-    check_loss, count_correct, evaluate, loss_tensor, AccuracyRule, Dataset, EpochRecord, History,
-    Optimizer, TaskInfo,
+    check_loss, class_weights, count_correct, evaluate, loss_tensor, monitored,
+    weighted_loss_tensor, AccuracyRule, Dataset, EpochRecord, GradNorms, History, Monitor,
+    Optimizer, Plateau, TaskInfo,
 };
 use crate::model::{Model, ModelError, Pass};
-use crate::spec::TrainSpec;
+use crate::spec::{Invalid, MonitorName, ScheduleSpec, TrainSpec};
 use candle_core::{Device, Tensor};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -31,13 +32,16 @@ pub trait TrainObserver {
 
 impl TrainObserver for () {}
 
-/// Train `model` for `cfg.epochs` epochs of mini-batches of `cfg.batch_size`.
-///
-/// Like Keras `model.fit`: examples are shuffled before each epoch when
-/// `cfg.shuffle` (seeded by `seed`, so a run is reproducible), the last batch
-/// may be smaller, the reported loss is the batch-size-weighted mean of the
-/// batch losses, and the validation split is evaluated after each epoch in
-/// inference mode. Inputs, targets and the loss / output width are checked first.
+/// What [`fit_with`] may need beyond the data and the train spec.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FitContext<'a> {
+    /// Class names in index order, so `train.class_weight` may name classes
+    /// (without them, only class indices are accepted as keys).
+    pub class_names: Option<&'a [String]>,
+}
+
+/// Train `model` for `cfg.epochs` epochs of mini-batches of `cfg.batch_size`
+/// ([`fit_with`] without class names).
 pub fn fit(
     model: &mut Model,
     train: &Dataset,
@@ -46,6 +50,40 @@ pub fn fit(
     task: &TaskInfo,
     seed: u64,
     observer: &mut dyn TrainObserver,
+) -> Result<History, ModelError> {
+    fit_with(
+        model,
+        train,
+        validation,
+        cfg,
+        task,
+        seed,
+        observer,
+        &FitContext::default(),
+    )
+}
+
+/// Train `model` for up to `cfg.epochs` epochs of mini-batches of `cfg.batch_size`.
+///
+/// Like Keras `model.fit`: examples are shuffled before each epoch when
+/// `cfg.shuffle` (seeded by `seed`, so a run is reproducible), the last batch
+/// may be smaller, the reported loss is the batch-size-weighted mean of the
+/// batch losses (class-weighted when `class_weight` is set, as Keras reports
+/// it), and the validation split is evaluated after each epoch in inference
+/// mode. After each epoch, reduce-on-plateau may lower the learning rate and
+/// early stopping may end training (restoring the best weights when asked).
+/// Each epoch records the layers' mean gradient norms. Inputs, targets and the
+/// loss / output width are checked first.
+#[allow(clippy::too_many_arguments)]
+pub fn fit_with(
+    model: &mut Model,
+    train: &Dataset,
+    validation: Option<&Dataset>,
+    cfg: &TrainSpec,
+    task: &TaskInfo,
+    seed: u64,
+    observer: &mut dyn TrainObserver,
+    ctx: &FitContext<'_>,
 ) -> Result<History, ModelError> {
     check_loss(model, &cfg.loss, task)?;
     train.check_for(model, task, "training")?;
@@ -63,7 +101,54 @@ pub fn fit(
     }
     let width = model.output_width();
     let rule = AccuracyRule::for_task(task, &cfg.loss, width);
+    let has_validation = validation.is_some_and(|v| !v.is_empty());
+    let needs_validation = |at: &str, m: MonitorName| -> Result<(), ModelError> {
+        if m.needs_validation() && !has_validation {
+            return Err(Invalid::new(
+                at,
+                format!(
+                    "monitor `{}` needs validation data, but there is none; monitor `{}` or add a validation split",
+                    m.as_str(),
+                    if m == MonitorName::ValAccuracy { "accuracy" } else { "loss" }
+                ),
+            )
+            .into());
+        }
+        Ok(())
+    };
+    let mut stopper = match &cfg.early_stopping {
+        Some(es) => {
+            needs_validation("train.early_stopping.monitor", es.monitor)?;
+            Some((es, Monitor::new(es)))
+        }
+        None => None,
+    };
+    let mut plateau = match &cfg.optimizer.schedule {
+        ScheduleSpec::ReduceOnPlateau(r) => {
+            needs_validation(
+                "train.optimizer.schedule.reduce_on_plateau.monitor",
+                r.monitor,
+            )?;
+            Some((r.monitor, Plateau::new(r)))
+        }
+        _ => None,
+    };
+    let example_weights: Option<Vec<f32>> = match &cfg.class_weight {
+        Some(spec) => {
+            let w = class_weights(spec, &train.targets, task, ctx.class_names)?;
+            Some(
+                train
+                    .targets
+                    .iter()
+                    .map(|t| w[*t as usize] as f32)
+                    .collect(),
+            )
+        }
+        None => None,
+    };
     let mut optimizer = Optimizer::new(&cfg.optimizer, model.trainable_vars())?;
+    let mut norms = GradNorms::new(model);
+    let mut best_weights: Option<Vec<Tensor>> = None;
     let mut shuffle_rng = ChaCha8Rng::seed_from_u64(seed);
     shuffle_rng.set_stream(SHUFFLE_STREAM);
     let mut dropout_rng = ChaCha8Rng::seed_from_u64(seed);
@@ -77,14 +162,24 @@ pub fn fit(
             order.shuffle(&mut shuffle_rng);
         }
         let (mut loss_sum, mut seen, mut correct) = (0.0f64, 0usize, 0usize);
+        let mut lr_used = optimizer.current_learning_rate();
         for (b, rows) in order.chunks(cfg.batch_size).enumerate() {
             let x = train.inputs.batch(rows)?;
             let t: Vec<f32> = rows.iter().map(|&r| train.targets[r]).collect();
             let tt = Tensor::from_slice(&t, t.len(), &Device::Cpu)?;
             let y = model.forward_pass(&x, &mut Pass::training(&mut dropout_rng))?;
-            let loss = loss_tensor(&cfg.loss, &y, &tt)?;
+            let loss = match &example_weights {
+                Some(w) => {
+                    let wb: Vec<f32> = rows.iter().map(|&r| w[r]).collect();
+                    let wt = Tensor::from_slice(&wb, wb.len(), &Device::Cpu)?;
+                    weighted_loss_tensor(&cfg.loss, &y, &tt, &wt)?
+                }
+                None => loss_tensor(&cfg.loss, &y, &tt)?,
+            };
             let grads = loss.backward()?;
+            lr_used = optimizer.current_learning_rate();
             optimizer.step(&grads)?;
+            norms.add_step(optimizer.last_sq_norms());
             let l = loss.to_scalar::<f32>()? as f64;
             if !l.is_finite() {
                 return Err(ModelError::Input(format!(
@@ -111,9 +206,49 @@ pub fn fit(
             val_loss,
             val_accuracy,
             seconds: start.elapsed().as_secs_f64(),
+            learning_rate: Some(lr_used),
+            grad_norms: norms.take_epoch(),
         };
         observer.on_epoch(&record);
+        if let Some((monitor, p)) = &mut plateau {
+            if let Some(v) = monitored(&record, *monitor) {
+                let lr = p.on_epoch_end(v, optimizer.learning_rate());
+                optimizer.set_learning_rate(lr);
+            }
+        }
+        let stop_value = stopper
+            .as_ref()
+            .and_then(|(es, _)| monitored(&record, es.monitor));
         history.epochs.push(record);
+        if let (Some((es, m)), Some(v)) = (&mut stopper, stop_value) {
+            if es.restore_best_weights && best_weights.is_none() {
+                best_weights = Some(snapshot(model)?);
+            }
+            let d = m.on_epoch_end(epoch - 1, v);
+            history.best_epoch = m.best_epoch().map(|e| e + 1);
+            if d.improved && es.restore_best_weights {
+                best_weights = Some(snapshot(model)?);
+            }
+            if d.stop {
+                history.stopped_epoch = Some(epoch);
+                if let (true, Some(saved)) = (es.restore_best_weights, &best_weights) {
+                    for ((_, w), t) in model.named_weights().iter().zip(saved) {
+                        w.var.set(t)?;
+                    }
+                    history.restored_best_weights = true;
+                }
+                break;
+            }
+        }
     }
     Ok(history)
+}
+
+/// A deep copy of every weight, in `named_weights` order.
+fn snapshot(model: &Model) -> candle_core::Result<Vec<Tensor>> {
+    model
+        .named_weights()
+        .iter()
+        .map(|(_, w)| w.var.as_tensor().copy())
+        .collect()
 }

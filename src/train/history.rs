@@ -18,6 +18,13 @@ pub struct EpochRecord {
     pub val_accuracy: Option<f64>,
     /// Wall-clock seconds for the epoch, validation included.
     pub seconds: f64,
+    /// The learning rate used in the epoch's last step (after the schedule).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learning_rate: Option<f64>,
+    /// Each layer's gradient L2 norm (over all its trainable weights),
+    /// averaged over the epoch's steps, in layer order.
+    #[serde(default)]
+    pub grad_norms: Vec<(String, f64)>,
 }
 
 /// Every epoch of a training run.
@@ -25,6 +32,15 @@ pub struct EpochRecord {
 pub struct History {
     /// One record per epoch, in order.
     pub epochs: Vec<EpochRecord>,
+    /// Early stopping: the epoch (from 1) after which training stopped, when it stopped early.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_epoch: Option<usize>,
+    /// Early stopping: the epoch (from 1) with the best monitored value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub best_epoch: Option<usize>,
+    /// Early stopping put back the best epoch's weights.
+    #[serde(default)]
+    pub restored_best_weights: bool,
 }
 
 impl History {

@@ -19,8 +19,26 @@ pub const KERAS_EPSILON: f64 = 1e-7;
 ///   and `−(y ln p + (1−y) ln(1−p))`.
 /// - categorical: `−log_softmax(z)[y]`; on probabilities, rows are renormalised,
 ///   clipped to `[eps, 1−eps]` and `−ln p[y]` (Keras).
-/// - `mse` `(ŷ−y)²`, `mae` `|ŷ−y|`, `huber` (delta 1): `½e²` for `|e| ≤ 1`, `|e| − ½` beyond.
+/// - `mse` `(ŷ−y)²`, `mae` `|ŷ−y|`, `huber` (`delta` d): `½e²` for `|e| ≤ d`,
+///   `d·|e| − ½d²` beyond.
 pub fn loss_tensor(spec: &LossSpec, output: &Tensor, targets: &Tensor) -> Result<Tensor> {
+    per_example_loss(spec, output, targets)?.mean_all()
+}
+
+/// Keras's loss with per-example weights (`class_weight`): `Σ wᵢ·lᵢ / batch size`.
+pub fn weighted_loss_tensor(
+    spec: &LossSpec,
+    output: &Tensor,
+    targets: &Tensor,
+    weights: &Tensor,
+) -> Result<Tensor> {
+    let per = per_example_loss(spec, output, targets)?;
+    per.mul(&weights.flatten_all()?.to_dtype(per.dtype())?)?
+        .mean_all()
+}
+
+/// The loss of each example of the batch (see [`loss_tensor`]), shape `(batch,)`.
+pub fn per_example_loss(spec: &LossSpec, output: &Tensor, targets: &Tensor) -> Result<Tensor> {
     let eps = KERAS_EPSILON;
     match spec.name {
         LossName::BinaryCrossentropy => {
@@ -37,7 +55,7 @@ pub fn loss_tensor(spec: &LossSpec, output: &Tensor, targets: &Tensor) -> Result
                     .add(&one_minus_y.mul(&one_minus_p.log()?)?)?
                     .neg()?
             };
-            per.mean_all()
+            Ok(per)
         }
         LossName::SparseCategoricalCrossentropy | LossName::CategoricalCrossentropy => {
             let idx = targets.flatten_all()?.to_dtype(DType::U32)?.unsqueeze(1)?;
@@ -47,20 +65,21 @@ pub fn loss_tensor(spec: &LossSpec, output: &Tensor, targets: &Tensor) -> Result
                 let p = output.broadcast_div(&output.sum_keepdim(D::Minus1)?)?;
                 p.clamp(eps, 1.0 - eps)?.log()?
             };
-            log_p.gather(&idx, 1)?.neg()?.mean_all()
+            log_p.gather(&idx, 1)?.neg()?.flatten_all()
         }
         LossName::Mse | LossName::Mae | LossName::Huber => {
             let yhat = output.flatten_all()?;
             let y = targets.flatten_all()?.to_dtype(yhat.dtype())?;
             let e = yhat.sub(&y)?;
             match spec.name {
-                LossName::Mse => e.sqr()?.mean_all(),
-                LossName::Mae => e.abs()?.mean_all(),
+                LossName::Mse => e.sqr(),
+                LossName::Mae => e.abs(),
                 _ => {
-                    // q = min(|e|, 1): ½q² + (|e| − q) is ½e² inside, |e| − ½ outside.
+                    // q = min(|e|, d): ½q² + d(|e| − q) is ½e² inside, d|e| − ½d² outside.
+                    let d = spec.delta;
                     let a = e.abs()?;
-                    let q = a.clamp(0.0, 1.0)?;
-                    q.sqr()?.affine(0.5, 0.0)?.add(&a.sub(&q)?)?.mean_all()
+                    let q = a.clamp(0.0, d)?;
+                    q.sqr()?.affine(0.5, 0.0)?.add(&a.sub(&q)?.affine(d, 0.0)?)
                 }
             }
         }

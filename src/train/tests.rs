@@ -22,7 +22,11 @@ fn t1(v: &[f32]) -> Tensor {
 }
 
 fn loss(name: LossName, from_logits: bool, out: &Tensor, y: &[f32]) -> f64 {
-    let spec = LossSpec { name, from_logits };
+    let spec = LossSpec {
+        name,
+        from_logits,
+        ..LossSpec::default()
+    };
     loss_tensor(&spec, out, &t1(y))
         .unwrap()
         .to_scalar::<f32>()
@@ -268,10 +272,7 @@ fn token7_data(n: usize, len: usize, seed: u64) -> Dataset {
 
 fn token7_model(seed: u64, dropout: bool) -> Model {
     let mut layers = vec![
-        LayerSpec::Embedding(EmbeddingSpec {
-            input_dim: 50,
-            output_dim: 8,
-        }),
+        LayerSpec::Embedding(EmbeddingSpec::new(50, 8)),
         LayerSpec::GlobalMaxPooling1d,
     ];
     if dropout {
@@ -296,6 +297,7 @@ fn cfg(epochs: usize, lr: f64) -> TrainSpec {
         epochs,
         batch_size: 32,
         shuffle: true,
+        ..TrainSpec::default()
     }
 }
 
@@ -433,6 +435,7 @@ fn regression_and_multiclass_train() {
     c.loss = LossSpec {
         name: LossName::Mse,
         from_logits: true,
+        ..LossSpec::default()
     };
     let mut model = Model::new(
         &[LayerSpec::Dense(dense(1, Activation::Linear))],
@@ -482,6 +485,7 @@ fn mismatched_loss_and_data_are_reported() {
     let wrong = LossSpec {
         name: LossName::SparseCategoricalCrossentropy,
         from_logits: true,
+        ..LossSpec::default()
     };
     let e = check_loss(&model, &wrong, &BINARY).unwrap_err();
     assert_eq!(e.path, "model.layers[2]");
@@ -580,6 +584,7 @@ fn from_logits_must_match_the_last_activation() {
     let sce = |from_logits| LossSpec {
         name: LossName::SparseCategoricalCrossentropy,
         from_logits,
+        ..LossSpec::default()
     };
     assert!(check_loss(&softmax, &sce(false), &task).is_ok());
     assert!(check_loss(&softmax, &sce(true), &task).is_err());
@@ -587,6 +592,7 @@ fn from_logits_must_match_the_last_activation() {
     let mse = LossSpec {
         name: LossName::Mse,
         from_logits: true,
+        ..LossSpec::default()
     };
     let reg = TaskInfo {
         kind: TaskKind::Regression,

@@ -1,0 +1,418 @@
+//! `conv1d`: a 1-D convolution over the time axis (Keras `Conv1D`).
+//!
+//! Implemented as im2col plus one matmul in one custom op: every window
+//! `(kernel_size, channels)` becomes a row (zero where `same` padding reaches
+//! outside the sequence), the rows are multiplied by the kernel reshaped to
+//! `(kernel_size · channels, filters)`, and the bias is added. The backward
+//! scatters the window gradients back to the steps (adding overlaps).
+
+use super::activation::apply_activation;
+use super::layer::{live, Layer, Pass, Weight};
+use super::shape::{Inferred, Site};
+use super::{init, Shape};
+use crate::spec::{Activation, Conv1dSpec, Invalid, Padding};
+use candle_core::{bail, CpuStorage, CustomOp1, CustomOp2, Device, Layout, Result, Tensor, Var};
+use rand_chacha::ChaCha8Rng;
+
+/// Output length and left padding of a window op over `len` steps, as Keras
+/// computes them: `valid` `⌊(L − k)/s⌋ + 1` (0 when `k > L`), `same` `⌈L/s⌉`
+/// with the padding split `total/2` before and the rest after.
+pub fn output_length(len: usize, kernel: usize, stride: usize, padding: Padding) -> (usize, usize) {
+    match padding {
+        Padding::Valid => {
+            if kernel > len || stride == 0 {
+                (0, 0)
+            } else {
+                ((len - kernel) / stride + 1, 0)
+            }
+        }
+        Padding::Same => {
+            let out = len.div_ceil(stride.max(1));
+            let total = ((out.saturating_sub(1)) * stride + kernel).saturating_sub(len);
+            (out, total / 2)
+        }
+    }
+}
+
+/// The error for a sequence layer (`conv1d`, pooling) fed a non-sequence:
+/// it names both layers, the shape and the fix.
+pub(crate) fn needs_sequence(kind: &str, input: &Shape, site: Site) -> Invalid {
+    let (feeder, fix) = match site.previous {
+        Some("flatten") => (
+            format!("model.layers[{}] (flatten) outputs {input}", site.index - 1),
+            "remove the flatten or move it after the convolution".to_string(),
+        ),
+        Some(prev) => (
+            format!("model.layers[{}] ({prev}) outputs {input}", site.index - 1),
+            format!("move the {kind} before the {prev}, directly after the `embedding` or another layer that outputs (batch, steps, channels)"),
+        ),
+        None => (
+            format!("the model input is {input}"),
+            "start with an `embedding` (token-id input, `vectorize.mode: int`) and put it after that".to_string(),
+        ),
+    };
+    Invalid::new(
+        site.path(),
+        format!(
+            "{} ({kind}) needs a 3-D input (batch, steps, channels) but {feeder}; {fix}",
+            site.path()
+        ),
+    )
+}
+
+/// Check a conv1d against its input. Params `kernel_size · channels · filters + filters`.
+pub(crate) fn infer(
+    spec: &Conv1dSpec,
+    input: &Shape,
+    site: Site,
+) -> std::result::Result<Inferred, Invalid> {
+    if input.rank() != 3 {
+        return Err(needs_sequence("conv1d", input, site));
+    }
+    for (field, v) in [
+        ("filters", spec.filters),
+        ("kernel_size", spec.kernel_size),
+        ("strides", spec.strides),
+    ] {
+        if v == 0 {
+            return Err(Invalid::new(
+                site.field("conv1d", field),
+                format!("{field} must be at least 1"),
+            ));
+        }
+    }
+    let (steps, channels) = (input.0[0], input.0[1]);
+    let (out, _) = output_length(steps, spec.kernel_size, spec.strides, spec.padding);
+    if out == 0 {
+        return Err(Invalid::new(
+            site.field("conv1d", "kernel_size"),
+            format!(
+                "{} (conv1d): kernel_size {} is longer than the {steps} steps of its input {input}; use a smaller kernel_size or `padding: same`",
+                site.path(),
+                spec.kernel_size
+            ),
+        ));
+    }
+    Ok(Inferred {
+        shape: Shape(vec![out, spec.filters]),
+        params: spec.kernel_size * channels * spec.filters + spec.filters,
+        trainable: true,
+    })
+}
+
+/// A 1-D convolution `activation(windows · K + b)`.
+#[derive(Debug)]
+pub struct Conv1d {
+    name: String,
+    kernel_size: usize,
+    channels: usize,
+    filters: usize,
+    stride: usize,
+    padding: Padding,
+    activation: Activation,
+    shape: Shape,
+    /// Keras orientation: `kernel_size × channels × filters`.
+    kernel: Var,
+    bias: Var,
+}
+
+impl Conv1d {
+    /// A conv1d reading `channels` features per step: Glorot-uniform kernel
+    /// (fan in `k·channels`, fan out `k·filters`, as Keras) and a zero bias.
+    pub(crate) fn new(
+        spec: &Conv1dSpec,
+        name: String,
+        channels: usize,
+        shape: Shape,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<Conv1d> {
+        let k = spec.kernel_size;
+        let limit = (6.0 / ((k * channels + k * spec.filters) as f64)).sqrt() as f32;
+        let values = init::uniform(rng, k * channels * spec.filters, -limit, limit);
+        let kernel = Var::from_vec(values, (k, channels, spec.filters), &Device::Cpu)?;
+        let bias = Var::from_vec(vec![0f32; spec.filters], spec.filters, &Device::Cpu)?;
+        Ok(Conv1d {
+            name,
+            kernel_size: k,
+            channels,
+            filters: spec.filters,
+            stride: spec.strides,
+            padding: spec.padding,
+            activation: spec.activation,
+            shape,
+            kernel,
+            bias,
+        })
+    }
+
+    /// Set the kernel (`kernel_size × channels × filters`, row-major) and bias, e.g. for tests.
+    pub fn set_weights(&self, kernel: &[f32], bias: &[f32]) -> Result<()> {
+        self.kernel.set(&Tensor::from_slice(
+            kernel,
+            (self.kernel_size, self.channels, self.filters),
+            &Device::Cpu,
+        )?)?;
+        self.bias
+            .set(&Tensor::from_slice(bias, self.filters, &Device::Cpu)?)
+    }
+}
+
+impl Layer for Conv1d {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn kind(&self) -> &'static str {
+        "conv1d"
+    }
+    fn output_shape(&self) -> &Shape {
+        &self.shape
+    }
+    fn params(&self) -> usize {
+        self.kernel_size * self.channels * self.filters + self.filters
+    }
+    fn forward(&self, x: &Tensor, _pass: &mut Pass<'_>) -> Result<Tensor> {
+        let (batch, steps, channels) = x.dims3()?;
+        let (out, pad_left) = output_length(steps, self.kernel_size, self.stride, self.padding);
+        let geometry = Geometry {
+            batch,
+            steps,
+            channels,
+            size: self.kernel_size,
+            stride: self.stride,
+            out,
+            pad_left,
+        };
+        let op = ConvOp {
+            geometry,
+            filters: self.filters,
+        };
+        let z = x
+            .contiguous()?
+            .apply_op2(&live(&self.kernel, true), op)?
+            .broadcast_add(&live(&self.bias, true))?;
+        apply_activation(self.activation, &z)
+    }
+    fn weights(&self) -> Vec<Weight<'_>> {
+        vec![
+            Weight {
+                name: "kernel",
+                var: &self.kernel,
+                trainable: true,
+            },
+            Weight {
+                name: "bias",
+                var: &self.bias,
+                trainable: true,
+            },
+        ]
+    }
+}
+
+/// Gather the windows of `x` (`batch × steps × channels`): `out` windows of
+/// `size` steps, `stride` apart, the first starting `pad_left` steps before
+/// step 0; steps outside the sequence read as zero. Result
+/// `batch × out × size × channels`, differentiable.
+pub(crate) fn windows(
+    x: &Tensor,
+    size: usize,
+    stride: usize,
+    out: usize,
+    pad_left: usize,
+) -> Result<Tensor> {
+    let (batch, steps, channels) = x.dims3()?;
+    x.contiguous()?.apply_op1(Windows(Geometry {
+        batch,
+        steps,
+        channels,
+        size,
+        stride,
+        out,
+        pad_left,
+    }))
+}
+
+/// Where the windows of a batch lie.
+#[derive(Debug, Clone, Copy)]
+struct Geometry {
+    batch: usize,
+    steps: usize,
+    channels: usize,
+    size: usize,
+    stride: usize,
+    out: usize,
+    pad_left: usize,
+}
+
+impl Geometry {
+    /// For window `o`, offset `j`: the input step, when inside the sequence.
+    fn source(&self, o: usize, j: usize) -> Option<usize> {
+        (o * self.stride + j)
+            .checked_sub(self.pad_left)
+            .filter(|&s| s < self.steps)
+    }
+
+    /// The im2col matrix `(batch · out) × (size · channels)` of `x`.
+    fn gather(&self, x: &[f32]) -> Vec<f32> {
+        let c = self.channels;
+        let per_example = self.out * self.size * c;
+        let mut dst = vec![0f32; self.batch * per_example];
+        for b in 0..self.batch {
+            let x = &x[b * self.steps * c..(b + 1) * self.steps * c];
+            let y = &mut dst[b * per_example..(b + 1) * per_example];
+            for o in 0..self.out {
+                for j in 0..self.size {
+                    if let Some(s) = self.source(o, j) {
+                        let at = (o * self.size + j) * c;
+                        y[at..at + c].copy_from_slice(&x[s * c..(s + 1) * c]);
+                    }
+                }
+            }
+        }
+        dst
+    }
+
+    /// The input gradient from the window gradient: each window value's
+    /// gradient added back to the step it was copied from.
+    fn scatter(&self, g: &[f32]) -> Vec<f32> {
+        let c = self.channels;
+        let per_example = self.out * self.size * c;
+        let mut dx = vec![0f32; self.batch * self.steps * c];
+        for b in 0..self.batch {
+            let gy = &g[b * per_example..(b + 1) * per_example];
+            let x = &mut dx[b * self.steps * c..(b + 1) * self.steps * c];
+            for o in 0..self.out {
+                for j in 0..self.size {
+                    if let Some(s) = self.source(o, j) {
+                        let at = (o * self.size + j) * c;
+                        for (d, v) in x[s * c..(s + 1) * c].iter_mut().zip(&gy[at..at + c]) {
+                            *d += v;
+                        }
+                    }
+                }
+            }
+        }
+        dx
+    }
+}
+
+/// The f32 values of a contiguous CPU storage.
+fn values<'a>(storage: &'a CpuStorage, layout: &Layout, what: &str) -> Result<&'a [f32]> {
+    let CpuStorage::F32(v) = storage else {
+        bail!("{what} must be f32");
+    };
+    let Some((start, end)) = layout.contiguous_offsets() else {
+        bail!("{what} must be contiguous");
+    };
+    Ok(&v[start..end])
+}
+
+/// The values of a tensor as a contiguous f32 vector.
+fn tensor_values(t: &Tensor) -> Result<Vec<f32>> {
+    t.flatten_all()?.to_vec1::<f32>()
+}
+
+/// The window gather as one candle op (forward copy, backward scatter-add),
+/// for local pooling.
+struct Windows(Geometry);
+
+impl CustomOp1 for Windows {
+    fn name(&self) -> &'static str {
+        "windows"
+    }
+
+    fn cpu_fwd(
+        &self,
+        storage: &CpuStorage,
+        layout: &Layout,
+    ) -> Result<(CpuStorage, candle_core::Shape)> {
+        let g = &self.0;
+        let dst = g.gather(values(storage, layout, "pooling input")?);
+        let shape = candle_core::Shape::from((g.batch, g.out, g.size, g.channels));
+        Ok((CpuStorage::F32(dst), shape))
+    }
+
+    fn bwd(&self, arg: &Tensor, _res: &Tensor, grad_res: &Tensor) -> Result<Option<Tensor>> {
+        let g = &self.0;
+        let dx = g.scatter(&tensor_values(grad_res)?);
+        Ok(Some(Tensor::from_vec(
+            dx,
+            (g.batch, g.steps, g.channels),
+            arg.device(),
+        )?))
+    }
+}
+
+/// The convolution without bias as one candle op: im2col and one matmul
+/// forward; backward `dK = colsᵀ·G` (columns gathered again) and
+/// `dX = scatter(G·Kᵀ)`. Fusing keeps the large column matrix and its
+/// gradient out of the autograd graph.
+struct ConvOp {
+    geometry: Geometry,
+    filters: usize,
+}
+
+impl ConvOp {
+    fn rows(&self) -> usize {
+        self.geometry.batch * self.geometry.out
+    }
+    fn width(&self) -> usize {
+        self.geometry.size * self.geometry.channels
+    }
+}
+
+impl CustomOp2 for ConvOp {
+    fn name(&self) -> &'static str {
+        "conv1d"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, candle_core::Shape)> {
+        let g = &self.geometry;
+        let cols = g.gather(values(s1, l1, "conv1d input")?);
+        let cols = Tensor::from_vec(cols, (self.rows(), self.width()), &Device::Cpu)?;
+        let kernel = Tensor::from_slice(
+            values(s2, l2, "conv1d kernel")?,
+            (self.width(), self.filters),
+            &Device::Cpu,
+        )?;
+        let y = tensor_values(&cols.matmul(&kernel)?)?;
+        let shape = candle_core::Shape::from((g.batch, g.out, self.filters));
+        Ok((CpuStorage::F32(y), shape))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        kernel: &Tensor,
+        _res: &Tensor,
+        grad_res: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let g = &self.geometry;
+        let grad = grad_res
+            .detach()
+            .contiguous()?
+            .reshape((self.rows(), self.filters))?;
+        let cols = Tensor::from_vec(
+            g.gather(&tensor_values(&x.detach())?),
+            (self.rows(), self.width()),
+            x.device(),
+        )?;
+        let dk = cols
+            .t()?
+            .matmul(&grad)?
+            .reshape((g.size, g.channels, self.filters))?;
+        let k2 = kernel.detach().reshape((self.width(), self.filters))?;
+        let dcols = tensor_values(&grad.matmul(&k2.t()?)?)?;
+        let dx = Tensor::from_vec(
+            g.scatter(&dcols),
+            (g.batch, g.steps, g.channels),
+            x.device(),
+        )?;
+        Ok((Some(dx), Some(dk)))
+    }
+}

@@ -1,0 +1,105 @@
+//! `max_pooling1d` / `average_pooling1d`: local pooling over windows of the
+//! time axis (Keras `MaxPooling1D` / `AveragePooling1D`, padding `valid`).
+
+use super::conv1d::{needs_sequence, output_length, windows};
+use super::layer::{Layer, Pass};
+use super::shape::{Inferred, Site};
+use super::{PoolKind, Shape};
+use crate::spec::{Invalid, Padding, Pooling1dSpec};
+use candle_core::{Result, Tensor};
+
+/// Check a local pooling layer: a 3-D input, output `(⌊(L − p)/s⌋ + 1, channels)`, no params.
+pub(crate) fn infer(
+    kind: &str,
+    spec: &Pooling1dSpec,
+    input: &Shape,
+    site: Site,
+) -> std::result::Result<Inferred, Invalid> {
+    if input.rank() != 3 {
+        return Err(needs_sequence(kind, input, site));
+    }
+    if spec.pool_size == 0 {
+        return Err(Invalid::new(
+            site.field(kind, "pool_size"),
+            "pool_size must be at least 1",
+        ));
+    }
+    if spec.strides == Some(0) {
+        return Err(Invalid::new(
+            site.field(kind, "strides"),
+            "strides must be at least 1",
+        ));
+    }
+    let (steps, channels) = (input.0[0], input.0[1]);
+    let (out, _) = output_length(steps, spec.pool_size, spec.stride(), Padding::Valid);
+    if out == 0 {
+        return Err(Invalid::new(
+            site.field(kind, "pool_size"),
+            format!(
+                "{} ({kind}): pool_size {} is longer than the {steps} steps of its input {input}; use a smaller pool_size",
+                site.path(),
+                spec.pool_size
+            ),
+        ));
+    }
+    Ok(Inferred {
+        shape: Shape(vec![out, channels]),
+        params: 0,
+        trainable: true,
+    })
+}
+
+/// Max or mean over windows of `pool_size` steps, `strides` apart.
+#[derive(Debug)]
+pub struct Pooling1d {
+    name: String,
+    pool: PoolKind,
+    size: usize,
+    stride: usize,
+    shape: Shape,
+}
+
+impl Pooling1d {
+    /// A local pooling layer producing `shape`.
+    pub(crate) fn new(
+        pool: PoolKind,
+        spec: &Pooling1dSpec,
+        name: String,
+        shape: Shape,
+    ) -> Pooling1d {
+        Pooling1d {
+            name,
+            pool,
+            size: spec.pool_size,
+            stride: spec.stride(),
+            shape,
+        }
+    }
+}
+
+impl Layer for Pooling1d {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn kind(&self) -> &'static str {
+        match self.pool {
+            PoolKind::Average => "average_pooling1d",
+            PoolKind::Max => "max_pooling1d",
+        }
+    }
+    fn output_shape(&self) -> &Shape {
+        &self.shape
+    }
+    fn params(&self) -> usize {
+        0
+    }
+    fn forward(&self, x: &Tensor, _pass: &mut Pass<'_>) -> Result<Tensor> {
+        let steps = x.dim(1)?;
+        let (out, _) = output_length(steps, self.size, self.stride, Padding::Valid);
+        let w = windows(x, self.size, self.stride, out, 0)?;
+        match self.pool {
+            PoolKind::Average => w.mean(2),
+            PoolKind::Max => w.max(2),
+        }
+    }
+}
