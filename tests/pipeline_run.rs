@@ -40,6 +40,8 @@ fn run(dir: &Path, data: &Path, spec: &Path, force: bool) -> RunOutcome {
         reports_dir: dir.join("reports"),
         force,
         quiet: true,
+        author: None,
+        log_prefix: None,
     };
     pipeline::run(spec, &opts).expect("the run succeeds")
 }

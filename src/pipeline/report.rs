@@ -4,9 +4,9 @@ use super::tables::Prediction;
 use crate::data::{Item, Prepared};
 use crate::model::Summary;
 use crate::report::{
-    ClassMetrics, Confusion, DataSource, DataSummary, EpochRow, Example, Footer, ForwardPass,
-    Header, LayerRow, Metric, Metrics, ModelSummary, ReportData, SplitSummary, TextLengths,
-    Training,
+    ClassMetrics, Confusion, DataSource, DataSummary, EmbeddingCoverage, EpochRow, Example, Footer,
+    ForwardPass, Header, LayerRow, Metric, Metrics, ModelSummary, ReportData, Series, SplitSummary,
+    TextLengths, Training,
 };
 use crate::spec::{Spec, TaskKind};
 use crate::train::EpochRecord;
@@ -34,6 +34,8 @@ pub struct ReportInputs<'a> {
     pub predictions: &'a [Prediction],
     /// Stage name → key, for the footer.
     pub stage_keys: &'a BTreeMap<String, String>,
+    /// How many vocabulary words a pretrained embedding file covered.
+    pub coverage: Option<crate::model::Coverage>,
 }
 
 /// Words per text, split on whitespace (what a reader means by review length).
@@ -214,7 +216,29 @@ pub fn build(inputs: &ReportInputs) -> ReportData {
             })
             .collect(),
     };
-    let model = model_section(inputs.summary);
+    let mut model = model_section(inputs.summary);
+    model.embedding_coverage = inputs.coverage.as_ref().map(|c| EmbeddingCoverage {
+        source: c.source.clone(),
+        covered: c.found as u64,
+        vocabulary: c.total as u64,
+    });
+    // One series per layer: its gradient norm by epoch (the vanishing-gradient plot).
+    let mut gradient_norms: Vec<Series> = Vec::new();
+    for e in inputs.history {
+        for (layer, norm) in &e.grad_norms {
+            let idx = match gradient_norms.iter().position(|s| &s.name == layer) {
+                Some(i) => i,
+                None => {
+                    gradient_norms.push(Series {
+                        name: layer.clone(),
+                        points: Vec::new(),
+                    });
+                    gradient_norms.len() - 1
+                }
+            };
+            gradient_norms[idx].points.push((e.epoch as f64, *norm));
+        }
+    }
     let training = Training {
         history: inputs
             .history
@@ -229,7 +253,7 @@ pub fn build(inputs: &ReportInputs) -> ReportData {
             })
             .collect(),
         total_seconds: inputs.history.iter().map(|e| e.seconds).sum(),
-        gradient_norms: Vec::new(),
+        gradient_norms,
     };
     let by_id: BTreeMap<i64, &Item> = p.test.iter().map(|i| (i.id, i)).collect();
     let examples = inputs

@@ -306,11 +306,24 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
         let tr = tables::read_encoded(&encode.file("train.parquet"))?;
         let va = tables::read_encoded(&encode.file("validation.parquet"))?;
         let input = model_input(&tr);
-        let mut m = Model::new(&spec.model.layers, &input, spec.seed)?;
+        // Token id k+1 is the k-th vocabulary word (id 1 is the OOV token when set).
+        let mut words: Vec<String> = spec.tokenizer.oov_token.iter().cloned().collect();
+        if spec.vectorize.mode == VectorizeMode::Int {
+            words.extend(tables::read_vocabulary(&vocab.file("vocabulary.parquet"))?.terms);
+        }
+        let ctx = model::BuildContext {
+            vocabulary: Some(&words),
+            spec_dir: Some(spec_dir),
+            ..Default::default()
+        };
+        let mut m = Model::with_context(&spec.model.layers, &input, spec.seed, &ctx)?;
+        if let Some(c) = m.embedding_coverage() {
+            fs::write(dir.join("coverage.json"), serde_json::to_vec(&c)?)?;
+        }
         check_output_layer(&spec, &m, &task)?;
         let mut observer = EpochPrinter::new(spec.train.epochs, opts.quiet);
         let va = (!va.ids.is_empty()).then(|| train_input(&va));
-        let history = train::fit(
+        let history = train::fit_with(
             &mut m,
             &train_input(&tr),
             va.as_ref(),
@@ -318,6 +331,9 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
             &task,
             spec.seed,
             &mut observer,
+            &train::FitContext {
+                class_names: Some(&info.classes),
+            },
         )?;
         m.save(&dir.join("model.safetensors"))?;
         fs::write(
@@ -383,6 +399,10 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
             metrics: &metrics,
             predictions: &preds,
             stage_keys: &stage_keys,
+            coverage: match fs::read(train_stage.file("coverage.json")) {
+                Ok(bytes) => Some(serde_json::from_slice(&bytes)?),
+                Err(_) => None,
+            },
         };
         let mut data: ReportData = super::report::build(&inputs);
         data.header.author = author.clone();
