@@ -19,6 +19,7 @@ mod layer;
 mod pooling;
 mod sequential;
 mod shape;
+mod sparse;
 mod summary;
 mod trace;
 mod weights;
@@ -34,6 +35,7 @@ pub use layer::{Layer, Pass, Weight};
 pub use pooling::{GlobalPooling1d, PoolKind};
 pub use sequential::Model;
 pub use shape::{infer_shapes, layer_names, LayerInfo, Shape};
+pub use sparse::{ModelBatch, SparseBatch, SparseGrad};
 pub use summary::Summary;
 pub use trace::LayerTrace;
 

@@ -20,6 +20,7 @@ fn dense(units: usize) -> DenseSpec {
         kernel: None,
         bias: None,
         trainable: true,
+        kernel_regularizer: None,
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::{
     check_loss, count_correct, evaluate, loss_tensor, AccuracyRule, Dataset, EpochRecord, History,
-    Optimizer, TaskInfo,
+    Optimizer, SparseOptimizer, TaskInfo,
 };
 use crate::model::{Model, ModelError, Pass};
 use crate::spec::TrainSpec;
@@ -64,6 +64,7 @@ pub fn fit(
     let width = model.output_width();
     let rule = AccuracyRule::for_task(task, &cfg.loss, width);
     let mut optimizer = Optimizer::new(&cfg.optimizer, model.trainable_vars())?;
+    let mut sparse_optimizer = SparseOptimizer::new(&cfg.optimizer, model)?;
     let mut shuffle_rng = ChaCha8Rng::seed_from_u64(seed);
     shuffle_rng.set_stream(SHUFFLE_STREAM);
     let mut dropout_rng = ChaCha8Rng::seed_from_u64(seed);
@@ -78,13 +79,16 @@ pub fn fit(
         }
         let (mut loss_sum, mut seen, mut correct) = (0.0f64, 0usize, 0usize);
         for (b, rows) in order.chunks(cfg.batch_size).enumerate() {
-            let x = train.inputs.batch(rows)?;
+            let x = train.inputs.model_batch(rows)?;
             let t: Vec<f32> = rows.iter().map(|&r| train.targets[r]).collect();
             let tt = Tensor::from_slice(&t, t.len(), &Device::Cpu)?;
-            let y = model.forward_pass(&x, &mut Pass::training(&mut dropout_rng))?;
+            let y = model.forward_batch(&x, &mut Pass::training(&mut dropout_rng))?;
             let loss = loss_tensor(&cfg.loss, &y, &tt)?;
+            let loss = sparse_optimizer.with_penalties(model, loss, &x)?;
             let grads = loss.backward()?;
             optimizer.step(&grads)?;
+            // The sparse-input kernel's lazy update (it has no dense gradient).
+            sparse_optimizer.step(model, cfg.optimizer.learning_rate)?;
             let l = loss.to_scalar::<f32>()? as f64;
             if !l.is_finite() {
                 return Err(ModelError::Input(format!(

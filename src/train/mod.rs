@@ -13,6 +13,7 @@ mod history;
 mod loss;
 mod optimizer;
 mod predict;
+mod sparse_step;
 
 pub use accuracy::{count_correct, AccuracyRule};
 pub use dataset::{check_loss, Dataset, InputData, TaskInfo};
@@ -21,6 +22,7 @@ pub use history::{EpochRecord, History};
 pub use loss::{loss_tensor, KERAS_EPSILON};
 pub use optimizer::Optimizer;
 pub use predict::{evaluate, evaluate_loss, outputs, predict, Evaluation};
+pub use sparse_step::SparseOptimizer;
 
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,204 @@
+//! Lazy optimizer updates for the kernel of the dense layer that reads sparse
+//! rows (TensorFlow's `LazyAdam`, PyTorch's `SparseAdam`).
+//!
+//! A bag-of-n-grams kernel has hundreds of thousands of rows; a batch touches a
+//! few thousand. Dense Adam would decay the moments of, and move, every row on
+//! every step (untouched rows keep moving on their momentum). Lazy Adam
+//! updates the moments and weights of the touched rows only: for rows touched
+//! in every step it is exactly dense Adam; for the others it differs (no
+//! momentum drift, no weight decay while untouched). The bias correction uses
+//! the global step count, as `LazyAdam` does. The other weights keep the dense
+//! [`Optimizer`](super::Optimizer): it sees no gradient for this kernel (the
+//! sparse op returns none to candle), so it skips it.
+//!
+//! `kernel_regularizer.l2` on this layer is also lazy: its gradient `2·l2·w` is
+//! added to the touched rows only; the full `l2·Σw²` is still added to the
+//! reported loss (the sum is kept up to date row by row, not recomputed).
+
+use crate::model::{Dense, Model, ModelBatch, SparseGrad};
+use crate::spec::{OptimizerName, OptimizerSpec};
+use candle_core::{bail, CpuStorage, InplaceOp1, Layout, Result, Tensor};
+use std::cell::{Cell, RefCell};
+
+/// Lazy SGD / Adam / AdamW state for the sparse-input layer's kernel.
+pub struct SparseOptimizer {
+    spec: OptimizerSpec,
+    iterations: u64,
+    /// First and second moments, `width × units`; allocated at the first sparse step.
+    m: Vec<f32>,
+    v: Vec<f32>,
+    /// `Σ K²` of the sparse layer's kernel, kept current through the updates.
+    sq_norm: f64,
+}
+
+impl SparseOptimizer {
+    /// State for `model`'s sparse-input layer (if any); drops any kernel
+    /// gradient left over from earlier backward passes.
+    pub fn new(spec: &OptimizerSpec, model: &Model) -> Result<SparseOptimizer> {
+        let mut sq_norm = 0.0;
+        if let Some(d) = model.sparse_dense() {
+            take_grad(d);
+            if let Some(l2) = d.l2() {
+                sq_norm = d.l2_penalty_value()? / l2;
+            }
+        }
+        Ok(SparseOptimizer {
+            spec: spec.clone(),
+            iterations: 0,
+            m: Vec::new(),
+            v: Vec::new(),
+            sq_norm,
+        })
+    }
+
+    /// Number of steps taken (sparse or not), the `t` of the bias correction.
+    pub fn iterations(&self) -> u64 {
+        self.iterations
+    }
+
+    /// `loss` plus the model's L2 penalties for a training batch `x`: the
+    /// differentiable ones of the dense layers and, for a sparse batch, the
+    /// sparse layer's `l2·Σw²` as a constant (its gradient is applied lazily).
+    pub fn with_penalties(&self, model: &Model, loss: Tensor, x: &ModelBatch) -> Result<Tensor> {
+        let sparse = matches!(x, ModelBatch::Sparse(_));
+        let mut loss = match model.l2_penalty(sparse)? {
+            Some(p) => loss.add(&p)?,
+            None => loss,
+        };
+        if sparse {
+            if let Some(l2) = model.sparse_dense().and_then(Dense::l2) {
+                loss = loss.affine(1.0, l2 * self.sq_norm)?;
+            }
+        }
+        Ok(loss)
+    }
+
+    /// Apply the sparse layer's pending kernel gradient (if a sparse batch was
+    /// just back-propagated) with learning rate `lr`. Call once per training
+    /// step, after the dense optimizer's step.
+    pub fn step(&mut self, model: &Model, lr: f64) -> Result<()> {
+        self.iterations += 1;
+        let Some(dense) = model.sparse_dense() else {
+            return Ok(());
+        };
+        let Some(grad) = take_grad(dense) else {
+            return Ok(());
+        };
+        let s = &self.spec;
+        let rule = if matches!(s.name, OptimizerName::Sgd) {
+            Rule::Sgd
+        } else if matches!(s.name, OptimizerName::Adam | OptimizerName::Adamw) {
+            let t = self.iterations as f64;
+            let alpha = lr * (1.0 - s.beta_2.powf(t)).sqrt() / (1.0 - s.beta_1.powf(t));
+            Rule::Adam {
+                alpha: alpha as f32,
+                b1: (1.0 - s.beta_1) as f32,
+                b2: (1.0 - s.beta_2) as f32,
+                eps: s.epsilon as f32,
+            }
+        } else {
+            bail!(
+                "train.optimizer.name: sparse feature rows are trained with lazy sgd, adam or adamw; this optimizer has no lazy version yet"
+            );
+        };
+        let n = dense.kernel_var().elem_count();
+        if matches!(rule, Rule::Adam { .. }) && self.m.len() != n {
+            self.m = vec![0.0; n];
+            self.v = vec![0.0; n];
+        }
+        let op = LazyUpdate {
+            grad: &grad,
+            rule,
+            lr: lr as f32,
+            decay: (1.0 - s.weight_decay * lr) as f32,
+            l2: dense.l2().unwrap_or(0.0) as f32,
+            moments: RefCell::new((&mut self.m, &mut self.v)),
+            sq_delta: Cell::new(0.0),
+        };
+        dense.kernel_var().as_tensor().inplace_op1(&op)?;
+        self.sq_norm += op.sq_delta.get();
+        Ok(())
+    }
+}
+
+/// Take the layer's pending sparse kernel gradient.
+fn take_grad(d: &Dense) -> Option<SparseGrad> {
+    d.sparse_grad_slot()
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take()
+}
+
+/// The update rule with this step's constants.
+#[derive(Clone, Copy)]
+enum Rule {
+    Sgd,
+    Adam {
+        alpha: f32,
+        b1: f32,
+        b2: f32,
+        eps: f32,
+    },
+}
+
+/// The in-place update of the touched kernel rows (the kernel is never copied).
+struct LazyUpdate<'a> {
+    grad: &'a SparseGrad,
+    rule: Rule,
+    lr: f32,
+    /// Decoupled weight decay factor `1 − wd·lr`.
+    decay: f32,
+    l2: f32,
+    moments: RefCell<(&'a mut Vec<f32>, &'a mut Vec<f32>)>,
+    /// Change of `Σ K²` over the updated rows.
+    sq_delta: Cell<f64>,
+}
+
+impl InplaceOp1 for LazyUpdate<'_> {
+    fn name(&self) -> &'static str {
+        "lazy-sparse-update"
+    }
+
+    fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> Result<()> {
+        let CpuStorage::F32(kernel) = storage else {
+            bail!("lazy update: the kernel must be f32");
+        };
+        let Some((start, end)) = layout.contiguous_offsets() else {
+            bail!("lazy update: the kernel must be contiguous");
+        };
+        let kernel = &mut kernel[start..end];
+        let units = self.grad.units;
+        let mut moments = self.moments.borrow_mut();
+        let (m_all, v_all) = &mut *moments;
+        let mut delta = 0.0f64;
+        for (i, &row) in self.grad.rows.iter().enumerate() {
+            let at = row as usize * units;
+            let Some(w) = kernel.get_mut(at..at + units) else {
+                bail!("lazy update: kernel row {row} is out of range");
+            };
+            let g = &self.grad.values[i * units..(i + 1) * units];
+            let old: f64 = w.iter().map(|x| (*x as f64) * (*x as f64)).sum();
+            match self.rule {
+                Rule::Sgd => {
+                    for (w, g) in w.iter_mut().zip(g) {
+                        let g = g + 2.0 * self.l2 * *w;
+                        *w = *w * self.decay - self.lr * g;
+                    }
+                }
+                Rule::Adam { alpha, b1, b2, eps } => {
+                    let m = &mut m_all[at..at + units];
+                    let v = &mut v_all[at..at + units];
+                    for (((w, g), m), v) in w.iter_mut().zip(g).zip(m).zip(v) {
+                        let g = g + 2.0 * self.l2 * *w;
+                        *m += (g - *m) * b1;
+                        *v += (g * g - *v) * b2;
+                        *w = *w * self.decay - alpha * *m / (v.sqrt() + eps);
+                    }
+                }
+            }
+            delta += w.iter().map(|x| (*x as f64) * (*x as f64)).sum::<f64>() - old;
+        }
+        self.sq_delta.set(delta);
+        Ok(())
+    }
+}
