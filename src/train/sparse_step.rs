@@ -37,7 +37,7 @@ impl SparseOptimizer {
     pub fn new(spec: &OptimizerSpec, model: &Model) -> Result<SparseOptimizer> {
         let mut sq_norm = 0.0;
         if let Some(d) = model.sparse_dense() {
-            take_grad(d);
+            d.take_sparse_grad();
             if let Some(l2) = d.l2() {
                 sq_norm = d.l2_penalty_value()? / l2;
             }
@@ -81,7 +81,7 @@ impl SparseOptimizer {
         let Some(dense) = model.sparse_dense() else {
             return Ok(());
         };
-        let Some(grad) = take_grad(dense) else {
+        let Some(grad) = dense.take_sparse_grad() else {
             return Ok(());
         };
         let s = &self.spec;
@@ -119,14 +119,6 @@ impl SparseOptimizer {
         self.sq_norm += op.sq_delta.get();
         Ok(())
     }
-}
-
-/// Take the layer's pending sparse kernel gradient.
-fn take_grad(d: &Dense) -> Option<SparseGrad> {
-    d.sparse_grad_slot()
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .take()
 }
 
 /// The update rule with this step's constants.

@@ -37,6 +37,15 @@ impl Dense {
         apply_activation(self.activation(), &z)
     }
 
+    /// Take the kernel gradient left by the backward passes of sparse
+    /// forwards since the last take (summed), or `None`.
+    pub fn take_sparse_grad(&self) -> Option<super::SparseGrad> {
+        self.sparse_grad_slot()
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }
+
     /// `l2 · Σ K²` as a differentiable scalar, when the layer has an L2 factor.
     pub fn l2_penalty(&self) -> Result<Option<Tensor>> {
         let Some(l2) = self.l2() else {
