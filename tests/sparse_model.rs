@@ -58,7 +58,7 @@ fn csr_batch_layout_and_dense_view() {
     assert_eq!(b.rows(), 3);
     assert_eq!(b.offsets(), &[0, 3, 5, 5]);
     assert_eq!(b.indices(), &[3, 1, 3, 3, 0]);
-    assert_eq!(b.touched(), &[3, 1, 0]);
+    assert_eq!(b.touched(), &[0, 1, 3]);
     let (idx, val, off) = b.to_tensors().unwrap();
     assert_eq!(idx.to_vec1::<u32>().unwrap(), vec![3, 1, 3, 3, 0]);
     assert_eq!(

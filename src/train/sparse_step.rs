@@ -24,9 +24,10 @@ use std::cell::{Cell, RefCell};
 pub struct SparseOptimizer {
     spec: OptimizerSpec,
     iterations: u64,
-    /// First and second moments, `width × units`; allocated at the first sparse step.
-    m: Vec<f32>,
-    v: Vec<f32>,
+    /// First and second moments, interleaved per kernel row (`units` values of
+    /// m, then `units` of v: one memory region per touched row instead of two);
+    /// allocated at the first sparse Adam step.
+    moments: Vec<f32>,
     /// `Σ K²` of the sparse layer's kernel, kept current through the updates.
     sq_norm: f64,
 }
@@ -45,8 +46,7 @@ impl SparseOptimizer {
         Ok(SparseOptimizer {
             spec: spec.clone(),
             iterations: 0,
-            m: Vec::new(),
-            v: Vec::new(),
+            moments: Vec::new(),
             sq_norm,
         })
     }
@@ -102,9 +102,8 @@ impl SparseOptimizer {
             );
         };
         let n = dense.kernel_var().elem_count();
-        if matches!(rule, Rule::Adam { .. }) && self.m.len() != n {
-            self.m = vec![0.0; n];
-            self.v = vec![0.0; n];
+        if matches!(rule, Rule::Adam { .. }) && self.moments.len() != 2 * n {
+            self.moments = vec![0.0; 2 * n];
         }
         let op = LazyUpdate {
             grad: &grad,
@@ -112,7 +111,7 @@ impl SparseOptimizer {
             lr: lr as f32,
             decay: (1.0 - s.weight_decay * lr) as f32,
             l2: dense.l2().unwrap_or(0.0) as f32,
-            moments: RefCell::new((&mut self.m, &mut self.v)),
+            moments: RefCell::new(&mut self.moments),
             sq_delta: Cell::new(0.0),
         };
         dense.kernel_var().as_tensor().inplace_op1(&op)?;
@@ -141,7 +140,7 @@ struct LazyUpdate<'a> {
     /// Decoupled weight decay factor `1 − wd·lr`.
     decay: f32,
     l2: f32,
-    moments: RefCell<(&'a mut Vec<f32>, &'a mut Vec<f32>)>,
+    moments: RefCell<&'a mut Vec<f32>>,
     /// Change of `Σ K²` over the updated rows.
     sq_delta: Cell<f64>,
 }
@@ -161,7 +160,8 @@ impl InplaceOp1 for LazyUpdate<'_> {
         let kernel = &mut kernel[start..end];
         let units = self.grad.units;
         let mut moments = self.moments.borrow_mut();
-        let (m_all, v_all) = &mut *moments;
+        let track = self.l2 != 0.0;
+        let sq = |w: &[f32]| w.iter().map(|x| (*x as f64) * (*x as f64)).sum::<f64>();
         let mut delta = 0.0f64;
         for (i, &row) in self.grad.rows.iter().enumerate() {
             let at = row as usize * units;
@@ -169,7 +169,7 @@ impl InplaceOp1 for LazyUpdate<'_> {
                 bail!("lazy update: kernel row {row} is out of range");
             };
             let g = &self.grad.values[i * units..(i + 1) * units];
-            let old: f64 = w.iter().map(|x| (*x as f64) * (*x as f64)).sum();
+            let old = if track { sq(w) } else { 0.0 };
             match self.rule {
                 Rule::Sgd => {
                     for (w, g) in w.iter_mut().zip(g) {
@@ -178,8 +178,7 @@ impl InplaceOp1 for LazyUpdate<'_> {
                     }
                 }
                 Rule::Adam { alpha, b1, b2, eps } => {
-                    let m = &mut m_all[at..at + units];
-                    let v = &mut v_all[at..at + units];
+                    let (m, v) = moments[2 * at..2 * at + 2 * units].split_at_mut(units);
                     for (((w, g), m), v) in w.iter_mut().zip(g).zip(m).zip(v) {
                         let g = g + 2.0 * self.l2 * *w;
                         *m += (g - *m) * b1;
@@ -188,7 +187,9 @@ impl InplaceOp1 for LazyUpdate<'_> {
                     }
                 }
             }
-            delta += w.iter().map(|x| (*x as f64) * (*x as f64)).sum::<f64>() - old;
+            if track {
+                delta += sq(w) - old;
+            }
         }
         self.sq_delta.set(delta);
         Ok(())
