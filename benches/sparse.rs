@@ -2,7 +2,10 @@
 //! 25,000 documents, ~700 distinct active features each out of 800,000
 //! (Zipf-like feature frequencies, tf-idf-like values) — for logistic
 //! regression `dense(1)` and `dense(16, relu) → dense(1)` at batch 32 and 256.
-//! Run with `cargo bench --bench sparse` (optionally `-- <documents>`).
+//! Run with `cargo bench --bench sparse` (optionally `-- <documents> [epochs]`).
+//! Besides wall-clock seconds per epoch it prints the process CPU seconds of
+//! the whole fit (from `/proc/self/stat`, Linux), which a busy machine
+//! distorts less.
 
 // The kerros binary is expected to use mimalloc; measure with the same allocator.
 #[global_allocator]
@@ -22,6 +25,10 @@ fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(25_000);
+    let epochs: usize = std::env::args()
+        .nth(2)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(2);
     let start = Instant::now();
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let ln_width = (WIDTH as f64).ln();
@@ -64,18 +71,36 @@ fn main() {
         let layers: Vec<LayerSpec> = serde_yaml::from_str(yaml).expect("layers");
         for batch in [32, 256] {
             let cfg: TrainSpec = serde_yaml::from_str(&format!(
-                "loss: {{name: binary_crossentropy, from_logits: true}}\nepochs: 2\nbatch_size: {batch}\n"
+                "loss: {{name: binary_crossentropy, from_logits: true}}\nepochs: {epochs}\nbatch_size: {batch}\n"
             ))
             .expect("train spec");
             let mut model =
                 Model::new(&layers, &ModelInput::Features { width: WIDTH }, 1).expect("model");
+            let cpu = cpu_seconds();
             let h = fit(&mut model, &train, None, &cfg, &task, 1, &mut ()).expect("fit");
             let secs: Vec<String> = h
                 .epochs
                 .iter()
                 .map(|e| format!("{:.2}s", e.seconds))
                 .collect();
-            println!("{name:<28} batch {batch:>3}: epochs {}", secs.join(", "));
+            let cpu = cpu_seconds().zip(cpu).map(|(b, a)| (b - a) / epochs as f64);
+            let cpu = cpu.map_or(String::new(), |c| format!(" ({c:.2} CPU s per epoch)"));
+            println!(
+                "{name:<28} batch {batch:>3}: epochs {}{cpu}",
+                secs.join(", ")
+            );
         }
     }
+}
+
+/// User + system CPU seconds of this process so far (Linux `/proc/self/stat`,
+/// fields 14 and 15 in clock ticks, assumed 100 per second).
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name (which may hold spaces).
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = f.get(11)?.parse().ok()?;
+    let stime: f64 = f.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
 }

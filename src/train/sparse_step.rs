@@ -107,10 +107,13 @@ impl SparseOptimizer {
         }
         let op = LazyUpdate {
             grad: &grad,
-            rule,
-            lr: lr as f32,
-            decay: (1.0 - s.weight_decay * lr) as f32,
-            l2: dense.l2().unwrap_or(0.0) as f32,
+            step: Step {
+                rule,
+                lr: lr as f32,
+                decay: (1.0 - s.weight_decay * lr) as f32,
+                l2: dense.l2().unwrap_or(0.0) as f32,
+                units: grad.units,
+            },
             moments: RefCell::new(&mut self.moments),
             sq_delta: Cell::new(0.0),
         };
@@ -132,14 +135,24 @@ enum Rule {
     },
 }
 
-/// The in-place update of the touched kernel rows (the kernel is never copied).
-struct LazyUpdate<'a> {
-    grad: &'a SparseGrad,
+/// One step's constants.
+#[derive(Clone, Copy)]
+struct Step {
     rule: Rule,
     lr: f32,
     /// Decoupled weight decay factor `1 − wd·lr`.
     decay: f32,
     l2: f32,
+    units: usize,
+}
+
+/// Touched rows above which the update is split over two threads.
+const PARALLEL_ROWS: usize = 2048;
+
+/// The in-place update of the touched kernel rows (the kernel is never copied).
+struct LazyUpdate<'a> {
+    grad: &'a SparseGrad,
+    step: Step,
     moments: RefCell<&'a mut Vec<f32>>,
     /// Change of `Σ K²` over the updated rows.
     sq_delta: Cell<f64>,
@@ -158,40 +171,90 @@ impl InplaceOp1 for LazyUpdate<'_> {
             bail!("lazy update: the kernel must be contiguous");
         };
         let kernel = &mut kernel[start..end];
-        let units = self.grad.units;
-        let mut moments = self.moments.borrow_mut();
-        let track = self.l2 != 0.0;
-        let sq = |w: &[f32]| w.iter().map(|x| (*x as f64) * (*x as f64)).sum::<f64>();
-        let mut delta = 0.0f64;
-        for (i, &row) in self.grad.rows.iter().enumerate() {
-            let at = row as usize * units;
-            let Some(w) = kernel.get_mut(at..at + units) else {
-                bail!("lazy update: kernel row {row} is out of range");
-            };
-            let g = &self.grad.values[i * units..(i + 1) * units];
-            let old = if track { sq(w) } else { 0.0 };
-            match self.rule {
-                Rule::Sgd => {
-                    for (w, g) in w.iter_mut().zip(g) {
-                        let g = g + 2.0 * self.l2 * *w;
-                        *w = *w * self.decay - self.lr * g;
-                    }
-                }
-                Rule::Adam { alpha, b1, b2, eps } => {
-                    let (m, v) = moments[2 * at..2 * at + 2 * units].split_at_mut(units);
-                    for (((w, g), m), v) in w.iter_mut().zip(g).zip(m).zip(v) {
-                        let g = g + 2.0 * self.l2 * *w;
-                        *m += (g - *m) * b1;
-                        *v += (g * g - *v) * b2;
-                        *w = *w * self.decay - alpha * *m / (v.sqrt() + eps);
-                    }
-                }
-            }
-            if track {
-                delta += sq(w) - old;
-            }
+        let units = self.step.units;
+        let rows = &self.grad.rows;
+        if self.grad.values.len() != rows.len() * units {
+            bail!("lazy update: gradient values do not match its rows");
         }
+        if let Some(r) = rows
+            .iter()
+            .find(|r| (**r as usize + 1) * units > kernel.len())
+        {
+            bail!("lazy update: kernel row {r} is out of range");
+        }
+        let mut moments = self.moments.borrow_mut();
+        let sorted = rows.windows(2).all(|w| w[0] < w[1]);
+        let delta = update_rows(
+            self.step,
+            rows,
+            &self.grad.values,
+            kernel,
+            moments.as_mut_slice(),
+            0,
+            sorted,
+        );
         self.sq_delta.set(delta);
         Ok(())
     }
+}
+
+/// Update `rows` (kernel rows from `base` on, as `kernel` / `moments` start
+/// there); returns the change of `Σ K²` (0 without L2). Strictly ascending
+/// rows split into two disjoint halves updated on two threads.
+fn update_rows(
+    st: Step,
+    rows: &[u32],
+    grads: &[f32],
+    kernel: &mut [f32],
+    moments: &mut [f32],
+    base: usize,
+    sorted: bool,
+) -> f64 {
+    let units = st.units;
+    let adam = !moments.is_empty();
+    if sorted && rows.len() > PARALLEL_ROWS {
+        let mid = rows.len() / 2;
+        let split = rows[mid] as usize;
+        let (k1, k2) = kernel.split_at_mut((split - base) * units);
+        let (m1, m2) = if adam {
+            moments.split_at_mut((split - base) * 2 * units)
+        } else {
+            (&mut [][..], &mut [][..])
+        };
+        let (g1, g2) = grads.split_at(mid * units);
+        let (a, b) = rayon::join(
+            || update_rows(st, &rows[..mid], g1, k1, m1, base, true),
+            || update_rows(st, &rows[mid..], g2, k2, m2, split, true),
+        );
+        return a + b;
+    }
+    let track = st.l2 != 0.0;
+    let sq = |w: &[f32]| w.iter().map(|x| (*x as f64) * (*x as f64)).sum::<f64>();
+    let mut delta = 0.0f64;
+    for (&row, g) in rows.iter().zip(grads.chunks_exact(units)) {
+        let at = (row as usize - base) * units;
+        let w = &mut kernel[at..at + units];
+        let old = if track { sq(w) } else { 0.0 };
+        match st.rule {
+            Rule::Sgd => {
+                for (w, g) in w.iter_mut().zip(g) {
+                    let g = g + 2.0 * st.l2 * *w;
+                    *w = *w * st.decay - st.lr * g;
+                }
+            }
+            Rule::Adam { alpha, b1, b2, eps } => {
+                let (m, v) = moments[2 * at..2 * at + 2 * units].split_at_mut(units);
+                for (((w, g), m), v) in w.iter_mut().zip(g).zip(m).zip(v) {
+                    let g = g + 2.0 * st.l2 * *w;
+                    *m += (g - *m) * b1;
+                    *v += (g * g - *v) * b2;
+                    *w = *w * st.decay - alpha * *m / (v.sqrt() + eps);
+                }
+            }
+        }
+        if track {
+            delta += sq(w) - old;
+        }
+    }
+    delta
 }

@@ -3,7 +3,11 @@
 
 use super::SparseBatch;
 use candle_core::{bail, CpuStorage, CustomOp1, Layout, Result, Shape, Storage, Tensor};
+use rayon::prelude::*;
 use std::sync::{Arc, Mutex};
+
+/// Multiply-adds (entries × units) above which forward and backward use two threads.
+const PARALLEL_WORK: usize = 1 << 16;
 
 /// The kernel gradient of a sparse batch: only the rows of features the batch
 /// touched (all other rows' gradient is zero).
@@ -54,7 +58,7 @@ impl CustomOp1 for SparseMatmul {
         let kernel = &kernel[start..end];
         let (offsets, indices, values) = (b.offsets(), b.indices(), b.values());
         let mut out = vec![0f32; b.rows() * units];
-        for (r, z) in out.chunks_exact_mut(units).enumerate() {
+        let row = |(r, z): (usize, &mut [f32])| {
             for k in offsets[r]..offsets[r + 1] {
                 let i = indices[k] as usize;
                 let v = values[k];
@@ -62,6 +66,12 @@ impl CustomOp1 for SparseMatmul {
                     *z += v * w;
                 }
             }
+        };
+        // Examples are independent: large batches use the thread pool.
+        if b.nnz() * units >= PARALLEL_WORK {
+            out.par_chunks_exact_mut(units).enumerate().for_each(row);
+        } else {
+            out.chunks_exact_mut(units).enumerate().for_each(row);
         }
         Ok((CpuStorage::F32(out), Shape::from((b.rows(), units))))
     }
@@ -79,14 +89,29 @@ impl CustomOp1 for SparseMatmul {
         let b = &*self.batch;
         let (offsets, slots, values) = (b.offsets(), b.slots(), b.values());
         let mut out = vec![0f32; b.touched().len() * units];
-        for (r, gr) in g.chunks_exact(units).enumerate() {
-            for k in offsets[r]..offsets[r + 1] {
-                let s = slots[k] as usize;
-                let v = values[k];
-                for (o, g) in out[s * units..(s + 1) * units].iter_mut().zip(gr) {
-                    *o += v * g;
+        // Each half of the touched rows is summed by its own thread (every
+        // thread reads all entries and keeps those of its rows).
+        let accumulate = |out: &mut [f32], first: usize| {
+            let n = out.len() / units;
+            for (r, gr) in g.chunks_exact(units).enumerate() {
+                for k in offsets[r]..offsets[r + 1] {
+                    let s = (slots[k] as usize).wrapping_sub(first);
+                    if s >= n {
+                        continue;
+                    }
+                    let v = values[k];
+                    for (o, g) in out[s * units..(s + 1) * units].iter_mut().zip(gr) {
+                        *o += v * g;
+                    }
                 }
             }
+        };
+        if b.nnz() * units >= PARALLEL_WORK {
+            let half = b.touched().len() / 2;
+            let (lo, hi) = out.split_at_mut(half * units);
+            rayon::join(|| accumulate(lo, 0), || accumulate(hi, half));
+        } else {
+            accumulate(&mut out, 0);
         }
         let grad = SparseGrad {
             rows: b.touched().to_vec(),
