@@ -33,6 +33,7 @@ fn main() {
             kernel: None,
             bias: None,
             trainable: true,
+            kernel_regularizer: None,
         }),
     ];
     let mut model = Model::new(&layers, &ModelInput::Sequence { maxlen }, 1).expect("model");

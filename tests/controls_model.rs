@@ -43,6 +43,7 @@ fn dense(units: usize) -> LayerSpec {
         kernel: None,
         bias: None,
         trainable: true,
+        kernel_regularizer: None,
     })
 }
 

@@ -280,6 +280,7 @@ fn dense(units: usize, activation: Activation) -> LayerSpec {
         kernel: None,
         bias: None,
         trainable: true,
+        kernel_regularizer: None,
     })
 }
 

@@ -8,6 +8,7 @@
 use super::activation::apply_activation;
 use super::layer::{live, Layer, Pass, Weight};
 use super::shape::{Inferred, Site};
+use super::sparse::SparseGradSlot;
 use super::{init, Shape};
 use crate::spec::{Activation, DenseSpec, Invalid};
 use candle_core::{Device, Result, Tensor, Var};
@@ -107,6 +108,14 @@ pub(crate) fn infer(
             ));
         }
     }
+    if let Some(r) = &spec.kernel_regularizer {
+        if !(r.l2.is_finite() && r.l2 >= 0.0) {
+            return Err(Invalid::new(
+                site.field("dense", "kernel_regularizer.l2"),
+                format!("l2 must be a finite number >= 0 (e.g. 1e-4), got {}", r.l2),
+            ));
+        }
+    }
     let params = inputs * spec.units + if spec.use_bias { spec.units } else { 0 };
     Ok(Inferred {
         shape: Shape(vec![spec.units]),
@@ -127,6 +136,10 @@ pub struct Dense {
     /// Keras orientation: `inputs × units`.
     kernel: Var,
     bias: Option<Var>,
+    /// `kernel_regularizer.l2`, when set and non-zero.
+    l2: Option<f64>,
+    /// The kernel gradient left by a sparse forward's backward pass.
+    sparse_grad: SparseGradSlot,
 }
 
 impl Dense {
@@ -165,7 +178,37 @@ impl Dense {
             shape: Shape(vec![units]),
             kernel,
             bias,
+            l2: spec
+                .kernel_regularizer
+                .map(|r| r.l2)
+                .filter(|l2| *l2 != 0.0),
+            sparse_grad: SparseGradSlot::default(),
         })
+    }
+
+    /// The kernel variable (Keras orientation, `inputs × units`).
+    pub(crate) fn kernel_var(&self) -> &Var {
+        &self.kernel
+    }
+
+    /// The bias variable, when the layer has one.
+    pub(crate) fn bias_var(&self) -> Option<&Var> {
+        self.bias.as_ref()
+    }
+
+    /// Where the sparse forward's backward pass leaves the kernel gradient.
+    pub(crate) fn sparse_grad_slot(&self) -> &SparseGradSlot {
+        &self.sparse_grad
+    }
+
+    /// Number of output neurons.
+    pub fn units(&self) -> usize {
+        self.units
+    }
+
+    /// The kernel's L2 factor (`kernel_regularizer.l2`), when non-zero.
+    pub fn l2(&self) -> Option<f64> {
+        self.l2
     }
 
     /// The activation applied after `x·K + b`.

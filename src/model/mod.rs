@@ -22,6 +22,7 @@ mod pooling1d;
 mod pretrained;
 mod sequential;
 mod shape;
+mod sparse;
 mod summary;
 mod trace;
 mod weights;
@@ -40,6 +41,7 @@ pub use pooling1d::Pooling1d;
 pub use pretrained::{load_vectors, resolve as resolve_vectors_path, BuildContext, Coverage};
 pub use sequential::Model;
 pub use shape::{infer_shapes, layer_names, LayerInfo, Shape};
+pub use sparse::{ModelBatch, SparseBatch, SparseGrad};
 pub use summary::Summary;
 pub use trace::LayerTrace;
 

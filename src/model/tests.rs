@@ -17,6 +17,7 @@ fn dense(units: usize) -> DenseSpec {
         kernel: None,
         bias: None,
         trainable: true,
+        kernel_regularizer: None,
     }
 }
 

@@ -195,6 +195,17 @@ pub struct DenseSpec {
     /// Update the weights while training.
     #[serde(default = "default_true")]
     pub trainable: bool,
+    /// Penalty on the kernel added to the loss (Keras `kernel_regularizer`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel_regularizer: Option<RegularizerSpec>,
+}
+
+/// A weight penalty, Keras `regularizers.L2`: adds `l2 · Σ w²` to the loss.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RegularizerSpec {
+    /// Factor of the squared-weight sum, `>= 0`.
+    pub l2: f64,
 }
 
 fn default_true() -> bool {

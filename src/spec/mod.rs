@@ -17,7 +17,7 @@ pub use controls::{
 };
 pub use layers::{
     Activation, Conv1dSpec, DenseSpec, DropoutSpec, EmbeddingInit, EmbeddingSpec, LayerSpec,
-    Padding, Pooling1dSpec,
+    Padding, Pooling1dSpec, RegularizerSpec,
 };
 pub use load::{check, load_spec, nearest, parse_spec, Invalid, SpecError};
 pub use locate::Locator;

@@ -1,6 +1,6 @@
 //! Examples the model trains on: inputs, targets and the task they belong to.
 
-use crate::model::{Model, ModelError, ModelInput};
+use crate::model::{Model, ModelBatch, ModelError, ModelInput, SparseBatch};
 use crate::spec::{Activation, Invalid, LayerSpec, LossName, LossSpec, TaskKind};
 use candle_core::{Device, Tensor};
 
@@ -21,13 +21,25 @@ pub enum InputData {
         /// Values per example.
         width: usize,
     },
+    /// Sparse feature rows (bags of n-grams): per example the `(feature, value)`
+    /// pairs that are not zero, features `< width`. Batches stay sparse (CSR),
+    /// for a model whose input is `Features { width }` and whose first layer
+    /// (after optional `dropout`) is `dense`.
+    Sparse {
+        /// One list of `(feature index, value)` per example.
+        rows: Vec<Vec<(u32, f32)>>,
+        /// Number of features (the model's input width).
+        width: usize,
+    },
 }
 
 impl InputData {
     /// Values per example.
     pub fn width(&self) -> usize {
         match self {
-            InputData::Sequences { width, .. } | InputData::Features { width, .. } => *width,
+            InputData::Sequences { width, .. }
+            | InputData::Features { width, .. }
+            | InputData::Sparse { width, .. } => *width,
         }
     }
 
@@ -36,6 +48,7 @@ impl InputData {
         let (n, w) = match self {
             InputData::Sequences { ids, width } => (ids.len(), *width),
             InputData::Features { values, width } => (values.len(), *width),
+            InputData::Sparse { rows, .. } => return rows.len(),
         };
         n.checked_div(w).unwrap_or(0)
     }
@@ -63,6 +76,20 @@ impl InputData {
                 }
                 Tensor::from_vec(out, (rows.len(), w), &Device::Cpu)
             }
+            InputData::Sparse { .. } => candle_core::bail!(
+                "sparse rows are batched with `model_batch`, never as a dense batch × {w} matrix"
+            ),
+        }
+    }
+
+    /// The batch of the given example rows as the model reads it: a dense
+    /// tensor for sequences and feature rows, CSR arrays for sparse rows.
+    pub fn model_batch(&self, rows: &[usize]) -> candle_core::Result<ModelBatch> {
+        match self {
+            InputData::Sparse { rows: data, width } => {
+                Ok(ModelBatch::Sparse(SparseBatch::gather(data, rows, *width)?))
+            }
+            _ => Ok(ModelBatch::Dense(self.batch(rows)?)),
         }
     }
 
@@ -113,6 +140,32 @@ impl InputData {
                         i / width
                     ));
                 }
+            }
+            (InputData::Sparse { rows, width }, ModelInput::Features { width: w }) => {
+                if width != w {
+                    return bad(format!(
+                        "sparse rows have {width} features but the model reads {w}"
+                    ));
+                }
+                if model.sparse_entry().is_none() {
+                    return bad("sparse feature rows need `dense` as the first layer (optionally after `dropout`)".into());
+                }
+                for (r, row) in rows.iter().enumerate() {
+                    if let Some((i, _)) = row.iter().find(|(i, _)| *i as usize >= *width) {
+                        return bad(format!(
+                            "example {r} has feature index {i} but the width is {width} (indices 0..{})",
+                            width - 1
+                        ));
+                    }
+                    if row.iter().any(|(_, v)| !v.is_finite()) {
+                        return bad(format!(
+                            "example {r} has a value that is not a finite number"
+                        ));
+                    }
+                }
+            }
+            (InputData::Sparse { .. }, ModelInput::Sequence { .. }) => {
+                return bad("sparse feature rows given to a model that reads token ids".into())
             }
             (InputData::Sequences { .. }, ModelInput::Features { .. }) => {
                 return bad("token-id sequences given to a model that reads feature rows".into())

@@ -3,7 +3,7 @@
 use super::{
     check_loss, class_weights, count_correct, evaluate, loss_tensor, monitored,
     weighted_loss_tensor, AccuracyRule, Dataset, EpochRecord, GradNorms, History, Monitor,
-    Optimizer, Plateau, TaskInfo,
+    Optimizer, Plateau, SparseOptimizer, TaskInfo,
 };
 use crate::model::{Model, ModelError, Pass};
 use crate::spec::{Invalid, MonitorName, ScheduleSpec, TrainSpec};
@@ -149,6 +149,7 @@ pub fn fit_with(
     let mut optimizer = Optimizer::new(&cfg.optimizer, model.trainable_vars())?;
     let mut norms = GradNorms::new(model);
     let mut best_weights: Option<Vec<Tensor>> = None;
+    let mut sparse_optimizer = SparseOptimizer::new(&cfg.optimizer, model)?;
     let mut shuffle_rng = ChaCha8Rng::seed_from_u64(seed);
     shuffle_rng.set_stream(SHUFFLE_STREAM);
     let mut dropout_rng = ChaCha8Rng::seed_from_u64(seed);
@@ -164,10 +165,10 @@ pub fn fit_with(
         let (mut loss_sum, mut seen, mut correct) = (0.0f64, 0usize, 0usize);
         let mut lr_used = optimizer.current_learning_rate();
         for (b, rows) in order.chunks(cfg.batch_size).enumerate() {
-            let x = train.inputs.batch(rows)?;
+            let x = train.inputs.model_batch(rows)?;
             let t: Vec<f32> = rows.iter().map(|&r| train.targets[r]).collect();
             let tt = Tensor::from_slice(&t, t.len(), &Device::Cpu)?;
-            let y = model.forward_pass(&x, &mut Pass::training(&mut dropout_rng))?;
+            let y = model.forward_batch(&x, &mut Pass::training(&mut dropout_rng))?;
             let loss = match &example_weights {
                 Some(w) => {
                     let wb: Vec<f32> = rows.iter().map(|&r| w[r]).collect();
@@ -176,10 +177,14 @@ pub fn fit_with(
                 }
                 None => loss_tensor(&cfg.loss, &y, &tt)?,
             };
+            let loss = sparse_optimizer.with_penalties(model, loss, &x)?;
             let grads = loss.backward()?;
             lr_used = optimizer.current_learning_rate();
             optimizer.step(&grads)?;
             norms.add_step(optimizer.last_sq_norms());
+            // The sparse-input kernel's lazy update (it has no dense gradient),
+            // at the rate the scheduled dense optimizer just used.
+            sparse_optimizer.step(model, lr_used)?;
             let l = loss.to_scalar::<f32>()? as f64;
             if !l.is_finite() {
                 return Err(ModelError::Input(format!(

@@ -17,6 +17,7 @@ mod loss;
 mod optimizer;
 mod predict;
 mod schedule;
+mod sparse_step;
 
 pub use accuracy::{count_correct, AccuracyRule};
 pub use class_weight::{balanced_weights, class_weights};
@@ -29,6 +30,7 @@ pub use loss::{loss_tensor, per_example_loss, weighted_loss_tensor, KERAS_EPSILO
 pub use optimizer::Optimizer;
 pub use predict::{evaluate, evaluate_loss, outputs, predict, Evaluation};
 pub use schedule::{exponential_decay, Plateau};
+pub use sparse_step::SparseOptimizer;
 
 #[cfg(test)]
 mod tests;

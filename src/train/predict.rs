@@ -1,7 +1,7 @@
 //! Inference: raw outputs, class probabilities, loss and accuracy on a split.
 
 use super::{check_loss, count_correct, loss_tensor, AccuracyRule, Dataset, InputData, TaskInfo};
-use crate::model::{Model, ModelError};
+use crate::model::{Model, ModelError, Pass};
 use crate::spec::{LossSpec, TaskKind};
 use candle_core::{Device, Tensor};
 
@@ -17,7 +17,7 @@ pub fn outputs(
     let bs = batch_size.max(1);
     let rows: Vec<usize> = (0..n).collect();
     for chunk in rows.chunks(bs) {
-        let y = model.forward(&inputs.batch(chunk)?, false)?;
+        let y = model.forward_batch(&inputs.model_batch(chunk)?, &mut Pass::inference())?;
         out.extend(y.flatten_all()?.to_vec1::<f32>()?);
     }
     Ok(out)
@@ -90,8 +90,10 @@ pub fn evaluate(
     let rule = AccuracyRule::for_task(task, loss, width);
     let rows: Vec<usize> = (0..n).collect();
     let (mut loss_sum, mut correct) = (0.0f64, 0usize);
+    // Keras reports the loss with the kernel regularisers' penalties included.
+    let penalty = model.l2_penalty_value()?;
     for chunk in rows.chunks(batch_size.max(1)) {
-        let y = model.forward(&data.inputs.batch(chunk)?, false)?;
+        let y = model.forward_batch(&data.inputs.model_batch(chunk)?, &mut Pass::inference())?;
         let t: Vec<f32> = chunk.iter().map(|&r| data.targets[r]).collect();
         let tt = Tensor::from_slice(&t, t.len(), &Device::Cpu)?;
         let l = loss_tensor(loss, &y, &tt)?.to_scalar::<f32>()? as f64;
@@ -99,7 +101,7 @@ pub fn evaluate(
         correct += count_correct(rule, &y.flatten_all()?.to_vec1::<f32>()?, width, &t);
     }
     Ok(Evaluation {
-        loss: loss_sum / n as f64,
+        loss: loss_sum / n as f64 + penalty,
         accuracy: correct as f64 / n as f64,
     })
 }

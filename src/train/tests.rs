@@ -237,6 +237,7 @@ fn dense(units: usize, activation: Activation) -> DenseSpec {
         kernel: None,
         bias: None,
         trainable: true,
+        kernel_regularizer: None,
     }
 }
 
