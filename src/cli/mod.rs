@@ -3,6 +3,10 @@
 //! Exit codes: 0 success; 1 a run failed (bad data, I/O, training); 2 the
 //! command line or the spec is invalid.
 
+mod predict;
+
+pub use predict::PredictArgs;
+
 use crate::pipeline::{self, RunOptions};
 use crate::spec::{self, SpecError};
 use clap::{Args, Parser, Subcommand};
@@ -19,6 +23,7 @@ Examples:
   kerros run pipelines/imdb_seed.yaml --json > result.json
   kerros validate pipelines/imdb_seed.yaml
   kerros show pipelines/imdb_seed.yaml
+  kerros predict pipelines/imdb_seed.yaml --text \"A wonderful film\"
 ";
 
 /// kerros: a YAML experiment spec in, a trained text classifier, its metrics
@@ -48,6 +53,9 @@ pub enum Command {
         /// The spec file.
         spec: PathBuf,
     },
+    /// Label new texts (--text, or --input/--output CSV) with the experiment's
+    /// trained model, training it first when the cache has none.
+    Predict(PredictArgs),
 }
 
 /// Options of `kerros run`.
@@ -128,6 +136,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             println!("{}: ok", spec.display());
             Ok(0)
         }
+        Command::Predict(args) => predict::run(args),
         Command::Show { spec } => {
             let (s, _) = spec::load_spec(&spec)?;
             print!("{}", serde_yaml::to_string(&s)?);

@@ -8,7 +8,9 @@
 mod outcome;
 mod report;
 mod runner;
-mod score;
+pub mod explore;
+pub mod predict;
+pub mod score;
 mod stages;
 pub mod tables;
 
