@@ -3,8 +3,7 @@
 
 use kerros::data::Item;
 use kerros::pipeline::score::{
-    format_rounded, regression_range, round_into_range, score, CONFUSION_LABELS,
-    PREDICTION_RANGE,
+    format_rounded, regression_range, round_into_range, score, CONFUSION_LABELS, PREDICTION_RANGE,
 };
 use kerros::spec::{parse_spec, Spec};
 use serde_json::json;

@@ -45,7 +45,9 @@ pub struct PredictArgs {
 /// Run `kerros predict`; returns the exit code.
 pub fn run(args: PredictArgs) -> Result<i32> {
     if args.text.is_empty() && args.input.is_none() {
-        bail!("give texts with --text \"...\" (repeatable) or a file with --input FILE --output FILE");
+        bail!(
+            "give texts with --text \"...\" (repeatable) or a file with --input FILE --output FILE"
+        );
     }
     let opts = RunOptions {
         data_dir: args.dirs.data_dir.clone(),

@@ -140,7 +140,8 @@ impl Predictor {
         };
         let info_path = artifact("split")?.join("info.json");
         let info: DataInfo = serde_json::from_slice(
-            &fs::read(&info_path).with_context(|| format!("cannot read {}", info_path.display()))?,
+            &fs::read(&info_path)
+                .with_context(|| format!("cannot read {}", info_path.display()))?,
         )
         .with_context(|| format!("{} is not valid", info_path.display()))?;
         let width = encoded_width(&artifact("encode")?.join("train.parquet"))?;
@@ -232,7 +233,10 @@ impl Predictor {
         let best = p
             .iter()
             .enumerate()
-            .fold((0, f32::MIN), |acc, (k, &v)| if v > acc.1 { (k, v) } else { acc })
+            .fold(
+                (0, f32::MIN),
+                |acc, (k, &v)| if v > acc.1 { (k, v) } else { acc },
+            )
             .0;
         let Some(name) = self.classes.get(best) else {
             bail!(

@@ -134,10 +134,11 @@ fn score_classification(
     let mut y_true = Vec::new();
     let mut y_pred = Vec::new();
     for (item, p) in test.iter().zip(probs) {
-        let (best, pmax) = p.iter().enumerate().fold(
-            (0, f32::MIN),
-            |acc, (k, &v)| if v > acc.1 { (k, v) } else { acc },
-        );
+        let (best, pmax) =
+            p.iter().enumerate().fold(
+                (0, f32::MIN),
+                |acc, (k, &v)| if v > acc.1 { (k, v) } else { acc },
+            );
         let Some(name) = classes.get(best) else {
             bail!(
                 "the model gave {} outputs but there are {} classes",
@@ -155,8 +156,7 @@ fn score_classification(
             probabilities: p.clone(),
         });
     }
-    let c =
-        crate::metrics::ClassificationMetrics::compute(&y_true, &y_pred, Some(probs), classes)?;
+    let c = crate::metrics::ClassificationMetrics::compute(&y_true, &y_pred, Some(probs), classes)?;
     Ok((
         preds,
         crate::metrics::filter_metrics(c.metric_map(), &spec.metrics),
