@@ -5,11 +5,11 @@
 //! the files it reads, so a re-run reuses every stage whose inputs did not
 //! change.
 
+pub mod explore;
 mod outcome;
+pub mod predict;
 mod report;
 mod runner;
-pub mod explore;
-pub mod predict;
 pub mod score;
 mod stages;
 pub mod tables;
