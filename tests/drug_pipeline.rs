@@ -30,11 +30,13 @@ fn druglib_data() -> Option<PathBuf> {
     None
 }
 
-const MODEL: &str = r#"
-tokenizer: {num_words: 3000}
-sequence: {maxlen: 120}
-train: {epochs: 2, batch_size: 32, optimizer: {name: adam, learning_rate: 0.01}}
-"#;
+/// Tokenizer, sequence and training settings shared by the small specs.
+fn model_settings(loss: &str) -> String {
+    format!(
+        "tokenizer: {{num_words: 3000}}\nsequence: {{maxlen: 120}}\n\
+         train: {{epochs: 2, batch_size: 32, optimizer: {{name: adam, learning_rate: 0.01}}, loss: {{name: {loss}}}}}\n"
+    )
+}
 
 fn rating3_spec(dir: &Path) -> PathBuf {
     let text = format!(
@@ -52,17 +54,8 @@ model:
     - embedding: {{input_dim: 3000, output_dim: 8}}
     - global_average_pooling1d
     - dense: {{units: 3}}
-{MODEL}
-loss_placeholder: x
-"#
-    )
-    .replace(
-        "loss_placeholder: x\n",
-        "",
-    )
-    .replace(
-        "optimizer: {name: adam, learning_rate: 0.01}}",
-        "optimizer: {name: adam, learning_rate: 0.01}, loss: {name: sparse_categorical_crossentropy}}",
+{}"#,
+        model_settings("sparse_categorical_crossentropy")
     );
     write(dir, "drug_tiny.yaml", &text)
 }
@@ -80,11 +73,8 @@ model:
     - embedding: {{input_dim: 3000, output_dim: 8}}
     - global_average_pooling1d
     - dense: {{units: 1}}
-{MODEL}"#
-    )
-    .replace(
-        "learning_rate: 0.01}",
-        "learning_rate: 0.01}, loss: {name: mse}",
+{}"#,
+        model_settings("mse")
     );
     write(dir, "drug_reg_tiny.yaml", &text)
 }
