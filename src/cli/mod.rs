@@ -6,8 +6,11 @@
 
 mod data;
 mod forward;
+mod predict;
 mod run;
 mod workflow;
+
+pub use predict::PredictArgs;
 
 use crate::spec::SpecError;
 use clap::{Args, Parser, Subcommand};
@@ -30,6 +33,7 @@ Examples:
   kerros validate pipelines/imdb_seed.yaml
   kerros show pipelines/imdb_seed.yaml
   kerros forward pipelines/hand_calculation.yaml --input 1,3,2
+  kerros predict pipelines/druglib_rating3.yaml --text \"It worked well, few side effects\"
   kerros compare pipelines/imdb_seed.yaml pipelines/imdb_lstm.yaml --sort cohen_kappa
   kerros verify reports/imdb_seed.html
   kerros init my_experiment
@@ -80,6 +84,9 @@ pub enum Command {
     /// Built-in datasets: list, fetch, path.
     #[command(subcommand)]
     Data(data::DataCommand),
+    /// Label new texts (--text, or --input/--output CSV) with the experiment's
+    /// trained model, training it first when the cache has none.
+    Predict(PredictArgs),
 }
 
 /// Data and cache folders, shared by the commands that run stages.
@@ -122,6 +129,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Validate { spec } => run::validate(&spec),
+        Command::Predict(args) => predict::run(args),
         Command::Show { spec } => {
             let (s, _) = crate::spec::load_spec(&spec)?;
             print!("{}", serde_yaml::to_string(&s)?);

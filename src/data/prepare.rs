@@ -19,7 +19,8 @@ pub struct Item {
     pub label: String,
     /// The class index into [`Prepared::classes`], or the number for regression.
     pub target: f32,
-    /// Other columns kept for exploration.
+    /// Other columns kept for exploration; with `task.bins` also the label
+    /// column's number as written (under the label column's name).
     pub extra: BTreeMap<String, String>,
 }
 
@@ -80,6 +81,7 @@ pub fn prepare_with_cleaner(
     let val_rows = validation.map(|v| limit(v.rows, Stream::LimitValidation));
 
     let targets = Targets::new(spec, &train_rows)?;
+    let label_column = super::table::ColumnPlan::from_spec(data).label;
     let to_items = |rows: Vec<Row>, split: &str| -> Result<Vec<Item>> {
         rows.into_iter()
             .enumerate()
@@ -90,12 +92,17 @@ pub fn prepare_with_cleaner(
                         format!("{split} split, row {} (id {}): {msg}", i + 1, row.id),
                     )
                 })?;
+                let mut extra = row.extra;
+                // Binned labels lose their number; keep it for the report's histogram.
+                if matches!(targets, Targets::Bins(..)) {
+                    extra.entry(label_column.clone()).or_insert(row.label);
+                }
                 Ok(Item {
                     id: row.id,
                     text: clean_text(&row.text, &data.clean, cleaner),
                     label,
                     target,
-                    extra: row.extra,
+                    extra,
                 })
             })
             .collect()

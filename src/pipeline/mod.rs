@@ -5,11 +5,13 @@
 //! the files it reads, so a re-run reuses every stage whose inputs did not
 //! change.
 
+pub mod explore;
 pub mod forward;
 mod outcome;
+pub mod predict;
 mod report;
 mod runner;
-mod score;
+pub mod score;
 mod stages;
 pub mod tables;
 

@@ -285,7 +285,7 @@ pub fn build(inputs: &ReportInputs) -> ReportData {
         },
         spec_yaml: serde_yaml::to_string(spec).unwrap_or_default(),
         data_summary: Some(data_summary),
-        exploration: None,
+        exploration: super::explore::explore(spec, p),
         model: Some(model),
         training: Some(training),
         metrics: Some(metrics_section(inputs)),

@@ -1,48 +1,164 @@
 //! Test predictions and their metrics.
+//!
+//! Classification: the arg-max class and its probability. Regression: the raw
+//! model output and the prediction rounded (half to even, like numpy) and
+//! clamped into the valid range, which is `task.range` or, without it, the
+//! min / max of the training targets.
 
 use super::tables::Prediction;
 use crate::data::Item;
 use crate::spec::{Spec, TaskKind};
 use anyhow::{bail, Result};
+use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// Turn class probabilities into predictions and metrics.
+/// Metric-map key holding the regression confusion matrix's labels (the
+/// integer classes, as text), read by the report.
+pub const CONFUSION_LABELS: &str = "confusion_labels";
+
+/// Metric-map key holding the regression range `[lo, hi]` predictions were
+/// rounded into, so `kerros predict` rounds the same way.
+pub const PREDICTION_RANGE: &str = "prediction_range";
+
+/// The valid range of a regression target: `task.range`, else the min / max
+/// of the training targets. `None` when neither gives one (no training rows).
+pub fn regression_range(spec: &Spec, train: &[Item]) -> Option<[f64; 2]> {
+    if let Some(r) = spec.task.range {
+        return Some(r);
+    }
+    let finite = train
+        .iter()
+        .map(|i| i.target as f64)
+        .filter(|v| v.is_finite());
+    let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    (lo <= hi).then_some([lo, hi])
+}
+
+/// A raw regression prediction rounded half to even (numpy `np.round`) and
+/// clamped into the integers of `range` (`[ceil(lo), floor(hi)]`), the same
+/// rule the rounded metrics use.
+pub fn round_into_range(raw: f64, range: Option<[f64; 2]>) -> f64 {
+    let r = raw.round_ties_even();
+    match range {
+        Some([lo, hi]) if lo.ceil() <= hi.floor() => r.clamp(lo.ceil(), hi.floor()),
+        _ => r,
+    }
+}
+
+/// A rounded prediction as text: `7`, not `7.0`.
+pub fn format_rounded(v: f64) -> String {
+    if v == v.trunc() && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
+}
+
+/// Turn model outputs into predictions and metrics.
+///
+/// `probs` holds one row per test item: class probabilities, or `[value]` for
+/// regression. `train` is only read for a regression without `task.range`.
 pub fn score(
+    spec: &Spec,
+    classes: &[String],
+    train: &[Item],
+    test: &[Item],
+    probs: &[Vec<f32>],
+) -> Result<(Vec<Prediction>, BTreeMap<String, Value>)> {
+    if probs.len() != test.len() {
+        bail!(
+            "{} predictions for {} test examples",
+            probs.len(),
+            test.len()
+        );
+    }
+    match spec.task.kind {
+        TaskKind::Regression => score_regression(spec, train, test, probs),
+        _ => score_classification(spec, classes, test, probs),
+    }
+}
+
+fn score_regression(
+    spec: &Spec,
+    train: &[Item],
+    test: &[Item],
+    probs: &[Vec<f32>],
+) -> Result<(Vec<Prediction>, BTreeMap<String, Value>)> {
+    let range = regression_range(spec, train);
+    let mut preds = Vec::with_capacity(test.len());
+    let mut y_true = Vec::with_capacity(test.len());
+    let mut y_pred = Vec::with_capacity(test.len());
+    for (item, p) in test.iter().zip(probs) {
+        let Some(&raw) = p.first() else {
+            bail!("the model gave no output for test example {}", item.id);
+        };
+        let raw = raw as f64;
+        y_true.push(item.target as f64);
+        y_pred.push(raw);
+        preds.push(Prediction {
+            id: item.id,
+            true_label: item.label.clone(),
+            predicted_label: format_rounded(round_into_range(raw, range)),
+            probability: raw,
+            probabilities: Vec::new(),
+        });
+    }
+    let m = crate::metrics::RegressionMetrics::compute(&y_true, &y_pred, range)?;
+    let mut map = m.metric_map();
+    if let Some(r) = &m.rounded {
+        map.insert(
+            CONFUSION_LABELS.into(),
+            Value::from(r.labels.iter().map(|l| l.to_string()).collect::<Vec<_>>()),
+        );
+    }
+    if let Some([lo, hi]) = range {
+        map.insert(PREDICTION_RANGE.into(), serde_json::json!([lo, hi]));
+    }
+    let mut map = crate::metrics::filter_metrics(map, &spec.metrics);
+    // Labels without their matrix would only confuse readers of the JSON.
+    if !map.get("confusion_matrix").is_some_and(Value::is_array) {
+        map.remove(CONFUSION_LABELS);
+    }
+    Ok((preds, map))
+}
+
+fn score_classification(
     spec: &Spec,
     classes: &[String],
     test: &[Item],
     probs: &[Vec<f32>],
-) -> Result<(Vec<Prediction>, BTreeMap<String, serde_json::Value>)> {
+) -> Result<(Vec<Prediction>, BTreeMap<String, Value>)> {
     let mut preds = Vec::with_capacity(test.len());
-    match spec.task.kind {
-        TaskKind::Regression => bail!("regression is not available yet"),
-        _ => {
-            let mut y_true = Vec::new();
-            let mut y_pred = Vec::new();
-            for (item, p) in test.iter().zip(probs) {
-                let (best, pmax) =
-                    p.iter().enumerate().fold(
-                        (0, f32::MIN),
-                        |acc, (k, &v)| if v > acc.1 { (k, v) } else { acc },
-                    );
-                y_true.push(item.target as usize);
-                y_pred.push(best);
-                preds.push(Prediction {
-                    id: item.id,
-                    true_label: item.label.clone(),
-                    predicted_label: classes[best].clone(),
-                    probability: pmax as f64,
-                    probabilities: p.clone(),
-                });
-            }
-            let c = crate::metrics::ClassificationMetrics::compute(
-                &y_true,
-                &y_pred,
-                Some(probs),
-                classes,
-            )?;
-            let map = crate::metrics::filter_metrics(c.metric_map(), &spec.metrics);
-            Ok((preds, map))
-        }
+    let mut y_true = Vec::new();
+    let mut y_pred = Vec::new();
+    for (item, p) in test.iter().zip(probs) {
+        let (best, pmax) =
+            p.iter().enumerate().fold(
+                (0, f32::MIN),
+                |acc, (k, &v)| if v > acc.1 { (k, v) } else { acc },
+            );
+        let Some(name) = classes.get(best) else {
+            bail!(
+                "the model gave {} outputs but there are {} classes",
+                p.len(),
+                classes.len()
+            );
+        };
+        y_true.push(item.target as usize);
+        y_pred.push(best);
+        preds.push(Prediction {
+            id: item.id,
+            true_label: item.label.clone(),
+            predicted_label: name.clone(),
+            probability: pmax as f64,
+            probabilities: p.clone(),
+        });
     }
+    let c = crate::metrics::ClassificationMetrics::compute(&y_true, &y_pred, Some(probs), classes)?;
+    Ok((
+        preds,
+        crate::metrics::filter_metrics(c.metric_map(), &spec.metrics),
+    ))
 }

@@ -368,7 +368,8 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
         let probs = train::predict(&m, &ds.inputs, &task, spec.train.loss.from_logits, 1024)?;
         let test_loss = train::evaluate_loss(&m, &ds, &spec.train.loss, &task, 1024)?;
         let p = prepared()?;
-        let (preds, mut metrics) = super::score::score(&spec, &info.classes, &p.test, &probs)?;
+        let (preds, mut metrics) =
+            super::score::score(&spec, &info.classes, &p.train, &p.test, &probs)?;
         metrics.insert("loss".into(), serde_json::json!(test_loss));
         tables::write_predictions(&dir.join("predictions.parquet"), &preds, &info.classes)?;
         fs::write(

@@ -259,7 +259,8 @@ pub struct Prediction {
     pub probabilities: Vec<f32>,
 }
 
-/// Write predictions: id, true_label, predicted_label, probability, and `p_<class>` columns.
+/// Write predictions: id, true_label, predicted_label, probability, and `p_<class>`
+/// columns; for regression (`classes` empty) a `raw` column instead.
 pub fn write_predictions(path: &Path, preds: &[Prediction], classes: &[String]) -> Result<()> {
     let mut fields = vec![
         Field::new("id", DataType::Int64, false),
@@ -279,6 +280,13 @@ pub fn write_predictions(path: &Path, preds: &[Prediction], classes: &[String]) 
             preds.iter().map(|p| p.probability),
         )),
     ];
+    // Regression (no classes): the raw value beside the rounded `predicted_label`.
+    if classes.is_empty() {
+        fields.push(Field::new("raw", DataType::Float64, false));
+        cols.push(Arc::new(Float64Array::from_iter_values(
+            preds.iter().map(|p| p.probability),
+        )));
+    }
     for (k, class) in classes.iter().enumerate() {
         if preds.iter().any(|p| p.probabilities.len() != classes.len()) {
             break;
