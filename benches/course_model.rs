@@ -27,6 +27,7 @@ fn main() {
         LayerSpec::Embedding(EmbeddingSpec {
             input_dim: 10_000,
             output_dim: 16,
+            mask_zero: false,
         }),
         LayerSpec::Flatten,
         LayerSpec::Dense(DenseSpec {

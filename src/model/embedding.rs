@@ -64,6 +64,8 @@ pub struct Embedding {
     /// Emit `(batch, steps · dim)` directly because a `flatten` follows (same
     /// memory layout; saves the reshape nodes and their gradient buffers).
     flat_output: bool,
+    /// Token 0 is padding: the forward pass publishes a mask for recurrent layers.
+    mask_zero: bool,
     embeddings: Var,
 }
 
@@ -84,6 +86,7 @@ impl Embedding {
             output_dim: spec.output_dim,
             shape,
             flat_output,
+            mask_zero: spec.mask_zero,
             embeddings,
         })
     }
@@ -107,7 +110,7 @@ impl Layer for Embedding {
     fn params(&self) -> usize {
         self.input_dim * self.output_dim
     }
-    fn forward(&self, x: &Tensor, _pass: &mut Pass<'_>) -> Result<Tensor> {
+    fn forward(&self, x: &Tensor, pass: &mut Pass<'_>) -> Result<Tensor> {
         let dims = x.dims();
         let shape: Vec<usize> = if self.flat_output {
             vec![
@@ -121,6 +124,11 @@ impl Layer for Embedding {
             .flatten_all()?
             .to_dtype(candle_core::DType::U32)?
             .to_vec1::<u32>()?;
+        if self.mask_zero {
+            pass.set_mask(Some(std::sync::Arc::new(
+                ids.iter().map(|&id| id != 0).collect(),
+            )));
+        }
         let op = Lookup {
             ids,
             dim: self.output_dim,

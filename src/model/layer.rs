@@ -8,17 +8,26 @@ use rand_chacha::ChaCha8Rng;
 /// dropout masks (passed in so the caller controls the random stream).
 pub struct Pass<'a> {
     rng: Option<&'a mut ChaCha8Rng>,
+    /// Which input steps are real tokens (`batch × steps`, row-major), set by an
+    /// `embedding` with `mask_zero` and read by recurrent layers.
+    mask: Option<std::sync::Arc<Vec<bool>>>,
 }
 
 impl<'a> Pass<'a> {
     /// Inference: dropout is the identity.
     pub fn inference() -> Pass<'static> {
-        Pass { rng: None }
+        Pass {
+            rng: None,
+            mask: None,
+        }
     }
 
     /// Training: dropout draws its masks from `rng`.
     pub fn training(rng: &'a mut ChaCha8Rng) -> Pass<'a> {
-        Pass { rng: Some(rng) }
+        Pass {
+            rng: Some(rng),
+            mask: None,
+        }
     }
 
     /// Whether this pass is a training pass.
@@ -29,6 +38,16 @@ impl<'a> Pass<'a> {
     /// The training RNG, or `None` at inference.
     pub fn rng(&mut self) -> Option<&mut ChaCha8Rng> {
         self.rng.as_deref_mut()
+    }
+
+    /// Set (or clear) the padding mask of the current batch: `true` = real step.
+    pub fn set_mask(&mut self, mask: Option<std::sync::Arc<Vec<bool>>>) {
+        self.mask = mask;
+    }
+
+    /// The padding mask of the current batch, if an embedding set one.
+    pub fn mask(&self) -> Option<&std::sync::Arc<Vec<bool>>> {
+        self.mask.as_ref()
     }
 }
 
@@ -66,6 +85,12 @@ pub trait Layer: Send + Sync + std::fmt::Debug {
     }
     /// The layer as a dense layer, for hand-calculation traces.
     fn as_dense(&self) -> Option<&Dense> {
+        None
+    }
+    /// For recurrent layers: the gradient norm that reached the input in the
+    /// last backward pass, summed over the steps of the first, middle and last
+    /// quarter of the time axis (`[first, middle, last]`).
+    fn timestep_grad_bands(&self) -> Option<Vec<f64>> {
         None
     }
 }

@@ -1,6 +1,6 @@
 //! Shapes without data: each layer's Keras output shape and parameter count.
 
-use super::{dense, dropout, embedding, flatten, pooling, ModelInput};
+use super::{dense, dropout, embedding, flatten, pooling, recurrent, ModelInput};
 use crate::spec::{Invalid, LayerSpec};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -164,6 +164,15 @@ pub fn infer_shapes(layers: &[LayerSpec], input: &ModelInput) -> Result<Vec<Laye
             LayerSpec::GlobalAveragePooling1d | LayerSpec::GlobalMaxPooling1d => {
                 pooling::infer(layer.type_name(), &shape, site)?
             }
+            LayerSpec::SimpleRnn(_)
+            | LayerSpec::Lstm(_)
+            | LayerSpec::Gru(_)
+            | LayerSpec::Bidirectional(_) => recurrent::infer(
+                layer,
+                &shape,
+                site,
+                index.checked_sub(1).map(|p| &layers[p]),
+            )?,
         };
         shape = inferred.shape;
         out.push(LayerInfo {

@@ -9,6 +9,7 @@ fn emb(input_dim: usize, output_dim: usize) -> LayerSpec {
     LayerSpec::Embedding(EmbeddingSpec {
         input_dim,
         output_dim,
+        mask_zero: false,
     })
 }
 

@@ -20,6 +20,14 @@ pub enum LayerSpec {
     GlobalAveragePooling1d,
     /// Maximum over the time axis.
     GlobalMaxPooling1d,
+    /// Fully connected recurrent layer (Keras `SimpleRNN`).
+    SimpleRnn(SimpleRnnSpec),
+    /// Long short-term memory layer (Keras `LSTM`).
+    Lstm(LstmSpec),
+    /// Gated recurrent unit layer (Keras `GRU`, `reset_after: true`).
+    Gru(GruSpec),
+    /// A recurrent layer run forwards and backwards (Keras `Bidirectional`).
+    Bidirectional(BidirectionalSpec),
 }
 
 /// Every layer type name accepted in a spec, for error messages and suggestions.
@@ -30,6 +38,10 @@ pub const LAYER_TYPES: &[&str] = &[
     "dropout",
     "global_average_pooling1d",
     "global_max_pooling1d",
+    "simple_rnn",
+    "lstm",
+    "gru",
+    "bidirectional",
 ];
 
 impl LayerSpec {
@@ -42,6 +54,10 @@ impl LayerSpec {
             LayerSpec::Dropout(_) => "dropout",
             LayerSpec::GlobalAveragePooling1d => "global_average_pooling1d",
             LayerSpec::GlobalMaxPooling1d => "global_max_pooling1d",
+            LayerSpec::SimpleRnn(_) => "simple_rnn",
+            LayerSpec::Lstm(_) => "lstm",
+            LayerSpec::Gru(_) => "gru",
+            LayerSpec::Bidirectional(_) => "bidirectional",
         }
     }
 }
@@ -54,6 +70,9 @@ pub struct EmbeddingSpec {
     pub input_dim: usize,
     /// Vector size.
     pub output_dim: usize,
+    /// Treat token id 0 as padding: recurrent layers skip those steps (Keras `mask_zero`).
+    #[serde(default)]
+    pub mask_zero: bool,
 }
 
 /// `dense` settings.
@@ -91,6 +110,109 @@ pub struct DropoutSpec {
     pub rate: f64,
 }
 
+fn default_tanh() -> Activation {
+    Activation::Tanh
+}
+
+fn default_sigmoid() -> Activation {
+    Activation::Sigmoid
+}
+
+/// `simple_rnn` settings (Keras `SimpleRNN` names and defaults).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SimpleRnnSpec {
+    /// Size of the state and of the output.
+    pub units: usize,
+    /// Activation of the state update.
+    #[serde(default = "default_tanh")]
+    pub activation: Activation,
+    /// Output every step `(batch, steps, units)` instead of the last `(batch, units)`.
+    #[serde(default)]
+    pub return_sequences: bool,
+    /// Fraction of the input features dropped while training, in `[0, 1)`.
+    #[serde(default)]
+    pub dropout: f64,
+    /// Read the sequence from its end to its start.
+    #[serde(default)]
+    pub go_backwards: bool,
+}
+
+/// `lstm` settings (Keras `LSTM` names and defaults).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LstmSpec {
+    /// Size of the state and of the output.
+    pub units: usize,
+    /// Activation of the cell candidate and of the cell state on output.
+    #[serde(default = "default_tanh")]
+    pub activation: Activation,
+    /// Activation of the input, forget and output gates.
+    #[serde(default = "default_sigmoid")]
+    pub recurrent_activation: Activation,
+    /// Output every step `(batch, steps, units)` instead of the last `(batch, units)`.
+    #[serde(default)]
+    pub return_sequences: bool,
+    /// Fraction of the input features dropped while training, in `[0, 1)`.
+    #[serde(default)]
+    pub dropout: f64,
+    /// Read the sequence from its end to its start.
+    #[serde(default)]
+    pub go_backwards: bool,
+    /// Initialise the forget-gate bias to 1.
+    #[serde(default = "default_true")]
+    pub unit_forget_bias: bool,
+}
+
+/// `gru` settings (Keras `GRU` names and defaults; always `reset_after: true`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GruSpec {
+    /// Size of the state and of the output.
+    pub units: usize,
+    /// Activation of the candidate state.
+    #[serde(default = "default_tanh")]
+    pub activation: Activation,
+    /// Activation of the update and reset gates.
+    #[serde(default = "default_sigmoid")]
+    pub recurrent_activation: Activation,
+    /// Output every step `(batch, steps, units)` instead of the last `(batch, units)`.
+    #[serde(default)]
+    pub return_sequences: bool,
+    /// Fraction of the input features dropped while training, in `[0, 1)`.
+    #[serde(default)]
+    pub dropout: f64,
+    /// Read the sequence from its end to its start.
+    #[serde(default)]
+    pub go_backwards: bool,
+}
+
+/// How `bidirectional` combines its forward and backward outputs.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum MergeMode {
+    /// Concatenate along the feature axis (twice the units).
+    #[default]
+    Concat,
+    /// Element-wise sum.
+    Sum,
+    /// Element-wise mean.
+    Ave,
+    /// Element-wise product.
+    Mul,
+}
+
+/// `bidirectional` settings: `{layer: {lstm: {units: 32}}, merge_mode: concat}`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BidirectionalSpec {
+    /// The recurrent layer (`simple_rnn`, `lstm` or `gru`) run in both directions.
+    pub layer: Box<LayerSpec>,
+    /// How the two directions' outputs are combined.
+    #[serde(default)]
+    pub merge_mode: MergeMode,
+}
+
 /// Element-wise activation functions.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
@@ -121,6 +243,10 @@ impl Serialize for LayerSpec {
                     LayerSpec::Embedding(e) => m.serialize_entry("embedding", e)?,
                     LayerSpec::Dense(d) => m.serialize_entry("dense", d)?,
                     LayerSpec::Dropout(d) => m.serialize_entry("dropout", d)?,
+                    LayerSpec::SimpleRnn(r) => m.serialize_entry("simple_rnn", r)?,
+                    LayerSpec::Lstm(r) => m.serialize_entry("lstm", r)?,
+                    LayerSpec::Gru(r) => m.serialize_entry("gru", r)?,
+                    LayerSpec::Bidirectional(b) => m.serialize_entry("bidirectional", b)?,
                     _ => unreachable!("unit layers handled above"),
                 }
                 m.end()
@@ -144,9 +270,11 @@ fn unit_layer<E: de::Error>(name: &str) -> Result<LayerSpec, E> {
         "flatten" => Ok(LayerSpec::Flatten),
         "global_average_pooling1d" => Ok(LayerSpec::GlobalAveragePooling1d),
         "global_max_pooling1d" => Ok(LayerSpec::GlobalMaxPooling1d),
-        "embedding" | "dense" | "dropout" => Err(E::custom(format!(
-            "layer `{name}` needs settings, e.g. `- {name}: {{...}}`"
-        ))),
+        "embedding" | "dense" | "dropout" | "simple_rnn" | "lstm" | "gru" | "bidirectional" => {
+            Err(E::custom(format!(
+                "layer `{name}` needs settings, e.g. `- {name}: {{...}}`"
+            )))
+        }
         _ => Err(E::unknown_variant(name, LAYER_TYPES)),
     }
 }
@@ -206,6 +334,10 @@ impl<'de> Visitor<'de> for LayerVisitor {
             "embedding" => LayerSpec::Embedding(a.next_value()?),
             "dense" => LayerSpec::Dense(a.next_value()?),
             "dropout" => LayerSpec::Dropout(a.next_value()?),
+            "simple_rnn" => LayerSpec::SimpleRnn(a.next_value()?),
+            "lstm" => LayerSpec::Lstm(a.next_value()?),
+            "gru" => LayerSpec::Gru(a.next_value()?),
+            "bidirectional" => LayerSpec::Bidirectional(a.next_value()?),
             other => {
                 let layer = unit_layer(other)?;
                 a.next_value::<NoSettings>()?;

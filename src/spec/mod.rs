@@ -10,7 +10,10 @@ mod layers;
 mod load;
 mod locate;
 
-pub use layers::{Activation, DenseSpec, DropoutSpec, EmbeddingSpec, LayerSpec};
+pub use layers::{
+    Activation, BidirectionalSpec, DenseSpec, DropoutSpec, EmbeddingSpec, GruSpec, LayerSpec,
+    LstmSpec, MergeMode, SimpleRnnSpec,
+};
 pub use load::{check, load_spec, nearest, parse_spec, Invalid, SpecError};
 pub use locate::Locator;
 

@@ -271,6 +271,7 @@ fn token7_model(seed: u64, dropout: bool) -> Model {
         LayerSpec::Embedding(EmbeddingSpec {
             input_dim: 50,
             output_dim: 8,
+            mask_zero: false,
         }),
         LayerSpec::GlobalMaxPooling1d,
     ];
