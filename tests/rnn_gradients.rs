@@ -142,6 +142,7 @@ fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
 
 fn run_fused(layer: &dyn Layer, x: &Tensor, mask: Option<&[bool]>) -> Tensor {
     let mut pass = Pass::inference();
+    pass.set_record_grad_bands(true);
     if let Some(m) = mask {
         pass.set_mask(Some(Arc::new(m.to_vec())));
     }

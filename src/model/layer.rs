@@ -11,6 +11,8 @@ pub struct Pass<'a> {
     /// Which input steps are real tokens (`batch × steps`, row-major), set by an
     /// `embedding` with `mask_zero` and read by recurrent layers.
     mask: Option<std::sync::Arc<Vec<bool>>>,
+    /// Ask recurrent layers to record the input-gradient norms per timestep band.
+    record_grad_bands: bool,
 }
 
 impl<'a> Pass<'a> {
@@ -19,6 +21,7 @@ impl<'a> Pass<'a> {
         Pass {
             rng: None,
             mask: None,
+            record_grad_bands: false,
         }
     }
 
@@ -27,6 +30,7 @@ impl<'a> Pass<'a> {
         Pass {
             rng: Some(rng),
             mask: None,
+            record_grad_bands: false,
         }
     }
 
@@ -43,6 +47,18 @@ impl<'a> Pass<'a> {
     /// Set (or clear) the padding mask of the current batch: `true` = real step.
     pub fn set_mask(&mut self, mask: Option<std::sync::Arc<Vec<bool>>>) {
         self.mask = mask;
+    }
+
+    /// Make recurrent layers record, in the backward pass of this forward pass,
+    /// the gradient norms reaching each timestep band of their input (read
+    /// them with [`Layer::timestep_grad_bands`]; costs one extra matmul).
+    pub fn set_record_grad_bands(&mut self, on: bool) {
+        self.record_grad_bands = on;
+    }
+
+    /// Whether recurrent layers record timestep-band gradient norms.
+    pub fn records_grad_bands(&self) -> bool {
+        self.record_grad_bands
     }
 
     /// The padding mask of the current batch, if an embedding set one.
@@ -88,7 +104,8 @@ pub trait Layer: Send + Sync + std::fmt::Debug {
         None
     }
     /// For recurrent layers: the gradient norm that reached the input in the
-    /// last backward pass, summed over the steps of the first, middle and last
+    /// last backward pass of a forward pass run with
+    /// [`Pass::set_record_grad_bands`], summed over the steps of the first, middle and last
     /// quarter of the time axis (`[first, middle, last]`).
     fn timestep_grad_bands(&self) -> Option<Vec<f64>> {
         None

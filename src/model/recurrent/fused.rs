@@ -2,26 +2,28 @@
 //! time loop in plain Rust and whose backward is backpropagation through time
 //! in one pass.
 //!
-//! Inputs: the projected input `xp = x·W + b` for all steps at once
+//! Inputs: the projected input `xp = x·W` for all steps at once
 //! (`(batch · steps) × (gates · units)`, computed by an autograd-tracked candle
 //! matmul before the op), the recurrent kernel `U` (`units × gates · units`)
-//! and, for GRU, the recurrent bias. Per step only the small product
+//! and the bias (`gates · units`; for GRU `2 × gates · units`, input and
+//! recurrent rows). The bias is added inside the op: a candle broadcast add
+//! and its reduction backward cost more than the whole recurrence. Per step only the small product
 //! `h·U` and the gate arithmetic remain; they run on preallocated buffers.
 //! Batch rows are independent, so the batch is split into one chunk per rayon
 //! thread and each chunk runs the entire time loop without synchronisation.
 //! The forward pass keeps the activated gates and states for backward; the
 //! backward pass returns the gradients of `xp`, `U` (one large `Hᵀ·dZ`
-//! product at the end) and the GRU recurrent bias.
+//! product at the end) and the bias.
 //!
 //! Masked steps (padding when the embedding has `mask_zero`) carry the state
 //! over unchanged; with `return_sequences` their output is the carried state
 //! (Keras's default) or zero (`zero_output_for_mask`, which Keras forces on
 //! inside `Bidirectional`).
 
-use super::kernels::gemm_acc;
+use super::kernels::Gemm;
 use super::{gru, lstm, simple_rnn};
 use crate::spec::Activation;
-use candle_core::{bail, CpuStorage, CustomOp2, CustomOp3, Device, Layout, Result, Shape, Tensor};
+use candle_core::{bail, CpuStorage, CustomOp3, Device, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 use std::sync::{Arc, Mutex};
 
@@ -152,7 +154,7 @@ impl FusedRecurrence {
         }
     }
 
-    fn forward(&self, xp: &[f32], uk: &[f32], brec: Option<&[f32]>) -> Result<(CpuStorage, Shape)> {
+    fn forward(&self, xp: &[f32], uk: &[f32], bias: &[f32]) -> Result<(CpuStorage, Shape)> {
         let (b, t, u) = (self.batch, self.steps, self.cfg.units);
         let gu = self.cfg.cell.gates() * u;
         if xp.len() != b * t * gu || uk.len() != u * gu {
@@ -164,8 +166,13 @@ impl FusedRecurrence {
                 u * gu
             );
         }
-        if self.cfg.cell == Cell::Gru && brec.map(<[f32]>::len) != Some(gu) {
-            bail!("fused recurrence: GRU needs a recurrent bias of {gu} values");
+        let bias_rows = if self.cfg.cell == Cell::Gru { 2 } else { 1 };
+        if bias.len() != bias_rows * gu {
+            bail!(
+                "fused recurrence: bias has {} values, expected {}",
+                bias.len(),
+                bias_rows * gu
+            );
         }
         let opr = self.out_per_row();
         let rpc = self.rows_per_chunk();
@@ -178,7 +185,7 @@ impl FusedRecurrence {
             .map(|(i, o)| {
                 let row0 = i * rpc;
                 let rows = o.len() / opr;
-                forward_chunk(&cfg, xp, uk, brec, mask, t, row0, rows, o)
+                forward_chunk(&cfg, xp, uk, bias, mask, t, row0, rows, o)
             })
             .collect();
         *self
@@ -193,8 +200,13 @@ impl FusedRecurrence {
         Ok((CpuStorage::F32(out), shape))
     }
 
-    /// Backpropagation through time: gradients of `xp`, `U` and the GRU recurrent bias.
-    fn backward(&self, uk: &Tensor, grad: &Tensor) -> Result<(Tensor, Tensor, Option<Tensor>)> {
+    /// Backpropagation through time: gradients of `xp`, `U` and the bias.
+    fn backward(
+        &self,
+        uk: &Tensor,
+        bias_shape: &Shape,
+        grad: &Tensor,
+    ) -> Result<(Tensor, Tensor, Tensor)> {
         let (b, t, u) = (self.batch, self.steps, self.cfg.units);
         let gu = self.cfg.cell.gates() * u;
         let dout = grad
@@ -220,21 +232,17 @@ impl FusedRecurrence {
         let mask = self.mask.as_deref().map(Vec::as_slice);
         let cfg = self.cfg;
         let mut dxp = vec![0f32; b * t * gu];
-        let drecs: Vec<Vec<f32>> = dxp
+        let parts: Vec<(Vec<f32>, Vec<f32>)> = dxp
             .par_chunks_mut(rpc * t * gu)
             .zip(saved.par_iter())
             .map(|(dx, ch)| backward_chunk(&cfg, ch, &ut, mask, t, &dout, dx))
             .collect();
         let dev = Device::Cpu;
         let mut du: Option<Tensor> = None;
-        let mut dbrec = vec![0f32; gu];
-        for (ch, drec) in saved.iter().zip(drecs) {
-            if cfg.cell == Cell::Gru {
-                for row in drec.chunks_exact(gu) {
-                    for (s, v) in dbrec.iter_mut().zip(row) {
-                        *s += v;
-                    }
-                }
+        let mut dbias = vec![0f32; bias_shape.elem_count()];
+        for (ch, (drec, db)) in saved.iter().zip(parts) {
+            for (s, v) in dbias.iter_mut().zip(&db) {
+                *s += v;
             }
             let n = t * ch.rows;
             let hp = Tensor::from_slice(&ch.h[..n * u], (n, u), &dev)?;
@@ -259,12 +267,8 @@ impl FusedRecurrence {
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(dx);
         }
-        let dbrec = if cfg.cell == Cell::Gru {
-            Some(Tensor::from_vec(dbrec, gu, &dev)?)
-        } else {
-            None
-        };
-        Ok((dxp, du, dbrec))
+        let dbias = Tensor::from_vec(dbias, bias_shape.clone(), &dev)?;
+        Ok((dxp, du, dbias))
     }
 }
 
@@ -277,31 +281,6 @@ fn values<'a>(s: &'a CpuStorage, l: &Layout) -> Result<&'a [f32]> {
         bail!("fused recurrence: inputs must be contiguous");
     };
     Ok(&v[a..b])
-}
-
-impl CustomOp2 for FusedRecurrence {
-    fn name(&self) -> &'static str {
-        "fused-recurrence"
-    }
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        self.forward(values(s1, l1)?, values(s2, l2)?, None)
-    }
-    fn bwd(
-        &self,
-        _xp: &Tensor,
-        uk: &Tensor,
-        _res: &Tensor,
-        grad: &Tensor,
-    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
-        let (dxp, du, _) = self.backward(uk, grad)?;
-        Ok((Some(dxp), Some(du)))
-    }
 }
 
 impl CustomOp3 for FusedRecurrence {
@@ -317,18 +296,36 @@ impl CustomOp3 for FusedRecurrence {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        self.forward(values(s1, l1)?, values(s2, l2)?, Some(values(s3, l3)?))
+        self.forward(values(s1, l1)?, values(s2, l2)?, values(s3, l3)?)
     }
     fn bwd(
         &self,
         _xp: &Tensor,
         uk: &Tensor,
-        _brec: &Tensor,
+        bias: &Tensor,
         _res: &Tensor,
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let (dxp, du, db) = self.backward(uk, grad)?;
-        Ok((Some(dxp), Some(du), db))
+        let (dxp, du, db) = self.backward(uk, bias.shape(), grad)?;
+        Ok((Some(dxp), Some(du), Some(db)))
+    }
+}
+
+/// `dst = a + b`, element-wise.
+#[inline(always)]
+fn add_into(dst: &mut [f32], a: &[f32], b: &[f32]) {
+    for ((d, x), y) in dst.iter_mut().zip(a).zip(b) {
+        *d = x + y;
+    }
+}
+
+/// Column sums of a row-major `_ × n` matrix added into `acc` (length `n`).
+#[inline(always)]
+fn add_column_sums(acc: &mut [f32], m: &[f32], n: usize) {
+    for row in m.chunks_exact(n) {
+        for (a, v) in acc.iter_mut().zip(row) {
+            *a += v;
+        }
     }
 }
 
@@ -343,7 +340,7 @@ fn forward_chunk(
     cfg: &Recurrence,
     xp: &[f32],
     uk: &[f32],
-    brec: Option<&[f32]>,
+    bias: &[f32],
     mask: Option<&[bool]>,
     steps: usize,
     row0: usize,
@@ -355,10 +352,10 @@ fn forward_chunk(
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
         {
             // SAFETY: the CPU supports the features the function is compiled for.
-            return unsafe { forward_chunk_avx2(cfg, xp, uk, brec, mask, steps, row0, rows, out) };
+            return unsafe { forward_chunk_avx2(cfg, xp, uk, bias, mask, steps, row0, rows, out) };
         }
     }
-    forward_chunk_impl(cfg, xp, uk, brec, mask, steps, row0, rows, out)
+    forward_chunk_impl::<super::kernels::Portable>(cfg, xp, uk, bias, mask, steps, row0, rows, out)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -368,24 +365,24 @@ unsafe fn forward_chunk_avx2(
     cfg: &Recurrence,
     xp: &[f32],
     uk: &[f32],
-    brec: Option<&[f32]>,
+    bias: &[f32],
     mask: Option<&[bool]>,
     steps: usize,
     row0: usize,
     rows: usize,
     out: &mut [f32],
 ) -> Chunk {
-    forward_chunk_impl(cfg, xp, uk, brec, mask, steps, row0, rows, out)
+    forward_chunk_impl::<super::kernels::Avx2Fma>(cfg, xp, uk, bias, mask, steps, row0, rows, out)
 }
 
 /// The time loop for batch rows `row0 .. row0 + rows`; `out` is their slice of the output.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn forward_chunk_impl(
+fn forward_chunk_impl<G: Gemm>(
     cfg: &Recurrence,
     xp: &[f32],
     uk: &[f32],
-    brec: Option<&[f32]>,
+    bias: &[f32],
     mask: Option<&[bool]>,
     steps: usize,
     row0: usize,
@@ -407,10 +404,11 @@ fn forward_chunk_impl(
     } else {
         vec![0f32; steps * ru]
     };
-    let mut rec = if cfg.cell == Cell::Gru {
-        vec![0f32; rows * gu]
+    // GRU: the recurrent part and the biased input, per step.
+    let (mut rec, mut xb) = if cfg.cell == Cell::Gru {
+        (vec![0f32; rows * gu], vec![0f32; rows * gu])
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
     for s in 0..steps {
         let t = if cfg.reverse { steps - 1 - s } else { s };
@@ -422,16 +420,18 @@ fn forward_chunk_impl(
             Cell::Simple | Cell::Lstm => {
                 for r in 0..rows {
                     let src = ((row0 + r) * steps + t) * gu;
-                    g[r * gu..(r + 1) * gu].copy_from_slice(&xp[src..src + gu]);
+                    add_into(&mut g[r * gu..(r + 1) * gu], &xp[src..src + gu], bias);
                 }
-                gemm_acc(g, h_prev, uk, rows, u, gu);
+                G::gemm_acc(g, h_prev, uk, rows, u, gu);
             }
             Cell::Gru => {
-                let b = brec.unwrap_or(&[]);
+                let (b_in, b_rec) = bias.split_at(gu);
                 for r in 0..rows {
-                    rec[r * gu..(r + 1) * gu].copy_from_slice(b);
+                    let src = ((row0 + r) * steps + t) * gu;
+                    add_into(&mut xb[r * gu..(r + 1) * gu], &xp[src..src + gu], b_in);
+                    rec[r * gu..(r + 1) * gu].copy_from_slice(b_rec);
                 }
-                gemm_acc(&mut rec, h_prev, uk, rows, u, gu);
+                G::gemm_acc(&mut rec, h_prev, uk, rows, u, gu);
             }
         }
         for r in 0..rows {
@@ -467,11 +467,10 @@ fn forward_chunk_impl(
                 }
                 Cell::Gru => {
                     if is_live {
-                        let src = ((row0 + r) * steps + t) * gu;
                         gru::forward_row(
                             cfg.act,
                             cfg.rec_act,
-                            &xp[src..src + gu],
+                            &xb[r * gu..(r + 1) * gu],
                             &rec[r * gu..(r + 1) * gu],
                             &mut g[r * gu..(r + 1) * gu],
                             &mut aux[s * ru + r * u..s * ru + (r + 1) * u],
@@ -515,7 +514,7 @@ fn backward_chunk(
     steps: usize,
     dout: &[f32],
     dxp: &mut [f32],
-) -> Vec<f32> {
+) -> (Vec<f32>, Vec<f32>) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
@@ -524,7 +523,7 @@ fn backward_chunk(
             return unsafe { backward_chunk_avx2(cfg, ch, ut, mask, steps, dout, dxp) };
         }
     }
-    backward_chunk_impl(cfg, ch, ut, mask, steps, dout, dxp)
+    backward_chunk_impl::<super::kernels::Portable>(cfg, ch, ut, mask, steps, dout, dxp)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -537,15 +536,15 @@ unsafe fn backward_chunk_avx2(
     steps: usize,
     dout: &[f32],
     dxp: &mut [f32],
-) -> Vec<f32> {
-    backward_chunk_impl(cfg, ch, ut, mask, steps, dout, dxp)
+) -> (Vec<f32>, Vec<f32>) {
+    backward_chunk_impl::<super::kernels::Avx2Fma>(cfg, ch, ut, mask, steps, dout, dxp)
 }
 
 /// BPTT over one chunk: fills the chunk's rows of `dxp` and returns the
 /// gradients of the recurrent part per step (`steps × rows × gates·units`,
-/// processing order) for the `U` and recurrent-bias gradients.
+/// processing order, for the `U` gradient) and the chunk's bias gradient.
 #[inline(always)]
-fn backward_chunk_impl(
+fn backward_chunk_impl<G: Gemm>(
     cfg: &Recurrence,
     ch: &Chunk,
     ut: &[f32],
@@ -553,7 +552,7 @@ fn backward_chunk_impl(
     steps: usize,
     dout: &[f32],
     dxp: &mut [f32],
-) -> Vec<f32> {
+) -> (Vec<f32>, Vec<f32>) {
     let u = cfg.units;
     let gu = cfg.cell.gates() * u;
     let (row0, rows) = (ch.row0, ch.rows);
@@ -623,8 +622,14 @@ fn backward_chunk_impl(
                 ),
             }
         }
-        gemm_acc(&mut dh_prev, dr, ut, rows, gu, u);
+        G::gemm_acc(&mut dh_prev, dr, ut, rows, gu, u);
         std::mem::swap(&mut dh, &mut dh_prev);
     }
-    drec
+    // Masked steps left zeros in dxp and drec, so plain column sums are right.
+    let mut dbias = vec![0f32; if cfg.cell == Cell::Gru { 2 * gu } else { gu }];
+    add_column_sums(&mut dbias[..gu], dxp, gu);
+    if cfg.cell == Cell::Gru {
+        add_column_sums(&mut dbias[gu..], &drec, gu);
+    }
+    (drec, dbias)
 }

@@ -301,11 +301,6 @@ impl Recurrent {
         }
         let kernel = live(&self.kernel, true);
         let xp = x.reshape((b * t, f))?.matmul(&kernel)?;
-        let bias = live(&self.bias, true);
-        let xp = match s.cell {
-            Cell::Gru => xp.broadcast_add(&bias.get(0)?)?,
-            _ => xp.broadcast_add(&bias)?,
-        };
         let cfg = Recurrence {
             cell: s.cell,
             units: s.units,
@@ -316,17 +311,25 @@ impl Recurrent {
             zero_output_for_mask: zero_masked,
             align_outputs: aligned,
         };
-        let probe = InputProbe {
-            kernel: self.kernel.as_detached_tensor(),
-            scale,
-            sink: Arc::clone(&self.input_grad),
+        let probe = if pass.records_grad_bands() {
+            Some(InputProbe {
+                kernel: self.kernel.as_detached_tensor(),
+                scale,
+                sink: Arc::clone(&self.input_grad),
+            })
+        } else {
+            if pass.is_training() {
+                // A training step that records nothing: older bands would be stale.
+                *self
+                    .input_grad
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+            }
+            None
         };
-        let op = FusedRecurrence::new(cfg, b, t, pass.mask().cloned(), Some(probe));
+        let op = FusedRecurrence::new(cfg, b, t, pass.mask().cloned(), probe);
         let uk = live(&self.recurrent_kernel, true);
-        match s.cell {
-            Cell::Gru => xp.apply_op3(&uk, &bias.get(1)?, op),
-            _ => xp.apply_op2(&uk, op),
-        }
+        xp.apply_op3(&uk, &live(&self.bias, true), op)
     }
 
     /// The input gradient recorded by the last backward pass.
