@@ -238,25 +238,17 @@ impl FusedRecurrence {
             .map(|(dx, ch)| backward_chunk(&cfg, ch, &ut, mask, t, &dout, dx))
             .collect();
         let dev = Device::Cpu;
-        let mut du: Option<Tensor> = None;
+        let mut du = vec![0f32; u * gu];
         let mut dbias = vec![0f32; bias_shape.elem_count()];
-        for (ch, (drec, db)) in saved.iter().zip(parts) {
+        for (du_part, db) in parts {
+            for (s, v) in du.iter_mut().zip(&du_part) {
+                *s += v;
+            }
             for (s, v) in dbias.iter_mut().zip(&db) {
                 *s += v;
             }
-            let n = t * ch.rows;
-            let hp = Tensor::from_slice(&ch.h[..n * u], (n, u), &dev)?;
-            let dz = Tensor::from_vec(drec, (n, gu), &dev)?;
-            let part = hp.t()?.matmul(&dz)?;
-            du = Some(match du {
-                Some(acc) => (acc + part)?,
-                None => part,
-            });
         }
-        let du = match du {
-            Some(d) => d,
-            None => Tensor::zeros((u, gu), candle_core::DType::F32, &dev)?,
-        };
+        let du = Tensor::from_vec(du, (u, gu), &dev)?;
         let dxp = Tensor::from_vec(dxp, (b * t, gu), &dev)?;
         if let Some(p) = &self.probe {
             let mut dx = dxp.matmul(&p.kernel.t()?)?.reshape((b, t, ()))?;
@@ -541,8 +533,8 @@ unsafe fn backward_chunk_avx2(
 }
 
 /// BPTT over one chunk: fills the chunk's rows of `dxp` and returns the
-/// gradients of the recurrent part per step (`steps × rows × gates·units`,
-/// processing order, for the `U` gradient) and the chunk's bias gradient.
+/// chunk's gradients of `U` (`units × gates·units`, accumulated step by step
+/// as `h_prevᵀ·dr`) and of the bias.
 #[inline(always)]
 fn backward_chunk_impl<G: Gemm>(
     cfg: &Recurrence,
@@ -557,7 +549,10 @@ fn backward_chunk_impl<G: Gemm>(
     let gu = cfg.cell.gates() * u;
     let (row0, rows) = (ch.row0, ch.rows);
     let ru = rows * u;
-    let mut drec = vec![0f32; steps * rows * gu];
+    let mut dr = vec![0f32; rows * gu];
+    let mut hpt = vec![0f32; ru];
+    let mut du = vec![0f32; u * gu];
+    let mut dbias = vec![0f32; if cfg.cell == Cell::Gru { 2 * gu } else { gu }];
     let mut dh = vec![0f32; ru];
     let mut dh_prev = vec![0f32; ru];
     let mut dc = if cfg.cell == Cell::Lstm {
@@ -570,7 +565,6 @@ fn backward_chunk_impl<G: Gemm>(
     }
     for s in (0..steps).rev() {
         let t = if cfg.reverse { steps - 1 - s } else { s };
-        let dr = &mut drec[s * rows * gu..(s + 1) * rows * gu];
         for r in 0..rows {
             let is_live = live(mask, row0 + r, steps, t);
             let dhr = &mut dh[r * u..(r + 1) * u];
@@ -584,6 +578,7 @@ fn backward_chunk_impl<G: Gemm>(
             if !is_live {
                 // The state was carried over: its gradient passes straight through.
                 dhp.copy_from_slice(dhr);
+                dr[r * gu..(r + 1) * gu].fill(0.0);
                 continue;
             }
             let g = &ch.gates[(s * rows + r) * gu..(s * rows + r + 1) * gu];
@@ -622,14 +617,21 @@ fn backward_chunk_impl<G: Gemm>(
                 ),
             }
         }
-        G::gemm_acc(&mut dh_prev, dr, ut, rows, gu, u);
+        G::gemm_acc(&mut dh_prev, &dr, ut, rows, gu, u);
+        // dU += h_prevᵀ · dr, with h_prev transposed into `units × rows`.
+        let hp = &ch.h[s * ru..(s + 1) * ru];
+        for r in 0..rows {
+            for k in 0..u {
+                hpt[k * rows + r] = hp[r * u + k];
+            }
+        }
+        G::gemm_acc(&mut du, &hpt, &dr, u, rows, gu);
+        if cfg.cell == Cell::Gru {
+            add_column_sums(&mut dbias[gu..], &dr, gu);
+        }
         std::mem::swap(&mut dh, &mut dh_prev);
     }
-    // Masked steps left zeros in dxp and drec, so plain column sums are right.
-    let mut dbias = vec![0f32; if cfg.cell == Cell::Gru { 2 * gu } else { gu }];
+    // Masked steps left zeros in dxp, so plain column sums are right.
     add_column_sums(&mut dbias[..gu], dxp, gu);
-    if cfg.cell == Cell::Gru {
-        add_column_sums(&mut dbias[gu..], &drec, gu);
-    }
-    (drec, dbias)
+    (du, dbias)
 }

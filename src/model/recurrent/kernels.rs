@@ -25,8 +25,10 @@ pub(crate) fn exp(x: f32) -> f32 {
     p = p * r + 0.166_666_65;
     p = p * r + 0.5;
     let e = p * r * r + r + 1.0;
-    let bits = ((n as i32 + 127) as u32) << 23;
-    e * f32::from_bits(bits)
+    // 2^n without a float→int cast (a saturating `as` cast does not vectorise):
+    // adding 2^23 puts the integer n + 127 ∈ [1, 254] in the low mantissa bits.
+    let biased = (n + (127.0 + 8_388_608.0)).to_bits() - 0x4B00_0000;
+    e * f32::from_bits(biased << 23)
 }
 
 /// Logistic sigmoid `1 / (1 + e^-x)`.
