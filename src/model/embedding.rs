@@ -96,6 +96,8 @@ pub struct Embedding {
     /// memory layout; saves the reshape nodes and their gradient buffers).
     flat_output: bool,
     trainable: bool,
+    /// Token 0 is padding: the forward pass publishes a mask for recurrent layers.
+    mask_zero: bool,
     embeddings: Var,
 }
 
@@ -154,6 +156,7 @@ impl Embedding {
                 shape,
                 flat_output,
                 trainable: is_trainable(spec),
+                mask_zero: spec.mask_zero,
                 embeddings,
             },
             coverage,
@@ -184,7 +187,7 @@ impl Layer for Embedding {
     fn params(&self) -> usize {
         self.input_dim * self.output_dim
     }
-    fn forward(&self, x: &Tensor, _pass: &mut Pass<'_>) -> Result<Tensor> {
+    fn forward(&self, x: &Tensor, pass: &mut Pass<'_>) -> Result<Tensor> {
         let dims = x.dims();
         let shape: Vec<usize> = if self.flat_output {
             vec![
@@ -198,6 +201,11 @@ impl Layer for Embedding {
             .flatten_all()?
             .to_dtype(candle_core::DType::U32)?
             .to_vec1::<u32>()?;
+        if self.mask_zero {
+            pass.set_mask(Some(std::sync::Arc::new(
+                ids.iter().map(|&id| id != 0).collect(),
+            )));
+        }
         let op = Lookup {
             ids,
             dim: self.output_dim,

@@ -8,17 +8,30 @@ use rand_chacha::ChaCha8Rng;
 /// dropout masks (passed in so the caller controls the random stream).
 pub struct Pass<'a> {
     rng: Option<&'a mut ChaCha8Rng>,
+    /// Which input steps are real tokens (`batch × steps`, row-major), set by an
+    /// `embedding` with `mask_zero` and read by recurrent layers.
+    mask: Option<std::sync::Arc<Vec<bool>>>,
+    /// Ask recurrent layers to record the input-gradient norms per timestep band.
+    record_grad_bands: bool,
 }
 
 impl<'a> Pass<'a> {
     /// Inference: dropout is the identity.
     pub fn inference() -> Pass<'static> {
-        Pass { rng: None }
+        Pass {
+            rng: None,
+            mask: None,
+            record_grad_bands: false,
+        }
     }
 
     /// Training: dropout draws its masks from `rng`.
     pub fn training(rng: &'a mut ChaCha8Rng) -> Pass<'a> {
-        Pass { rng: Some(rng) }
+        Pass {
+            rng: Some(rng),
+            mask: None,
+            record_grad_bands: false,
+        }
     }
 
     /// Whether this pass is a training pass.
@@ -29,6 +42,28 @@ impl<'a> Pass<'a> {
     /// The training RNG, or `None` at inference.
     pub fn rng(&mut self) -> Option<&mut ChaCha8Rng> {
         self.rng.as_deref_mut()
+    }
+
+    /// Set (or clear) the padding mask of the current batch: `true` = real step.
+    pub fn set_mask(&mut self, mask: Option<std::sync::Arc<Vec<bool>>>) {
+        self.mask = mask;
+    }
+
+    /// Make recurrent layers record, in the backward pass of this forward pass,
+    /// the gradient norms reaching each timestep band of their input (read
+    /// them with [`Layer::timestep_grad_bands`]; costs one extra matmul).
+    pub fn set_record_grad_bands(&mut self, on: bool) {
+        self.record_grad_bands = on;
+    }
+
+    /// Whether recurrent layers record timestep-band gradient norms.
+    pub fn records_grad_bands(&self) -> bool {
+        self.record_grad_bands
+    }
+
+    /// The padding mask of the current batch, if an embedding set one.
+    pub fn mask(&self) -> Option<&std::sync::Arc<Vec<bool>>> {
+        self.mask.as_ref()
     }
 }
 
@@ -66,6 +101,13 @@ pub trait Layer: Send + Sync + std::fmt::Debug {
     }
     /// The layer as a dense layer, for hand-calculation traces.
     fn as_dense(&self) -> Option<&Dense> {
+        None
+    }
+    /// For recurrent layers: the gradient norm that reached the input in the
+    /// last backward pass of a forward pass run with
+    /// [`Pass::set_record_grad_bands`], summed over the steps of the first, middle and last
+    /// quarter of the time axis (`[first, middle, last]`).
+    fn timestep_grad_bands(&self) -> Option<Vec<f64>> {
         None
     }
 }

@@ -75,6 +75,22 @@ impl Model {
                 LayerSpec::GlobalMaxPooling1d => {
                     Box::new(GlobalPooling1d::new(PoolKind::Max, name, shape.clone()))
                 }
+                LayerSpec::SimpleRnn(_) | LayerSpec::Lstm(_) | LayerSpec::Gru(_) => {
+                    Box::new(super::Recurrent::from_spec(
+                        spec,
+                        name,
+                        in_shape.last(),
+                        shape.clone(),
+                        &mut rng,
+                    )?)
+                }
+                LayerSpec::Bidirectional(b) => Box::new(super::Bidirectional::new(
+                    b,
+                    name,
+                    in_shape.last(),
+                    shape.clone(),
+                    &mut rng,
+                )?),
                 LayerSpec::Conv1d(c) => Box::new(Conv1d::new(
                     c,
                     name,

@@ -1,6 +1,8 @@
 //! Shapes without data: each layer's Keras output shape and parameter count.
 
-use super::{conv1d, dense, dropout, embedding, flatten, pooling, pooling1d, ModelInput};
+use super::{
+    conv1d, dense, dropout, embedding, flatten, pooling, pooling1d, recurrent, ModelInput,
+};
 use crate::spec::{Invalid, LayerSpec};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -168,6 +170,15 @@ pub fn infer_shapes(layers: &[LayerSpec], input: &ModelInput) -> Result<Vec<Laye
             LayerSpec::MaxPooling1d(p) | LayerSpec::AveragePooling1d(p) => {
                 pooling1d::infer(layer.type_name(), p, &shape, site)?
             }
+            LayerSpec::SimpleRnn(_)
+            | LayerSpec::Lstm(_)
+            | LayerSpec::Gru(_)
+            | LayerSpec::Bidirectional(_) => recurrent::infer(
+                layer,
+                &shape,
+                site,
+                index.checked_sub(1).map(|p| &layers[p]),
+            )?,
         };
         shape = inferred.shape;
         out.push(LayerInfo {

@@ -27,6 +27,14 @@ pub enum LayerSpec {
     MaxPooling1d(Pooling1dSpec),
     /// Local mean over windows of the time axis.
     AveragePooling1d(Pooling1dSpec),
+    /// Fully connected recurrent layer (Keras `SimpleRNN`).
+    SimpleRnn(SimpleRnnSpec),
+    /// Long short-term memory layer (Keras `LSTM`).
+    Lstm(LstmSpec),
+    /// Gated recurrent unit layer (Keras `GRU`, `reset_after: true`).
+    Gru(GruSpec),
+    /// A recurrent layer run forwards and backwards (Keras `Bidirectional`).
+    Bidirectional(BidirectionalSpec),
 }
 
 /// Every layer type name accepted in a spec, for error messages and suggestions.
@@ -40,6 +48,10 @@ pub const LAYER_TYPES: &[&str] = &[
     "conv1d",
     "max_pooling1d",
     "average_pooling1d",
+    "simple_rnn",
+    "lstm",
+    "gru",
+    "bidirectional",
 ];
 
 impl LayerSpec {
@@ -55,6 +67,10 @@ impl LayerSpec {
             LayerSpec::Conv1d(_) => "conv1d",
             LayerSpec::MaxPooling1d(_) => "max_pooling1d",
             LayerSpec::AveragePooling1d(_) => "average_pooling1d",
+            LayerSpec::SimpleRnn(_) => "simple_rnn",
+            LayerSpec::Lstm(_) => "lstm",
+            LayerSpec::Gru(_) => "gru",
+            LayerSpec::Bidirectional(_) => "bidirectional",
         }
     }
 }
@@ -79,6 +95,9 @@ pub struct EmbeddingSpec {
     /// Update the vectors while training (forced off for `one_hot`).
     #[serde(default = "default_true")]
     pub trainable: bool,
+    /// Treat token id 0 as padding: recurrent layers skip those steps (Keras `mask_zero`).
+    #[serde(default)]
+    pub mask_zero: bool,
 }
 
 impl EmbeddingSpec {
@@ -90,6 +109,7 @@ impl EmbeddingSpec {
             init: EmbeddingInit::Random,
             path: None,
             trainable: true,
+            mask_zero: false,
         }
     }
 }
@@ -220,6 +240,109 @@ pub struct DropoutSpec {
     pub rate: f64,
 }
 
+fn default_tanh() -> Activation {
+    Activation::Tanh
+}
+
+fn default_sigmoid() -> Activation {
+    Activation::Sigmoid
+}
+
+/// `simple_rnn` settings (Keras `SimpleRNN` names and defaults).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SimpleRnnSpec {
+    /// Size of the state and of the output.
+    pub units: usize,
+    /// Activation of the state update.
+    #[serde(default = "default_tanh")]
+    pub activation: Activation,
+    /// Output every step `(batch, steps, units)` instead of the last `(batch, units)`.
+    #[serde(default)]
+    pub return_sequences: bool,
+    /// Fraction of the input features dropped while training, in `[0, 1)`.
+    #[serde(default)]
+    pub dropout: f64,
+    /// Read the sequence from its end to its start.
+    #[serde(default)]
+    pub go_backwards: bool,
+}
+
+/// `lstm` settings (Keras `LSTM` names and defaults).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LstmSpec {
+    /// Size of the state and of the output.
+    pub units: usize,
+    /// Activation of the cell candidate and of the cell state on output.
+    #[serde(default = "default_tanh")]
+    pub activation: Activation,
+    /// Activation of the input, forget and output gates.
+    #[serde(default = "default_sigmoid")]
+    pub recurrent_activation: Activation,
+    /// Output every step `(batch, steps, units)` instead of the last `(batch, units)`.
+    #[serde(default)]
+    pub return_sequences: bool,
+    /// Fraction of the input features dropped while training, in `[0, 1)`.
+    #[serde(default)]
+    pub dropout: f64,
+    /// Read the sequence from its end to its start.
+    #[serde(default)]
+    pub go_backwards: bool,
+    /// Initialise the forget-gate bias to 1.
+    #[serde(default = "default_true")]
+    pub unit_forget_bias: bool,
+}
+
+/// `gru` settings (Keras `GRU` names and defaults; always `reset_after: true`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GruSpec {
+    /// Size of the state and of the output.
+    pub units: usize,
+    /// Activation of the candidate state.
+    #[serde(default = "default_tanh")]
+    pub activation: Activation,
+    /// Activation of the update and reset gates.
+    #[serde(default = "default_sigmoid")]
+    pub recurrent_activation: Activation,
+    /// Output every step `(batch, steps, units)` instead of the last `(batch, units)`.
+    #[serde(default)]
+    pub return_sequences: bool,
+    /// Fraction of the input features dropped while training, in `[0, 1)`.
+    #[serde(default)]
+    pub dropout: f64,
+    /// Read the sequence from its end to its start.
+    #[serde(default)]
+    pub go_backwards: bool,
+}
+
+/// How `bidirectional` combines its forward and backward outputs.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum MergeMode {
+    /// Concatenate along the feature axis (twice the units).
+    #[default]
+    Concat,
+    /// Element-wise sum.
+    Sum,
+    /// Element-wise mean.
+    Ave,
+    /// Element-wise product.
+    Mul,
+}
+
+/// `bidirectional` settings: `{layer: {lstm: {units: 32}}, merge_mode: concat}`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BidirectionalSpec {
+    /// The recurrent layer (`simple_rnn`, `lstm` or `gru`) run in both directions.
+    pub layer: Box<LayerSpec>,
+    /// How the two directions' outputs are combined.
+    #[serde(default)]
+    pub merge_mode: MergeMode,
+}
+
 /// Element-wise activation functions.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
@@ -253,6 +376,10 @@ impl Serialize for LayerSpec {
                     LayerSpec::Conv1d(c) => m.serialize_entry("conv1d", c)?,
                     LayerSpec::MaxPooling1d(p) => m.serialize_entry("max_pooling1d", p)?,
                     LayerSpec::AveragePooling1d(p) => m.serialize_entry("average_pooling1d", p)?,
+                    LayerSpec::SimpleRnn(r) => m.serialize_entry("simple_rnn", r)?,
+                    LayerSpec::Lstm(r) => m.serialize_entry("lstm", r)?,
+                    LayerSpec::Gru(r) => m.serialize_entry("gru", r)?,
+                    LayerSpec::Bidirectional(b) => m.serialize_entry("bidirectional", b)?,
                     _ => unreachable!("unit layers handled above"),
                 }
                 m.end()
@@ -278,7 +405,8 @@ fn unit_layer<E: de::Error>(name: &str) -> Result<LayerSpec, E> {
         "global_max_pooling1d" => Ok(LayerSpec::GlobalMaxPooling1d),
         "max_pooling1d" => Ok(LayerSpec::MaxPooling1d(Pooling1dSpec::default())),
         "average_pooling1d" => Ok(LayerSpec::AveragePooling1d(Pooling1dSpec::default())),
-        "embedding" | "dense" | "dropout" | "conv1d" => Err(E::custom(format!(
+        "embedding" | "dense" | "dropout" | "conv1d" | "simple_rnn" | "lstm" | "gru"
+        | "bidirectional" => Err(E::custom(format!(
             "layer `{name}` needs settings, e.g. `- {name}: {{...}}`"
         ))),
         _ => Err(E::unknown_variant(name, LAYER_TYPES)),
@@ -347,6 +475,10 @@ impl<'de> Visitor<'de> for LayerVisitor {
             "average_pooling1d" => LayerSpec::AveragePooling1d(
                 a.next_value::<Option<Pooling1dSpec>>()?.unwrap_or_default(),
             ),
+            "simple_rnn" => LayerSpec::SimpleRnn(a.next_value()?),
+            "lstm" => LayerSpec::Lstm(a.next_value()?),
+            "gru" => LayerSpec::Gru(a.next_value()?),
+            "bidirectional" => LayerSpec::Bidirectional(a.next_value()?),
             other => {
                 let layer = unit_layer(other)?;
                 a.next_value::<NoSettings>()?;

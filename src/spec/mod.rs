@@ -16,8 +16,9 @@ pub use controls::{
     ReduceOnPlateauSpec, ScheduleSpec,
 };
 pub use layers::{
-    Activation, Conv1dSpec, DenseSpec, DropoutSpec, EmbeddingInit, EmbeddingSpec, LayerSpec,
-    Padding, Pooling1dSpec, RegularizerSpec,
+    Activation, BidirectionalSpec, Conv1dSpec, DenseSpec, DropoutSpec, EmbeddingInit,
+    EmbeddingSpec, GruSpec, LayerSpec, LstmSpec, MergeMode, Padding, Pooling1dSpec,
+    RegularizerSpec, SimpleRnnSpec,
 };
 pub use load::{check, load_spec, nearest, parse_spec, Invalid, SpecError};
 pub use locate::Locator;

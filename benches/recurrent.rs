@@ -1,0 +1,133 @@
+//! Benchmark: `fit` epoch time of the recurrent workloads (and the course
+//! model) on encoded IMDB reviews, for comparison with Keras (see
+//! `bench/README.md` and `bench/keras_vs_kerros.sh`).
+//!
+//! `cargo bench --bench recurrent -- [--data DIR] [--epochs N] [--models a,b]`
+//!
+//! `--data DIR` reads `DIR/ids.u32` (little-endian u32, `n × maxlen`),
+//! `DIR/labels.f32` (`n` values) and `DIR/meta.json` (`{"n", "maxlen",
+//! "vocab"}`), as written by `bench/keras_models.py`; without it, 20,000
+//! random sequences of 200 ids below 10,000 are used. Models: `course`,
+//! `lstm`, `gru`, `bilstm`, `simple_rnn`. Prints one line per epoch and a
+//! `RESULT <model> <examples/s>` line (best epoch) per model.
+
+// The kerros binary uses mimalloc; measure with the same allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+use kerros::model::{Model, ModelInput};
+use kerros::spec::{LayerSpec, TaskKind, TrainSpec};
+use kerros::train::{fit, Dataset, InputData, TaskInfo};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::path::Path;
+
+fn layers(model: &str, vocab: usize) -> Option<(Vec<LayerSpec>, usize)> {
+    let emb = format!("- embedding: {{input_dim: {vocab}, output_dim: 16}}\n");
+    let (body, batch) = match model {
+        "course" => ("- flatten\n- dense: {units: 1}\n", 512),
+        "lstm" => ("- lstm: {units: 32}\n- dense: {units: 1}\n", 128),
+        "gru" => ("- gru: {units: 32}\n- dense: {units: 1}\n", 128),
+        "simple_rnn" => ("- simple_rnn: {units: 32}\n- dense: {units: 1}\n", 128),
+        "bilstm" => (
+            "- bidirectional: {layer: {lstm: {units: 32}}}\n- dense: {units: 1}\n",
+            128,
+        ),
+        _ => return None,
+    };
+    let specs: Vec<LayerSpec> = serde_yaml::from_str(&format!("{emb}{body}")).ok()?;
+    Some((specs, batch))
+}
+
+fn read_data(dir: &Path) -> Result<(Vec<u32>, Vec<f32>, usize, usize), String> {
+    let meta: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("meta.json")).map_err(|e| format!("meta.json: {e}"))?,
+    )
+    .map_err(|e| format!("meta.json: {e}"))?;
+    let get = |k: &str| {
+        meta[k]
+            .as_u64()
+            .map(|v| v as usize)
+            .ok_or(format!("meta.json: no `{k}`"))
+    };
+    let (n, maxlen, vocab) = (get("n")?, get("maxlen")?, get("vocab")?);
+    let raw = std::fs::read(dir.join("ids.u32")).map_err(|e| format!("ids.u32: {e}"))?;
+    let ids: Vec<u32> = raw
+        .chunks_exact(4)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    let raw = std::fs::read(dir.join("labels.f32")).map_err(|e| format!("labels.f32: {e}"))?;
+    let labels: Vec<f32> = raw
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    if ids.len() != n * maxlen || labels.len() != n {
+        return Err(format!(
+            "data has {} ids and {} labels; meta says n={n}, maxlen={maxlen}",
+            ids.len(),
+            labels.len()
+        ));
+    }
+    Ok((ids, labels, maxlen, vocab))
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1).cloned())
+    };
+    let epochs: usize = arg("--epochs").and_then(|e| e.parse().ok()).unwrap_or(2);
+    let models = arg("--models").unwrap_or_else(|| "course,lstm,gru,bilstm".into());
+    let (ids, labels, maxlen, vocab) = match arg("--data") {
+        Some(dir) => match read_data(Path::new(&dir)) {
+            Ok(d) => d,
+            Err(e) => {
+                eprintln!("cannot read {dir}: {e}");
+                std::process::exit(2);
+            }
+        },
+        None => {
+            let (n, maxlen) = (20_000, 200);
+            let mut rng = ChaCha8Rng::seed_from_u64(1);
+            let ids = (0..n * maxlen)
+                .map(|_| rng.random_range(0..10_000u32))
+                .collect();
+            let labels = (0..n).map(|i| (i % 2) as f32).collect();
+            (ids, labels, maxlen, 10_000)
+        }
+    };
+    let n = labels.len();
+    let train = Dataset {
+        inputs: InputData::Sequences { ids, width: maxlen },
+        targets: labels,
+    };
+    let task = TaskInfo {
+        kind: TaskKind::Binary,
+        n_classes: 2,
+    };
+    for name in models.split(',') {
+        let Some((specs, batch_size)) = layers(name, vocab) else {
+            eprintln!("unknown model `{name}` (course, lstm, gru, bilstm, simple_rnn)");
+            std::process::exit(2);
+        };
+        let mut model = Model::new(&specs, &ModelInput::Sequence { maxlen }, 1).expect("model");
+        let cfg = TrainSpec {
+            epochs,
+            batch_size,
+            ..TrainSpec::default()
+        };
+        let h = fit(&mut model, &train, None, &cfg, &task, 1, &mut ()).expect("fit");
+        let mut best = 0.0f64;
+        for e in &h.epochs {
+            let rate = n as f64 / e.seconds;
+            best = best.max(rate);
+            println!(
+                "{name} epoch {}: {:.2} s, {:.0} examples/s, loss {:.4}, accuracy {:.4}",
+                e.epoch, e.seconds, rate, e.loss, e.accuracy
+            );
+        }
+        println!("RESULT {name} {best:.0}");
+    }
+}

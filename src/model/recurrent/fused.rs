@@ -1,0 +1,637 @@
+//! The fused recurrence: one candle op that runs a recurrent layer's whole
+//! time loop in plain Rust and whose backward is backpropagation through time
+//! in one pass.
+//!
+//! Inputs: the projected input `xp = x·W` for all steps at once
+//! (`(batch · steps) × (gates · units)`, computed by an autograd-tracked candle
+//! matmul before the op), the recurrent kernel `U` (`units × gates · units`)
+//! and the bias (`gates · units`; for GRU `2 × gates · units`, input and
+//! recurrent rows). The bias is added inside the op: a candle broadcast add
+//! and its reduction backward cost more than the whole recurrence. Per step only the small product
+//! `h·U` and the gate arithmetic remain; they run on preallocated buffers.
+//! Batch rows are independent, so the batch is split into one chunk per rayon
+//! thread and each chunk runs the entire time loop without synchronisation.
+//! The forward pass keeps the activated gates and states for backward; the
+//! backward pass returns the gradients of `xp`, `U` (one large `Hᵀ·dZ`
+//! product at the end) and the bias.
+//!
+//! Masked steps (padding when the embedding has `mask_zero`) carry the state
+//! over unchanged; with `return_sequences` their output is the carried state
+//! (Keras's default) or zero (`zero_output_for_mask`, which Keras forces on
+//! inside `Bidirectional`).
+
+use super::kernels::Gemm;
+use super::{gru, lstm, simple_rnn};
+use crate::spec::Activation;
+use candle_core::{bail, CpuStorage, CustomOp3, Device, Layout, Result, Shape, Tensor};
+use rayon::prelude::*;
+use std::sync::{Arc, Mutex};
+
+/// The recurrent cell a layer runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cell {
+    /// Keras `SimpleRNN`.
+    Simple,
+    /// Keras `LSTM`.
+    Lstm,
+    /// Keras `GRU` (`reset_after: true`).
+    Gru,
+}
+
+impl Cell {
+    /// Gate blocks per step: the projected input has `gates() · units` columns.
+    pub(crate) fn gates(self) -> usize {
+        match self {
+            Cell::Simple => simple_rnn::GATES,
+            Cell::Lstm => lstm::GATES,
+            Cell::Gru => gru::GATES,
+        }
+    }
+}
+
+/// Everything that fixes how the time loop runs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Recurrence {
+    /// The cell.
+    pub cell: Cell,
+    /// State size.
+    pub units: usize,
+    /// Activation of the candidate / state (`activation`).
+    pub act: Activation,
+    /// Activation of the gates (`recurrent_activation`).
+    pub rec_act: Activation,
+    /// Output every step instead of the last state.
+    pub return_sequences: bool,
+    /// Read the steps last to first; outputs stay at their input positions.
+    pub reverse: bool,
+    /// Output zeros (instead of the carried state) at masked steps.
+    pub zero_output_for_mask: bool,
+    /// With `reverse` and `return_sequences`: write step outputs at their input
+    /// positions (as `Bidirectional` flips them back) instead of in processing
+    /// order (a plain Keras layer with `go_backwards`).
+    pub align_outputs: bool,
+}
+
+impl Recurrence {
+    /// The output position of processing step `s`, which reads input position `t`.
+    #[inline(always)]
+    fn out_pos(&self, s: usize, t: usize) -> usize {
+        if self.reverse && !self.align_outputs {
+            s
+        } else {
+            t
+        }
+    }
+}
+
+/// What one chunk of batch rows keeps for backward, in processing order.
+struct Chunk {
+    row0: usize,
+    rows: usize,
+    /// Activated gates, `steps × rows × gates·units`.
+    gates: Vec<f32>,
+    /// States, `(steps + 1) × rows × units` (entry 0 is the zero initial state).
+    h: Vec<f32>,
+    /// LSTM cell states, `(steps + 1) × rows × units`; empty otherwise.
+    c: Vec<f32>,
+    /// LSTM `act(c)` or GRU recurrent candidate part `r_h`, `steps × rows × units`.
+    aux: Vec<f32>,
+}
+
+/// Where backward reports the gradient of the layer's own input, for the
+/// per-timestep gradient bands: `dx = dxp · Wᵀ` (times the dropout scale).
+pub(crate) struct InputProbe {
+    /// The input kernel `W` (`inputs × gates·units`), detached.
+    pub kernel: Tensor,
+    /// The input dropout scale `(batch, 1, inputs)` of this pass, if any.
+    pub scale: Option<Tensor>,
+    /// Receives `dx` as `(batch, steps, inputs)`.
+    pub sink: Arc<Mutex<Option<Tensor>>>,
+}
+
+/// The op itself; one instance per forward call.
+pub(crate) struct FusedRecurrence {
+    cfg: Recurrence,
+    batch: usize,
+    steps: usize,
+    /// `batch × steps`, `true` = real step.
+    mask: Option<Arc<Vec<bool>>>,
+    saved: Mutex<Vec<Chunk>>,
+    probe: Option<InputProbe>,
+}
+
+impl FusedRecurrence {
+    /// An op for a `batch × steps` input.
+    pub(crate) fn new(
+        cfg: Recurrence,
+        batch: usize,
+        steps: usize,
+        mask: Option<Arc<Vec<bool>>>,
+        probe: Option<InputProbe>,
+    ) -> FusedRecurrence {
+        FusedRecurrence {
+            cfg,
+            batch,
+            steps,
+            mask: mask.filter(|m| m.len() == batch * steps),
+            saved: Mutex::new(Vec::new()),
+            probe,
+        }
+    }
+
+    fn rows_per_chunk(&self) -> usize {
+        // At least 8 rows per chunk: smaller ones cost more in scheduling than they gain.
+        let threads = rayon::current_num_threads().max(1);
+        let chunks = threads.min(self.batch.div_ceil(8)).max(1);
+        self.batch.div_ceil(chunks).max(1)
+    }
+
+    fn out_per_row(&self) -> usize {
+        if self.cfg.return_sequences {
+            self.steps * self.cfg.units
+        } else {
+            self.cfg.units
+        }
+    }
+
+    fn forward(&self, xp: &[f32], uk: &[f32], bias: &[f32]) -> Result<(CpuStorage, Shape)> {
+        let (b, t, u) = (self.batch, self.steps, self.cfg.units);
+        let gu = self.cfg.cell.gates() * u;
+        if xp.len() != b * t * gu || uk.len() != u * gu {
+            bail!(
+                "fused recurrence: projected input has {} values, recurrent kernel {} (expected {} and {})",
+                xp.len(),
+                uk.len(),
+                b * t * gu,
+                u * gu
+            );
+        }
+        let bias_rows = if self.cfg.cell == Cell::Gru { 2 } else { 1 };
+        if bias.len() != bias_rows * gu {
+            bail!(
+                "fused recurrence: bias has {} values, expected {}",
+                bias.len(),
+                bias_rows * gu
+            );
+        }
+        let opr = self.out_per_row();
+        let rpc = self.rows_per_chunk();
+        let mut out = vec![0f32; b * opr];
+        let mask = self.mask.as_deref().map(Vec::as_slice);
+        let cfg = self.cfg;
+        let chunks: Vec<Chunk> = out
+            .par_chunks_mut(rpc * opr)
+            .enumerate()
+            .map(|(i, o)| {
+                let row0 = i * rpc;
+                let rows = o.len() / opr;
+                forward_chunk(&cfg, xp, uk, bias, mask, t, row0, rows, o)
+            })
+            .collect();
+        *self
+            .saved
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = chunks;
+        let shape: Shape = if cfg.return_sequences {
+            (b, t, u).into()
+        } else {
+            (b, u).into()
+        };
+        Ok((CpuStorage::F32(out), shape))
+    }
+
+    /// Backpropagation through time: gradients of `xp`, `U` and the bias.
+    fn backward(
+        &self,
+        uk: &Tensor,
+        bias_shape: &Shape,
+        grad: &Tensor,
+    ) -> Result<(Tensor, Tensor, Tensor)> {
+        let (b, t, u) = (self.batch, self.steps, self.cfg.units);
+        let gu = self.cfg.cell.gates() * u;
+        let dout = grad
+            .flatten_all()?
+            .to_dtype(candle_core::DType::F32)?
+            .to_vec1::<f32>()?;
+        let ukv = uk.flatten_all()?.to_vec1::<f32>()?;
+        // Uᵀ (gates·units × units) so the per-step dh·Uᵀ is a row-major C += A·B.
+        let mut ut = vec![0f32; gu * u];
+        for k in 0..u {
+            for j in 0..gu {
+                ut[j * u + k] = ukv[k * gu + j];
+            }
+        }
+        let saved = self
+            .saved
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if saved.is_empty() {
+            bail!("fused recurrence: backward without a forward pass");
+        }
+        let rpc = self.rows_per_chunk();
+        let mask = self.mask.as_deref().map(Vec::as_slice);
+        let cfg = self.cfg;
+        let mut dxp = vec![0f32; b * t * gu];
+        let parts: Vec<(Vec<f32>, Vec<f32>)> = dxp
+            .par_chunks_mut(rpc * t * gu)
+            .zip(saved.par_iter())
+            .map(|(dx, ch)| backward_chunk(&cfg, ch, &ut, mask, t, &dout, dx))
+            .collect();
+        let dev = Device::Cpu;
+        let mut du = vec![0f32; u * gu];
+        let mut dbias = vec![0f32; bias_shape.elem_count()];
+        for (du_part, db) in parts {
+            for (s, v) in du.iter_mut().zip(&du_part) {
+                *s += v;
+            }
+            for (s, v) in dbias.iter_mut().zip(&db) {
+                *s += v;
+            }
+        }
+        let du = Tensor::from_vec(du, (u, gu), &dev)?;
+        let dxp = Tensor::from_vec(dxp, (b * t, gu), &dev)?;
+        if let Some(p) = &self.probe {
+            let mut dx = dxp.matmul(&p.kernel.t()?)?.reshape((b, t, ()))?;
+            if let Some(scale) = &p.scale {
+                dx = dx.broadcast_mul(scale)?;
+            }
+            *p.sink
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(dx);
+        }
+        let dbias = Tensor::from_vec(dbias, bias_shape.clone(), &dev)?;
+        Ok((dxp, du, dbias))
+    }
+}
+
+/// The contiguous f32 values of an op input.
+fn values<'a>(s: &'a CpuStorage, l: &Layout) -> Result<&'a [f32]> {
+    let CpuStorage::F32(v) = s else {
+        bail!("fused recurrence: inputs must be f32");
+    };
+    let Some((a, b)) = l.contiguous_offsets() else {
+        bail!("fused recurrence: inputs must be contiguous");
+    };
+    Ok(&v[a..b])
+}
+
+impl CustomOp3 for FusedRecurrence {
+    fn name(&self) -> &'static str {
+        "fused-recurrence"
+    }
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        self.forward(values(s1, l1)?, values(s2, l2)?, values(s3, l3)?)
+    }
+    fn bwd(
+        &self,
+        _xp: &Tensor,
+        uk: &Tensor,
+        bias: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let (dxp, du, db) = self.backward(uk, bias.shape(), grad)?;
+        Ok((Some(dxp), Some(du), Some(db)))
+    }
+}
+
+/// `dst = a + b`, element-wise.
+#[inline(always)]
+fn add_into(dst: &mut [f32], a: &[f32], b: &[f32]) {
+    for ((d, x), y) in dst.iter_mut().zip(a).zip(b) {
+        *d = x + y;
+    }
+}
+
+/// Column sums of a row-major `_ × n` matrix added into `acc` (length `n`).
+#[inline(always)]
+fn add_column_sums(acc: &mut [f32], m: &[f32], n: usize) {
+    for row in m.chunks_exact(n) {
+        for (a, v) in acc.iter_mut().zip(row) {
+            *a += v;
+        }
+    }
+}
+
+/// Whether row `row` is a real step at position `t`.
+#[inline(always)]
+fn live(mask: Option<&[bool]>, row: usize, steps: usize, t: usize) -> bool {
+    mask.is_none_or(|m| m[row * steps + t])
+}
+
+#[allow(clippy::too_many_arguments)]
+fn forward_chunk(
+    cfg: &Recurrence,
+    xp: &[f32],
+    uk: &[f32],
+    bias: &[f32],
+    mask: Option<&[bool]>,
+    steps: usize,
+    row0: usize,
+    rows: usize,
+    out: &mut [f32],
+) -> Chunk {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU supports the features the function is compiled for.
+            return unsafe { forward_chunk_avx2(cfg, xp, uk, bias, mask, steps, row0, rows, out) };
+        }
+    }
+    forward_chunk_impl::<super::kernels::Portable>(cfg, xp, uk, bias, mask, steps, row0, rows, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn forward_chunk_avx2(
+    cfg: &Recurrence,
+    xp: &[f32],
+    uk: &[f32],
+    bias: &[f32],
+    mask: Option<&[bool]>,
+    steps: usize,
+    row0: usize,
+    rows: usize,
+    out: &mut [f32],
+) -> Chunk {
+    forward_chunk_impl::<super::kernels::Avx2Fma>(cfg, xp, uk, bias, mask, steps, row0, rows, out)
+}
+
+/// The time loop for batch rows `row0 .. row0 + rows`; `out` is their slice of the output.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn forward_chunk_impl<G: Gemm>(
+    cfg: &Recurrence,
+    xp: &[f32],
+    uk: &[f32],
+    bias: &[f32],
+    mask: Option<&[bool]>,
+    steps: usize,
+    row0: usize,
+    rows: usize,
+    out: &mut [f32],
+) -> Chunk {
+    let u = cfg.units;
+    let gu = cfg.cell.gates() * u;
+    let ru = rows * u;
+    let mut gates = vec![0f32; steps * rows * gu];
+    let mut h = vec![0f32; (steps + 1) * ru];
+    let mut c = if cfg.cell == Cell::Lstm {
+        vec![0f32; (steps + 1) * ru]
+    } else {
+        Vec::new()
+    };
+    let mut aux = if cfg.cell == Cell::Simple {
+        Vec::new()
+    } else {
+        vec![0f32; steps * ru]
+    };
+    // GRU: the recurrent part and the biased input, per step.
+    let (mut rec, mut xb) = if cfg.cell == Cell::Gru {
+        (vec![0f32; rows * gu], vec![0f32; rows * gu])
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    for s in 0..steps {
+        let t = if cfg.reverse { steps - 1 - s } else { s };
+        let (h_done, h_rest) = h.split_at_mut((s + 1) * ru);
+        let h_prev = &h_done[s * ru..];
+        let h_next = &mut h_rest[..ru];
+        let g = &mut gates[s * rows * gu..(s + 1) * rows * gu];
+        match cfg.cell {
+            Cell::Simple | Cell::Lstm => {
+                for r in 0..rows {
+                    let src = ((row0 + r) * steps + t) * gu;
+                    add_into(&mut g[r * gu..(r + 1) * gu], &xp[src..src + gu], bias);
+                }
+                G::gemm_acc(g, h_prev, uk, rows, u, gu);
+            }
+            Cell::Gru => {
+                let (b_in, b_rec) = bias.split_at(gu);
+                for r in 0..rows {
+                    let src = ((row0 + r) * steps + t) * gu;
+                    add_into(&mut xb[r * gu..(r + 1) * gu], &xp[src..src + gu], b_in);
+                    rec[r * gu..(r + 1) * gu].copy_from_slice(b_rec);
+                }
+                G::gemm_acc(&mut rec, h_prev, uk, rows, u, gu);
+            }
+        }
+        for r in 0..rows {
+            let hp = &h_prev[r * u..(r + 1) * u];
+            let hn = &mut h_next[r * u..(r + 1) * u];
+            let is_live = live(mask, row0 + r, steps, t);
+            match cfg.cell {
+                Cell::Simple => {
+                    if is_live {
+                        simple_rnn::forward_row(cfg.act, &mut g[r * gu..(r + 1) * gu], hn);
+                    } else {
+                        hn.copy_from_slice(hp);
+                    }
+                }
+                Cell::Lstm => {
+                    let (c_done, c_rest) = c.split_at_mut((s + 1) * ru);
+                    let cp = &c_done[s * ru + r * u..s * ru + (r + 1) * u];
+                    let cn = &mut c_rest[r * u..(r + 1) * u];
+                    if is_live {
+                        lstm::forward_row(
+                            cfg.act,
+                            cfg.rec_act,
+                            &mut g[r * gu..(r + 1) * gu],
+                            cp,
+                            cn,
+                            &mut aux[s * ru + r * u..s * ru + (r + 1) * u],
+                            hn,
+                        );
+                    } else {
+                        cn.copy_from_slice(cp);
+                        hn.copy_from_slice(hp);
+                    }
+                }
+                Cell::Gru => {
+                    if is_live {
+                        gru::forward_row(
+                            cfg.act,
+                            cfg.rec_act,
+                            &xb[r * gu..(r + 1) * gu],
+                            &rec[r * gu..(r + 1) * gu],
+                            &mut g[r * gu..(r + 1) * gu],
+                            &mut aux[s * ru + r * u..s * ru + (r + 1) * u],
+                            hp,
+                            hn,
+                        );
+                    } else {
+                        hn.copy_from_slice(hp);
+                    }
+                }
+            }
+            if cfg.return_sequences {
+                let o = cfg.out_pos(s, t);
+                let dst = &mut out[(r * steps + o) * u..(r * steps + o + 1) * u];
+                if !is_live && cfg.zero_output_for_mask {
+                    dst.fill(0.0);
+                } else {
+                    dst.copy_from_slice(hn);
+                }
+            }
+        }
+    }
+    if !cfg.return_sequences {
+        out[..ru].copy_from_slice(&h[steps * ru..]);
+    }
+    Chunk {
+        row0,
+        rows,
+        gates,
+        h,
+        c,
+        aux,
+    }
+}
+
+fn backward_chunk(
+    cfg: &Recurrence,
+    ch: &Chunk,
+    ut: &[f32],
+    mask: Option<&[bool]>,
+    steps: usize,
+    dout: &[f32],
+    dxp: &mut [f32],
+) -> (Vec<f32>, Vec<f32>) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU supports the features the function is compiled for.
+            return unsafe { backward_chunk_avx2(cfg, ch, ut, mask, steps, dout, dxp) };
+        }
+    }
+    backward_chunk_impl::<super::kernels::Portable>(cfg, ch, ut, mask, steps, dout, dxp)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn backward_chunk_avx2(
+    cfg: &Recurrence,
+    ch: &Chunk,
+    ut: &[f32],
+    mask: Option<&[bool]>,
+    steps: usize,
+    dout: &[f32],
+    dxp: &mut [f32],
+) -> (Vec<f32>, Vec<f32>) {
+    backward_chunk_impl::<super::kernels::Avx2Fma>(cfg, ch, ut, mask, steps, dout, dxp)
+}
+
+/// BPTT over one chunk: fills the chunk's rows of `dxp` and returns the
+/// chunk's gradients of `U` (`units × gates·units`, accumulated step by step
+/// as `h_prevᵀ·dr`) and of the bias.
+#[inline(always)]
+fn backward_chunk_impl<G: Gemm>(
+    cfg: &Recurrence,
+    ch: &Chunk,
+    ut: &[f32],
+    mask: Option<&[bool]>,
+    steps: usize,
+    dout: &[f32],
+    dxp: &mut [f32],
+) -> (Vec<f32>, Vec<f32>) {
+    let u = cfg.units;
+    let gu = cfg.cell.gates() * u;
+    let (row0, rows) = (ch.row0, ch.rows);
+    let ru = rows * u;
+    let mut dr = vec![0f32; rows * gu];
+    let mut hpt = vec![0f32; ru];
+    let mut du = vec![0f32; u * gu];
+    let mut dbias = vec![0f32; if cfg.cell == Cell::Gru { 2 * gu } else { gu }];
+    let mut dh = vec![0f32; ru];
+    let mut dh_prev = vec![0f32; ru];
+    let mut dc = if cfg.cell == Cell::Lstm {
+        vec![0f32; ru]
+    } else {
+        Vec::new()
+    };
+    if !cfg.return_sequences {
+        dh.copy_from_slice(&dout[row0 * u..(row0 + rows) * u]);
+    }
+    for s in (0..steps).rev() {
+        let t = if cfg.reverse { steps - 1 - s } else { s };
+        for r in 0..rows {
+            let is_live = live(mask, row0 + r, steps, t);
+            let dhr = &mut dh[r * u..(r + 1) * u];
+            if cfg.return_sequences && (is_live || !cfg.zero_output_for_mask) {
+                let src = ((row0 + r) * steps + cfg.out_pos(s, t)) * u;
+                for (d, g) in dhr.iter_mut().zip(&dout[src..src + u]) {
+                    *d += g;
+                }
+            }
+            let dhp = &mut dh_prev[r * u..(r + 1) * u];
+            if !is_live {
+                // The state was carried over: its gradient passes straight through.
+                dhp.copy_from_slice(dhr);
+                dr[r * gu..(r + 1) * gu].fill(0.0);
+                continue;
+            }
+            let g = &ch.gates[(s * rows + r) * gu..(s * rows + r + 1) * gu];
+            let drr = &mut dr[r * gu..(r + 1) * gu];
+            let dxr = &mut dxp[(r * steps + t) * gu..(r * steps + t + 1) * gu];
+            match cfg.cell {
+                Cell::Simple => {
+                    simple_rnn::backward_row(cfg.act, g, dhr, drr);
+                    dxr.copy_from_slice(drr);
+                    dhp.fill(0.0);
+                }
+                Cell::Lstm => {
+                    lstm::backward_row(
+                        cfg.act,
+                        cfg.rec_act,
+                        g,
+                        &ch.c[s * ru + r * u..s * ru + (r + 1) * u],
+                        &ch.aux[s * ru + r * u..s * ru + (r + 1) * u],
+                        dhr,
+                        &mut dc[r * u..(r + 1) * u],
+                        drr,
+                    );
+                    dxr.copy_from_slice(drr);
+                    dhp.fill(0.0);
+                }
+                Cell::Gru => gru::backward_row(
+                    cfg.act,
+                    cfg.rec_act,
+                    g,
+                    &ch.aux[s * ru + r * u..s * ru + (r + 1) * u],
+                    &ch.h[s * ru + r * u..s * ru + (r + 1) * u],
+                    dhr,
+                    dxr,
+                    drr,
+                    dhp,
+                ),
+            }
+        }
+        G::gemm_acc(&mut dh_prev, &dr, ut, rows, gu, u);
+        // dU += h_prevᵀ · dr, with h_prev transposed into `units × rows`.
+        let hp = &ch.h[s * ru..(s + 1) * ru];
+        for r in 0..rows {
+            for k in 0..u {
+                hpt[k * rows + r] = hp[r * u + k];
+            }
+        }
+        G::gemm_acc(&mut du, &hpt, &dr, u, rows, gu);
+        if cfg.cell == Cell::Gru {
+            add_column_sums(&mut dbias[gu..], &dr, gu);
+        }
+        std::mem::swap(&mut dh, &mut dh_prev);
+    }
+    // Masked steps left zeros in dxp, so plain column sums are right.
+    add_column_sums(&mut dbias[..gu], dxp, gu);
+    (du, dbias)
+}
