@@ -31,7 +31,7 @@ const BATCH: usize = 1024;
 /// int`: Keras tokenizer sequences padded / truncated to `maxlen` (`None`: the
 /// longest sequence among `texts`, at least 1, which is what the encode
 /// stage uses on the training split when `sequence.maxlen` is unset). Bag-of-
-/// n-gram modes are not wired in here yet and give an error.
+/// n-gram modes: the fitted vectorizer's sparse rows.
 pub fn encode_texts<T: AsRef<str> + Sync>(
     spec: &Spec,
     vocabulary: &Path,
@@ -57,15 +57,32 @@ pub fn encode_texts<T: AsRef<str> + Sync>(
             );
             Ok(EncodedInputs::Tokens { ids, width })
         }
-        mode => bail!(
-            "encoding new texts for `vectorize.mode: {}` is not available in this build; \
-             use `vectorize.mode: int`",
-            serde_json::to_value(mode)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_else(|| format!("{mode:?}"))
-        ),
+        _ => {
+            let vectorizer = load_vectorizer(spec, vocabulary)?;
+            let rows = vectorizer.transform_many(texts);
+            Ok(EncodedInputs::Sparse {
+                rows,
+                width: vectorizer.num_features(),
+            })
+        }
     }
+}
+
+/// Name of the vectorizer's document count, stored beside its vocabulary.
+pub const NUM_DOCS_FILE: &str = "num_docs.json";
+
+/// Rebuild the fitted n-gram vectorizer from the vocabulary stage's artifact.
+pub fn load_vectorizer(spec: &Spec, vocabulary: &Path) -> Result<crate::text::Vectorizer> {
+    let v = tables::read_vocabulary(&vocabulary.join("vocabulary.parquet"))?;
+    let num_docs: u64 = serde_json::from_slice(&std::fs::read(vocabulary.join(NUM_DOCS_FILE))?)?;
+    let parts = crate::text::VectorizerParts {
+        terms: v.terms,
+        document_frequencies: v.counts,
+        idf: v.weights.get("idf").cloned().unwrap_or_default(),
+        nb_weights: v.weights.get("nb").cloned(),
+        num_docs,
+    };
+    Ok(crate::text::Vectorizer::from_parts(&spec.vectorize, parts)?)
 }
 
 /// The input width stored with an encoded split (`width` in its Parquet
@@ -86,17 +103,7 @@ pub fn encoded_width(path: &Path) -> Result<usize> {
 pub fn input_data(inputs: EncodedInputs) -> InputData {
     match inputs {
         EncodedInputs::Tokens { ids, width } => InputData::Sequences { ids, width },
-        EncodedInputs::Sparse { rows, width } => {
-            let mut values = vec![0f32; rows.len() * width];
-            for (r, row) in rows.iter().enumerate() {
-                for &(j, v) in row {
-                    if let Some(x) = values.get_mut(r * width + j as usize) {
-                        *x = v;
-                    }
-                }
-            }
-            InputData::Features { values, width }
-        }
+        EncodedInputs::Sparse { rows, width } => InputData::Sparse { rows, width },
     }
 }
 

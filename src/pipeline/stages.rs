@@ -243,7 +243,26 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
                     tok.vocabulary().iter().cloned().unzip();
                 tables::write_vocabulary(&dir.join("vocabulary.parquet"), &terms, &counts, &[])
             }
-            _ => bail!("bag-of-n-gram vectorization is not available yet"),
+            _ => {
+                let targets: Vec<f32> = p.train.iter().map(|i| i.target).collect();
+                let nb = spec.vectorize.nb_weighting.then_some(targets.as_slice());
+                let v = text::Vectorizer::fit(&spec.vectorize, &texts, nb)?;
+                let mut weights: Vec<(&str, &[f32])> = vec![("idf", v.idf())];
+                if let Some(nb) = v.nb_weights() {
+                    weights.push(("nb", nb));
+                }
+                tables::write_vocabulary(
+                    &dir.join("vocabulary.parquet"),
+                    v.terms(),
+                    v.document_frequencies(),
+                    &weights,
+                )?;
+                fs::write(
+                    dir.join(super::predict::NUM_DOCS_FILE),
+                    serde_json::to_vec(&v.num_docs())?,
+                )?;
+                Ok(())
+            }
         }
     })?;
 
@@ -254,39 +273,33 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
         .finish();
     let encode = runner.stage(&encode_key, |dir| {
         let p = prepared()?;
-        let v = tables::read_vocabulary(&vocab.file("vocabulary.parquet"))?;
-        let tok = Tokenizer::from_vocabulary(
-            &spec.tokenizer,
-            v.terms.into_iter().zip(v.counts).collect(),
-        );
-        let train_seqs =
-            tok.texts_to_sequences(&p.train.iter().map(|i| i.text.as_str()).collect::<Vec<_>>());
-        // maxlen unset: the longest training sequence, applied to every split.
-        let maxlen = spec
-            .sequence
-            .maxlen
-            .unwrap_or_else(|| train_seqs.iter().map(Vec::len).max().unwrap_or(1).max(1));
+        let texts =
+            |items: &[Item]| -> Vec<String> { items.iter().map(|i| i.text.clone()).collect() };
+        // The training split fixes the width (maxlen unset: its longest sequence).
+        let train_inputs = super::predict::encode_texts(
+            &spec,
+            &vocab.dir,
+            &texts(&p.train),
+            spec.sequence.maxlen,
+        )?;
+        let maxlen = match &train_inputs {
+            EncodedInputs::Tokens { width, .. } => Some(*width),
+            EncodedInputs::Sparse { .. } => None,
+        };
+        let mut train_inputs = Some(train_inputs);
         for (name, items) in [
             ("train", &p.train),
             ("validation", &p.validation),
             ("test", &p.test),
         ] {
-            let seqs = if name == "train" {
-                train_seqs.clone()
-            } else {
-                tok.texts_to_sequences(&items.iter().map(|i| i.text.as_str()).collect::<Vec<_>>())
+            let inputs = match train_inputs.take() {
+                Some(t) => t,
+                None => super::predict::encode_texts(&spec, &vocab.dir, &texts(items), maxlen)?,
             };
-            let (ids, width) = text::pad_sequences(
-                &seqs,
-                Some(maxlen),
-                spec.sequence.padding,
-                spec.sequence.truncating,
-                spec.sequence.value,
-            );
             let enc = Encoded {
                 ids: items.iter().map(|i| i.id).collect(),
                 targets: items.iter().map(|i| i.target).collect(),
-                inputs: EncodedInputs::Tokens { ids, width },
+                inputs,
             };
             tables::write_encoded(&dir.join(format!("{name}.parquet")), &enc)?;
         }
@@ -476,7 +489,10 @@ fn to_dataset(e: &Encoded) -> train::Dataset {
             ids: ids.clone(),
             width: *width,
         },
-        EncodedInputs::Sparse { .. } => unimplemented!("sparse inputs"),
+        EncodedInputs::Sparse { rows, width } => train::InputData::Sparse {
+            rows: rows.clone(),
+            width: *width,
+        },
     };
     train::Dataset {
         inputs,
