@@ -122,6 +122,21 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
 
     // load: read the source files as they are.
     let (data_dir, dir_source) = data::data_dir(opts.data_dir.as_deref());
+    if let Some(name) = &data_spec.dataset {
+        // Like keras.datasets: fetch a missing built-in dataset once, verified.
+        let needed = data::builtin_files(name, &data_dir);
+        if needed.is_some_and(|(train, test)| !train.is_file() || !test.is_file()) {
+            runner.log(&format!(
+                "dataset `{name}` not found in {}; fetching it",
+                data_dir.display()
+            ));
+            let opts = data::fetch::FetchOptions {
+                progress: !opts.quiet,
+                ..Default::default()
+            };
+            data::fetch::fetch(name, &data_dir, &opts)?;
+        }
+    }
     let sources = data::resolve_sources(data_spec, spec_dir, &data_dir, dir_source)?;
     let mut files: Vec<(String, &Path)> = vec![
         ("train".into(), sources.train.path.as_path()),

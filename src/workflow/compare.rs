@@ -3,8 +3,7 @@
 //! comparison as a terminal table or a self-contained HTML page with
 //! overlaid learning curves.
 
-use super::html_escape;
-use super::svg::{line_chart, Series, PALETTE};
+use crate::report::svg::{escape_xml as html_escape, line_chart, Series, PALETTE};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -421,7 +420,7 @@ impl Comparison {
                 .records
                 .iter()
                 .map(|r| Series {
-                    label: r.name.clone(),
+                    name: r.name.clone(),
                     points: curve(&r.history, key),
                 })
                 .collect();
@@ -429,7 +428,8 @@ impl Comparison {
             h.push('\n');
         }
         h.push_str("</div>\n</body></html>\n");
-        h
+        // Inline SVG needs no namespace; without it the page holds no URL at all.
+        h.replace(" xmlns=\"http://www.w3.org/2000/svg\"", "")
     }
 }
 

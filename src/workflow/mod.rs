@@ -16,7 +16,6 @@ pub mod compare;
 pub mod expect;
 pub mod init;
 pub mod manifest;
-mod svg;
 pub mod sweep;
 pub mod verify;
 
@@ -35,18 +34,3 @@ pub use verify::{
     compare_metrics, extract_manifest, manifest_script, seal, verify, VerifyResult, DIGEST_SLOT,
 };
 
-/// Escape text for HTML element content and attribute values.
-pub(crate) fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
