@@ -349,7 +349,8 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
             fs::write(dir.join("coverage.json"), serde_json::to_vec(&c)?)?;
         }
         check_output_layer(&spec, &m, &task)?;
-        let mut observer = EpochPrinter::new(spec.train.epochs, opts.quiet);
+        let mut observer =
+            EpochPrinter::new(spec.train.epochs, opts.quiet, opts.log_prefix.as_deref());
         let va = (!va.ids.is_empty()).then(|| train_input(&va));
         let history = train::fit_with(
             &mut m,
@@ -541,27 +542,56 @@ fn check_output_layer(spec: &Spec, m: &Model, task: &TaskInfo) -> Result<()> {
     Ok(())
 }
 
-/// Prints one Keras-like line per epoch on stderr.
+/// Prints one Keras-like line per epoch on stderr, with a progress bar within
+/// the epoch when stderr is a terminal (none in CI logs).
 struct EpochPrinter {
     epochs: usize,
     quiet: bool,
+    prefix: String,
+    bar: Option<indicatif::ProgressBar>,
 }
 
 impl EpochPrinter {
-    fn new(epochs: usize, quiet: bool) -> Self {
-        EpochPrinter { epochs, quiet }
+    fn new(epochs: usize, quiet: bool, prefix: Option<&str>) -> Self {
+        EpochPrinter {
+            epochs,
+            quiet,
+            prefix: prefix.map(|p| format!("[{p}] ")).unwrap_or_default(),
+            bar: None,
+        }
     }
 }
 
 impl train::TrainObserver for EpochPrinter {
-    fn on_batch(&mut self, _epoch: usize, _batch: usize, _n_batches: usize, _loss: f64) {}
+    fn on_batch(&mut self, epoch: usize, batch: usize, n_batches: usize, loss: f64) {
+        use std::io::IsTerminal;
+        if self.quiet || !std::io::stderr().is_terminal() {
+            return;
+        }
+        let bar = self.bar.get_or_insert_with(|| {
+            let bar = indicatif::ProgressBar::new(n_batches as u64);
+            if let Ok(style) =
+                indicatif::ProgressStyle::with_template("{prefix}{pos:>5}/{len} [{bar:30}] {msg}")
+            {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar
+        });
+        bar.set_prefix(format!("{}Epoch {epoch}/{} ", self.prefix, self.epochs));
+        bar.set_position(batch as u64);
+        bar.set_message(format!("loss: {loss:.4}"));
+    }
+
     fn on_epoch(&mut self, r: &EpochRecord) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
         if self.quiet {
             return;
         }
         let mut line = format!(
-            "Epoch {}/{} - {:.1}s - loss: {:.4}",
-            r.epoch, self.epochs, r.seconds, r.loss
+            "{}Epoch {}/{} - {:.1}s - loss: {:.4}",
+            self.prefix, r.epoch, self.epochs, r.seconds, r.loss
         );
         line.push_str(&format!(" - accuracy: {:.4}", r.accuracy));
         if let Some(v) = r.val_loss {

@@ -33,4 +33,3 @@ pub use sweep::{expand, Variant};
 pub use verify::{
     compare_metrics, extract_manifest, manifest_script, seal, verify, VerifyResult, DIGEST_SLOT,
 };
-
