@@ -16,7 +16,7 @@ CACHE=$(mktemp -d)
 start=$(date +%s.%N)
 ./target/release/kerros run pipelines/imdb_best.yaml --data-dir "$DATA" --cache-dir "$CACHE" \
   --reports-dir "$CACHE/reports" --json 2>/dev/null \
-  | python3 -c 'import json,sys; m=json.load(sys.stdin)["metrics"]; print(f"kerros imdb_best: accuracy {m["accuracy"]:.4f} kappa {m["cohen_kappa"]:.4f}", end=" ")'
+  | python3 -c 'import json,sys; m=json.load(sys.stdin)["metrics"]; print("kerros imdb_best: accuracy %.4f kappa %.4f" % (m["accuracy"], m["cohen_kappa"]), end=" ")'
 end=$(date +%s.%N)
 echo "seconds $(python3 -c "print(f'{$end - $start:.1f}')")"
 rm -rf "$CACHE"
