@@ -599,7 +599,8 @@ fn real_druglib_files() {
         .text
         .starts_with("slowed the progression of left ventricular dysfunction"));
     assert!(
-        first.text.contains("\ncough, hypotension"),
+        // Fields joined with the default separator, a space.
+        first.text.contains("heart failur cough, hypotension"),
         "{:?}",
         first.text
     );
