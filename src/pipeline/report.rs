@@ -245,7 +245,7 @@ pub fn build(inputs: &ReportInputs) -> ReportData {
         // vanishes towards the first steps shows as a low "first quarter" line.
         for (layer, bands) in &e.grad_bands {
             for (band, value) in BAND_NAMES.iter().zip(bands) {
-                let name = format!("{layer} input grad, {band}");
+                let name = format!("{layer} steps, {band}");
                 let idx = match gradient_norms.iter().position(|s| s.name == name) {
                     Some(i) => i,
                     None => {
