@@ -14,6 +14,9 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+/// Names of the recurrent layers' timestep bands, in `EpochRecord::grad_bands` order.
+const BAND_NAMES: [&str; 3] = ["first quarter", "middle", "last quarter"];
+
 /// Everything the report stage reads.
 pub struct ReportInputs<'a> {
     /// The resolved spec.
@@ -237,6 +240,24 @@ pub fn build(inputs: &ReportInputs) -> ReportData {
                 }
             };
             gradient_norms[idx].points.push((e.epoch as f64, *norm));
+        }
+        // Recurrent layers: one more series per timestep band, so a gradient that
+        // vanishes towards the first steps shows as a low "first quarter" line.
+        for (layer, bands) in &e.grad_bands {
+            for (band, value) in BAND_NAMES.iter().zip(bands) {
+                let name = format!("{layer} steps, {band}");
+                let idx = match gradient_norms.iter().position(|s| s.name == name) {
+                    Some(i) => i,
+                    None => {
+                        gradient_norms.push(Series {
+                            name,
+                            points: Vec::new(),
+                        });
+                        gradient_norms.len() - 1
+                    }
+                };
+                gradient_norms[idx].points.push((e.epoch as f64, *value));
+            }
         }
     }
     let training = Training {

@@ -159,6 +159,7 @@ pub fn fit_with(
     let mut history = History::default();
     for epoch in 1..=cfg.epochs {
         let start = Instant::now();
+        let mut grad_bands: Vec<(String, Vec<f64>)> = Vec::new();
         if cfg.shuffle {
             order.shuffle(&mut shuffle_rng);
         }
@@ -168,7 +169,12 @@ pub fn fit_with(
             let x = train.inputs.model_batch(rows)?;
             let t: Vec<f32> = rows.iter().map(|&r| train.targets[r]).collect();
             let tt = Tensor::from_slice(&t, t.len(), &Device::Cpu)?;
-            let y = model.forward_batch(&x, &mut Pass::training(&mut dropout_rng))?;
+            // The last batch of the epoch also records recurrent layers'
+            // per-timestep-band input gradients (the vanishing-gradient view).
+            let last_batch = b + 1 == n_batches;
+            let mut pass = Pass::training(&mut dropout_rng);
+            pass.set_record_grad_bands(last_batch);
+            let y = model.forward_batch(&x, &mut pass)?;
             let loss = match &example_weights {
                 Some(w) => {
                     let wb: Vec<f32> = rows.iter().map(|&r| w[r]).collect();
@@ -179,6 +185,13 @@ pub fn fit_with(
             };
             let loss = sparse_optimizer.with_penalties(model, loss, &x)?;
             let grads = loss.backward()?;
+            if last_batch {
+                grad_bands = model
+                    .layers()
+                    .iter()
+                    .filter_map(|l| Some((l.name().to_string(), l.timestep_grad_bands()?)))
+                    .collect();
+            }
             lr_used = optimizer.current_learning_rate();
             optimizer.step(&grads)?;
             norms.add_step(optimizer.last_sq_norms());
@@ -213,6 +226,7 @@ pub fn fit_with(
             seconds: start.elapsed().as_secs_f64(),
             learning_rate: Some(lr_used),
             grad_norms: norms.take_epoch(),
+            grad_bands,
         };
         observer.on_epoch(&record);
         if let Some((monitor, p)) = &mut plateau {

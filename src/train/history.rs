@@ -25,6 +25,11 @@ pub struct EpochRecord {
     /// averaged over the epoch's steps, in layer order.
     #[serde(default)]
     pub grad_norms: Vec<(String, f64)>,
+    /// Recurrent layers' input-gradient norms in the epoch's last batch, summed
+    /// over the first, middle and last quarter of the time axis
+    /// (`[first, middle, last]`), in layer order; empty without recurrent layers.
+    #[serde(default)]
+    pub grad_bands: Vec<(String, Vec<f64>)>,
 }
 
 /// Every epoch of a training run.

@@ -635,3 +635,36 @@ fn sigmoid_output_with_probability_loss_trains() {
         .iter()
         .all(|r| (0.0..=1.0).contains(&r[1]) && (r[0] + r[1] - 1.0).abs() < 1e-6));
 }
+
+#[test]
+fn simple_rnn_training_records_three_timestep_bands_per_epoch() {
+    use crate::spec::SimpleRnnSpec;
+    let train = token7_data(96, 20, 11);
+    let layers = vec![
+        LayerSpec::Embedding(EmbeddingSpec::new(50, 4)),
+        LayerSpec::SimpleRnn(SimpleRnnSpec {
+            units: 4,
+            activation: Activation::Tanh,
+            return_sequences: false,
+            dropout: 0.0,
+            go_backwards: false,
+        }),
+        LayerSpec::Dense(dense(1, Activation::Linear)),
+    ];
+    let mut model = Model::new(&layers, &ModelInput::Sequence { maxlen: 20 }, 4).unwrap();
+    let rnn_name = model.layers()[1].name().to_string();
+    let h = fit(&mut model, &train, None, &cfg(3, 0.01), &BINARY, 5, &mut ()).unwrap();
+    assert_eq!(h.epochs.len(), 3);
+    for e in &h.epochs {
+        // Only the recurrent layer has bands: embedding and dense have none.
+        assert_eq!(e.grad_bands.len(), 1, "{:?}", e.grad_bands);
+        let (name, bands) = &e.grad_bands[0];
+        assert_eq!(name, &rnn_name);
+        assert_eq!(bands.len(), 3);
+        assert!(bands.iter().all(|b| b.is_finite() && *b > 0.0), "{bands:?}");
+    }
+    // A model without recurrent layers records no bands.
+    let mut plain = token7_model(3, false);
+    let h = fit(&mut plain, &train, None, &cfg(1, 0.01), &BINARY, 5, &mut ()).unwrap();
+    assert!(h.epochs[0].grad_bands.is_empty());
+}
