@@ -610,7 +610,7 @@ fn real_druglib_files() {
     // Either spelling of the drug column works as a text column.
     let data = data_spec("dataset: druglib\ntext_columns: [DrugName, condition]");
     let t = read_sources(&data, &s).unwrap();
-    assert_eq!(t.test.rows[0].text, "biaxin\nsinus infection");
+    assert_eq!(t.test.rows[0].text, "biaxin sinus infection");
 }
 
 #[test]
