@@ -1,9 +1,12 @@
 //! `prepare`: limit, stratified validation split, classes, bins, regression and cleaning.
 
+mod support;
+
 use kerros::data::*;
 use kerros::spec::{parse_spec, CleanSpec, Spec};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use support::shared_data;
 
 /// A spec from YAML: `extra` is added under the top level (task, data keys...).
 fn spec(data: &str, task: &str) -> Spec {
@@ -308,26 +311,6 @@ fn cleaning_runs_only_when_asked() {
     let s = spec("  clean: {strip_tags: true}", "{type: binary}");
     let p = prepare_with_cleaner(rows(&["a", "b"]), rows(&["a"]), None, &s, &upper).unwrap();
     assert_eq!(p.test[0].text, "TEXT 0");
-}
-
-/// The shared data folder, or `None` (a failure under CI) when it is missing.
-fn shared_data() -> Option<PathBuf> {
-    let near = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
-    let dir = if near.is_dir() {
-        near
-    } else {
-        PathBuf::from("/work/shared/data")
-    };
-    if dir.join("imdb/train.parquet").is_file()
-        && dir.join("druglib/drugLibTrain_raw.tsv").is_file()
-    {
-        return Some(dir);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("the real data is missing under {} (CI=true)", dir.display());
-    }
-    eprintln!("note: real data not found at {}; skipping", dir.display());
-    None
 }
 
 fn builtin_spec(name: &str, task: &str) -> Spec {

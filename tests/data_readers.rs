@@ -1,10 +1,13 @@
 //! Readers, sources and artifacts of the data module, on small files written to
 //! a temp dir and on the real IMDB and Druglib files.
 
+mod support;
+
 use kerros::data::*;
 use kerros::spec::{BadRows, DataSpec};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use support::shared_data;
 
 /// A data section from YAML (the spec's own defaults apply).
 fn data_spec(yaml: &str) -> DataSpec {
@@ -26,26 +29,6 @@ fn csv_source(path: &Path) -> Source {
         path: path.to_path_buf(),
         format: kerros::spec::FileFormat::Auto,
     }
-}
-
-/// The shared data folder, or `None` (a failure under CI) when it is missing.
-fn shared_data() -> Option<PathBuf> {
-    let near = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
-    let dir = if near.is_dir() {
-        near
-    } else {
-        PathBuf::from("/work/shared/data")
-    };
-    if dir.join("imdb/train.parquet").is_file()
-        && dir.join("druglib/drugLibTrain_raw.tsv").is_file()
-    {
-        return Some(dir);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("the real data is missing under {} (CI=true)", dir.display());
-    }
-    eprintln!("note: real data not found at {}; skipping", dir.display());
-    None
 }
 
 // ---------- CSV / TSV ----------

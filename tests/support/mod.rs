@@ -13,7 +13,9 @@ pub fn shared_data() -> Option<PathBuf> {
     } else {
         PathBuf::from("/work/shared/data")
     };
-    if dir.join("imdb/train.parquet").is_file() {
+    if dir.join("imdb/train.parquet").is_file()
+        && dir.join("druglib/drugLibTrain_raw.tsv").is_file()
+    {
         return Some(dir);
     }
     if std::env::var("CI").as_deref() == Ok("true") {
