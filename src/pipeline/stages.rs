@@ -413,6 +413,7 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
     // report.
     let stage_keys = runner.keys.clone();
     let report_key = StageKey::build("report", &(&spec, &author))
+        .file("template", &crate::report::template_fingerprint())
         .input(&eval_key)
         .input(&train_key)
         .input(&split_key)

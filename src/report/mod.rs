@@ -47,6 +47,15 @@ pub enum ReportError {
     Template(String),
 }
 
+/// A hash of the page template and stylesheet: part of the report stage's
+/// cache key, so a kerros build with a changed layout re-renders reports.
+pub fn template_fingerprint() -> String {
+    let mut h = blake3::Hasher::new();
+    h.update(TEMPLATE.as_bytes());
+    h.update(CSS.as_bytes());
+    h.finalize().to_hex().to_string()
+}
+
 /// Formats a tera error with its whole source chain; tera's top-level
 /// message alone ("Failed to render") hides the cause.
 fn tera_error(e: tera::Error) -> ReportError {
