@@ -232,13 +232,9 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
             skipped_rows: info.skipped_rows,
         })
     };
-    let mut prepared_cache: Option<Prepared> = None;
-    let mut prepared = || -> Result<Prepared> {
-        if prepared_cache.is_none() {
-            prepared_cache = Some(prepared_lazy()?);
-        }
-        Ok(prepared_cache.clone().expect("set above"))
-    };
+    // Read the splits once, and only if some stage needs them.
+    let prepared_cell = std::cell::OnceCell::new();
+    let prepared = || cached(&prepared_cell, prepared_lazy);
 
     // vocabulary: fit on the training split only.
     let vocab_settings = match spec.vectorize.mode {
@@ -423,7 +419,7 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
         let inputs = super::report::ReportInputs {
             spec: &spec,
             spec_path,
-            prepared: &prepared()?,
+            prepared: prepared()?,
             sources: &info.sources,
             history: &history,
             summary: &summary,
@@ -483,6 +479,15 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
         params: summary.total_params,
         seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+/// The value in `cell`, computed by `load` on first use.
+fn cached<T>(cell: &std::cell::OnceCell<T>, load: impl FnOnce() -> Result<T>) -> Result<&T> {
+    if let Some(v) = cell.get() {
+        return Ok(v);
+    }
+    let v = load()?;
+    Ok(cell.get_or_init(|| v))
 }
 
 /// Copy the cached report to its published path atomically.
