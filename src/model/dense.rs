@@ -6,9 +6,11 @@
 //! orientation internally so a batch is one `x.matmul(kernel)`.
 
 use super::activation::apply_activation;
+use super::embedding_dense::embedding_matmul;
 use super::layer::{live, Layer, Pass, Weight};
 use super::shape::{Inferred, Site};
 use super::sparse::SparseGradSlot;
+use super::tokens::EmbeddedTokens;
 use super::{init, Shape};
 use crate::spec::{Activation, DenseSpec, Invalid};
 use candle_core::{Device, Result, Tensor, Var};
@@ -289,5 +291,24 @@ impl Layer for Dense {
     }
     fn as_dense(&self) -> Option<&Dense> {
         Some(self)
+    }
+    fn forward_tokens(
+        &self,
+        tokens: &EmbeddedTokens,
+        _pass: &mut Pass<'_>,
+    ) -> Option<Result<Tensor>> {
+        // Only the flattened embedding is a valid dense input.
+        if !tokens.flat() {
+            return None;
+        }
+        let z = || {
+            let z = embedding_matmul(tokens, &live(&self.kernel, self.trainable))?;
+            let z = match &self.bias {
+                Some(b) => z.broadcast_add(&live(b, self.trainable))?,
+                None => z,
+            };
+            apply_activation(self.activation, &z)
+        };
+        Some(z())
     }
 }

@@ -3,6 +3,7 @@
 use super::layer::{live, Layer, Pass, Weight};
 use super::pretrained::{load_vectors, resolve, BuildContext, Coverage};
 use super::shape::{Inferred, Site};
+use super::tokens::EmbeddedTokens;
 use super::{init, ModelError, ModelInput, Shape};
 use crate::spec::{EmbeddingInit, EmbeddingSpec, Invalid};
 use candle_core::{bail, CpuStorage, CustomOp1, Device, Layout, Result, Storage, Tensor, Var};
@@ -172,6 +173,38 @@ impl Embedding {
     pub fn input_dim(&self) -> usize {
         self.input_dim
     }
+
+    /// The batch `x` (token ids, `batch × steps`) as tokens over this
+    /// embedding's table, not yet looked up. Ids outside `0..input_dim` are an
+    /// error; with `mask_zero` the padding mask is published on `pass`.
+    pub fn tokens(&self, x: &Tensor, pass: &mut Pass<'_>) -> Result<EmbeddedTokens> {
+        let dims = x.dims();
+        let batch = dims.first().copied().unwrap_or(0);
+        let steps = dims[1..].iter().product::<usize>();
+        let ids = x
+            .flatten_all()?
+            .to_dtype(candle_core::DType::U32)?
+            .to_vec1::<u32>()?;
+        if let Some(id) = ids.iter().find(|&&id| id as usize >= self.input_dim) {
+            bail!(
+                "token id {id} is outside the embedding's input_dim {} (valid ids 0..{})",
+                self.input_dim,
+                self.input_dim - 1
+            );
+        }
+        if self.mask_zero {
+            pass.set_mask(Some(std::sync::Arc::new(
+                ids.iter().map(|&id| id != 0).collect(),
+            )));
+        }
+        EmbeddedTokens::new(
+            std::sync::Arc::new(ids),
+            batch,
+            steps,
+            live(&self.embeddings, self.trainable),
+            self.flat_output,
+        )
+    }
 }
 
 impl Layer for Embedding {
@@ -188,34 +221,13 @@ impl Layer for Embedding {
         self.input_dim * self.output_dim
     }
     fn forward(&self, x: &Tensor, pass: &mut Pass<'_>) -> Result<Tensor> {
-        let dims = x.dims();
-        let shape: Vec<usize> = if self.flat_output {
-            vec![
-                dims[0],
-                dims[1..].iter().product::<usize>() * self.output_dim,
-            ]
-        } else {
-            dims.iter().copied().chain([self.output_dim]).collect()
-        };
-        let ids = x
-            .flatten_all()?
-            .to_dtype(candle_core::DType::U32)?
-            .to_vec1::<u32>()?;
-        if self.mask_zero {
-            pass.set_mask(Some(std::sync::Arc::new(
-                ids.iter().map(|&id| id != 0).collect(),
-            )));
-        }
-        let op = Lookup {
-            ids,
-            dim: self.output_dim,
-            vocab: self.input_dim,
-            shape: shape.into(),
-        };
-        live(&self.embeddings, self.trainable).apply_op1(op)
+        self.tokens(x, pass)?.materialize()
     }
     fn trainable(&self) -> bool {
         self.trainable
+    }
+    fn as_embedding(&self) -> Option<&Embedding> {
+        Some(self)
     }
     fn weights(&self) -> Vec<Weight<'_>> {
         vec![Weight {
@@ -229,13 +241,19 @@ impl Layer for Embedding {
 /// The lookup as one candle op: a row gather forward, and a backward that adds
 /// each position's gradient straight into a `vocab × dim` buffer. (candle's
 /// `index_select` backward builds a zero table and an `index_add` copy instead.)
-struct Lookup {
-    /// Token ids of the batch, row-major.
-    ids: Vec<u32>,
-    dim: usize,
-    vocab: usize,
-    /// Output shape: `(batch, steps, dim)` or, flattened, `(batch, steps · dim)`.
+pub(crate) struct Lookup {
+    /// Token ids, row-major.
+    ids: std::sync::Arc<Vec<u32>>,
+    /// Output shape: `ids.len()` rows of the table's width, in any grouping
+    /// (`(batch, steps, dim)`, flat `(batch, steps · dim)` or `(n, dim)`).
     shape: candle_core::Shape,
+}
+
+impl Lookup {
+    /// A gather of the table rows `ids`, shaped `shape`.
+    pub(crate) fn new(ids: std::sync::Arc<Vec<u32>>, shape: candle_core::Shape) -> Lookup {
+        Lookup { ids, shape }
+    }
 }
 
 impl CustomOp1 for Lookup {
@@ -255,16 +273,12 @@ impl CustomOp1 for Lookup {
             bail!("embedding table must be contiguous");
         };
         let table = &table[start..end];
-        let dim = self.dim;
+        let (vocab, dim) = layout.shape().dims2()?;
         let mut out = Vec::with_capacity(self.ids.len() * dim);
-        for &id in &self.ids {
+        for &id in self.ids.iter() {
             let id = id as usize;
-            if id >= self.vocab {
-                bail!(
-                    "token id {id} is outside the embedding's input_dim {} (valid ids 0..{})",
-                    self.vocab,
-                    self.vocab - 1
-                );
+            if id >= vocab {
+                bail!("token id {id} is outside the embedding's input_dim {vocab}");
             }
             out.extend_from_slice(&table[id * dim..(id + 1) * dim]);
         }
@@ -280,18 +294,14 @@ impl CustomOp1 for Lookup {
             bail!("embedding gradient must be a contiguous f32 cpu tensor");
         };
         let g = &g[start..end];
-        let dim = self.dim;
-        let mut out = vec![0f32; self.vocab * dim];
-        for (row, &id) in g.chunks_exact(dim).zip(&self.ids) {
+        let (vocab, dim) = arg.dims2()?;
+        let mut out = vec![0f32; vocab * dim];
+        for (row, &id) in g.chunks_exact(dim).zip(self.ids.iter()) {
             let dst = &mut out[id as usize * dim..(id as usize + 1) * dim];
             for (d, s) in dst.iter_mut().zip(row) {
                 *d += s;
             }
         }
-        Ok(Some(Tensor::from_vec(
-            out,
-            (self.vocab, dim),
-            arg.device(),
-        )?))
+        Ok(Some(Tensor::from_vec(out, (vocab, dim), arg.device())?))
     }
 }

@@ -1,6 +1,6 @@
 //! The layer abstraction every layer type implements.
 
-use super::{Dense, Shape};
+use super::{Dense, EmbeddedTokens, Embedding, Shape};
 use candle_core::{Result, Tensor, Var};
 use rand_chacha::ChaCha8Rng;
 
@@ -101,6 +101,22 @@ pub trait Layer: Send + Sync + std::fmt::Debug {
     }
     /// The layer as a dense layer, for hand-calculation traces.
     fn as_dense(&self) -> Option<&Dense> {
+        None
+    }
+    /// The layer as an embedding, so the model can hand the next layer its
+    /// tokens instead of looked-up vectors.
+    fn as_embedding(&self) -> Option<&Embedding> {
+        None
+    }
+    /// Apply the layer straight to an embedding's tokens when that is faster
+    /// than reading the looked-up vectors (same result up to rounding);
+    /// `None` when the layer has no such path for this input or pass.
+    fn forward_tokens(
+        &self,
+        tokens: &EmbeddedTokens,
+        pass: &mut Pass<'_>,
+    ) -> Option<Result<Tensor>> {
+        let _ = (tokens, pass);
         None
     }
     /// For recurrent layers: the gradient norm that reached the input in the

@@ -12,6 +12,7 @@ mod conv1d;
 mod dense;
 mod dropout;
 mod embedding;
+mod embedding_dense;
 mod error;
 mod flatten;
 mod init;
@@ -25,6 +26,7 @@ mod sequential;
 mod shape;
 mod sparse;
 mod summary;
+mod tokens;
 mod trace;
 mod weights;
 
@@ -45,6 +47,7 @@ pub use sequential::Model;
 pub use shape::{infer_shapes, layer_names, LayerInfo, Shape};
 pub use sparse::{ModelBatch, SparseBatch, SparseGrad};
 pub use summary::Summary;
+pub use tokens::{Distinct, EmbeddedTokens};
 pub use trace::LayerTrace;
 
 #[cfg(test)]

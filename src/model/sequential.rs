@@ -183,9 +183,25 @@ impl Model {
     }
 
     /// Run a batch through the model in the given mode.
+    ///
+    /// An embedding hands the layer after it (after `flatten`, if one follows)
+    /// its tokens rather than the looked-up vectors when that layer can use
+    /// them ([`Layer::forward_tokens`]): the result is the same up to rounding.
     pub fn forward_pass(&self, x: &Tensor, pass: &mut Pass<'_>) -> Result<Tensor> {
-        let mut h = x.clone();
-        for layer in &self.layers {
+        let (mut h, mut next) = (x.clone(), 0);
+        if let Some(embedding) = self.layers.first().and_then(|l| l.as_embedding()) {
+            let tokens = embedding.tokens(x, pass)?;
+            let reader = if tokens.flat() { 2 } else { 1 };
+            match self
+                .layers
+                .get(reader)
+                .and_then(|l| l.forward_tokens(&tokens, pass))
+            {
+                Some(y) => (h, next) = (y?, reader + 1),
+                None => (h, next) = (tokens.materialize()?, 1),
+            }
+        }
+        for layer in &self.layers[next..] {
             h = layer.forward(&h, pass)?;
         }
         Ok(h)

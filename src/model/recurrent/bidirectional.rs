@@ -3,7 +3,7 @@
 
 use super::rnn::{grad_bands, Recurrent, Settings};
 use crate::model::layer::{Layer, Pass, Weight};
-use crate::model::Shape;
+use crate::model::{EmbeddedTokens, Shape};
 use crate::spec::{BidirectionalSpec, MergeMode};
 use candle_core::{Result, Tensor};
 use rand_chacha::ChaCha8Rng;
@@ -64,6 +64,18 @@ impl Bidirectional {
     }
 }
 
+impl Bidirectional {
+    /// Combine the two directions' outputs as `merge_mode` says.
+    fn merge(&self, yf: Tensor, yb: Tensor) -> Result<Tensor> {
+        match self.merge {
+            MergeMode::Concat => Tensor::cat(&[&yf, &yb], yf.rank() - 1),
+            MergeMode::Sum => yf + yb,
+            MergeMode::Ave => (yf + yb)? * 0.5,
+            MergeMode::Mul => yf * yb,
+        }
+    }
+}
+
 impl Layer for Bidirectional {
     fn name(&self) -> &str {
         &self.name
@@ -83,12 +95,24 @@ impl Layer for Bidirectional {
         let b = &self.backward;
         let yf = f.run(x, pass, f.settings().go_backwards, true, zero)?;
         let yb = b.run(x, pass, b.settings().go_backwards, true, zero)?;
-        match self.merge {
-            MergeMode::Concat => Tensor::cat(&[&yf, &yb], yf.rank() - 1),
-            MergeMode::Sum => yf + yb,
-            MergeMode::Ave => (yf + yb)? * 0.5,
-            MergeMode::Mul => yf * yb,
+        self.merge(yf, yb)
+    }
+    fn forward_tokens(
+        &self,
+        tokens: &EmbeddedTokens,
+        pass: &mut Pass<'_>,
+    ) -> Option<Result<Tensor>> {
+        let (f, b) = (&self.forward, &self.backward);
+        if !(f.reads_tokens(tokens, pass) && b.reads_tokens(tokens, pass)) {
+            return None;
         }
+        let zero = f.settings().return_sequences;
+        let mut run = || {
+            let yf = f.run_tokens(tokens, pass, f.settings().go_backwards, true, zero)?;
+            let yb = b.run_tokens(tokens, pass, b.settings().go_backwards, true, zero)?;
+            self.merge(yf, yb)
+        };
+        Some(run())
     }
     fn weights(&self) -> Vec<Weight<'_>> {
         let mut w = self.forward.weights_named([

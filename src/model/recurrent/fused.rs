@@ -15,6 +15,11 @@
 //! backward pass returns the gradients of `xp`, `U` (one large `Hᵀ·dZ`
 //! product at the end) and the bias.
 //!
+//! Token input: when the layer reads an embedding directly, `xp` has one row
+//! per distinct token of the batch (`table[id]·W`) and `row_of` gives each
+//! position's row; backward then adds each position's gradient into its
+//! token's row instead of writing a `(batch · steps)` gradient.
+//!
 //! Masked steps (padding when the embedding has `mask_zero`) carry the state
 //! over unchanged; with `return_sequences` their output is the carried state
 //! (Keras's default) or zero (`zero_output_for_mask`, which Keras forces on
@@ -116,6 +121,8 @@ pub(crate) struct FusedRecurrence {
     steps: usize,
     /// `batch × steps`, `true` = real step.
     mask: Option<Arc<Vec<bool>>>,
+    /// Token input: the `xp` row of each position (`batch × steps`); `None`: row = position.
+    row_of: Option<Arc<Vec<u32>>>,
     saved: Mutex<Vec<Chunk>>,
     probe: Option<InputProbe>,
 }
@@ -134,8 +141,26 @@ impl FusedRecurrence {
             batch,
             steps,
             mask: mask.filter(|m| m.len() == batch * steps),
+            row_of: None,
             saved: Mutex::new(Vec::new()),
             probe,
+        }
+    }
+
+    /// Read `xp` rows through `row_of` (one per position, `batch × steps`):
+    /// the projected input holds one row per distinct token. The input probe
+    /// needs per-position gradients, so it is dropped.
+    pub(crate) fn with_rows(mut self, row_of: Arc<Vec<u32>>) -> FusedRecurrence {
+        self.row_of = Some(row_of);
+        self.probe = None;
+        self
+    }
+
+    /// Rows of the projected input: one per distinct token or one per position.
+    fn xp_rows(&self) -> usize {
+        match &self.row_of {
+            Some(rows) => rows.iter().map(|&r| r as usize + 1).max().unwrap_or(0),
+            None => self.batch * self.steps,
         }
     }
 
@@ -157,12 +182,14 @@ impl FusedRecurrence {
     fn forward(&self, xp: &[f32], uk: &[f32], bias: &[f32]) -> Result<(CpuStorage, Shape)> {
         let (b, t, u) = (self.batch, self.steps, self.cfg.units);
         let gu = self.cfg.cell.gates() * u;
-        if xp.len() != b * t * gu || uk.len() != u * gu {
+        let n_rows = self.xp_rows();
+        let rows_ok = self.row_of.as_ref().is_none_or(|r| r.len() == b * t);
+        if xp.len() < n_rows * gu || !rows_ok || uk.len() != u * gu {
             bail!(
                 "fused recurrence: projected input has {} values, recurrent kernel {} (expected {} and {})",
                 xp.len(),
                 uk.len(),
-                b * t * gu,
+                n_rows * gu,
                 u * gu
             );
         }
@@ -178,6 +205,11 @@ impl FusedRecurrence {
         let rpc = self.rows_per_chunk();
         let mut out = vec![0f32; b * opr];
         let mask = self.mask.as_deref().map(Vec::as_slice);
+        let input = Input {
+            xp,
+            row_of: self.row_of.as_deref().map(Vec::as_slice),
+            steps: t,
+        };
         let cfg = self.cfg;
         let chunks: Vec<Chunk> = out
             .par_chunks_mut(rpc * opr)
@@ -185,7 +217,7 @@ impl FusedRecurrence {
             .map(|(i, o)| {
                 let row0 = i * rpc;
                 let rows = o.len() / opr;
-                forward_chunk(&cfg, xp, uk, bias, mask, t, row0, rows, o)
+                forward_chunk(&cfg, &input, uk, bias, mask, row0, rows, o)
             })
             .collect();
         *self
@@ -231,12 +263,44 @@ impl FusedRecurrence {
         let rpc = self.rows_per_chunk();
         let mask = self.mask.as_deref().map(Vec::as_slice);
         let cfg = self.cfg;
-        let mut dxp = vec![0f32; b * t * gu];
-        let parts: Vec<(Vec<f32>, Vec<f32>)> = dxp
-            .par_chunks_mut(rpc * t * gu)
-            .zip(saved.par_iter())
-            .map(|(dx, ch)| backward_chunk(&cfg, ch, &ut, mask, t, &dout, dx))
-            .collect();
+        let n_rows = self.xp_rows();
+        let (dxp, parts) = match self.row_of.as_deref() {
+            None => {
+                let mut dxp = vec![0f32; b * t * gu];
+                let parts: Vec<_> = dxp
+                    .par_chunks_mut(rpc * t * gu)
+                    .zip(saved.par_iter())
+                    .map(|(dx, ch)| {
+                        let mut sink = DxSink::Positions(dx);
+                        backward_chunk(&cfg, ch, &ut, mask, t, &dout, &mut sink)
+                    })
+                    .collect();
+                (dxp, parts)
+            }
+            Some(row_of) => {
+                // Each chunk adds into its own copy of the token rows; summed after.
+                let (tables, parts): (Vec<Vec<f32>>, Vec<_>) = saved
+                    .par_iter()
+                    .map(|ch| {
+                        let mut acc = vec![0f32; n_rows * gu];
+                        let mut sink = DxSink::Rows {
+                            row_of,
+                            acc: &mut acc,
+                        };
+                        let part = backward_chunk(&cfg, ch, &ut, mask, t, &dout, &mut sink);
+                        (acc, part)
+                    })
+                    .unzip();
+                let mut tables = tables.into_iter();
+                let mut dxp = tables.next().unwrap_or_default();
+                for other in tables {
+                    for (s, v) in dxp.iter_mut().zip(&other) {
+                        *s += v;
+                    }
+                }
+                (dxp, parts)
+            }
+        };
         let dev = Device::Cpu;
         let mut du = vec![0f32; u * gu];
         let mut dbias = vec![0f32; bias_shape.elem_count()];
@@ -249,7 +313,8 @@ impl FusedRecurrence {
             }
         }
         let du = Tensor::from_vec(du, (u, gu), &dev)?;
-        let dxp = Tensor::from_vec(dxp, (b * t, gu), &dev)?;
+        let rows = dxp.len() / gu;
+        let dxp = Tensor::from_vec(dxp, (rows, gu), &dev)?;
         if let Some(p) = &self.probe {
             let mut dx = dxp.matmul(&p.kernel.t()?)?.reshape((b, t, ()))?;
             if let Some(scale) = &p.scale {
@@ -261,6 +326,66 @@ impl FusedRecurrence {
         }
         let dbias = Tensor::from_vec(dbias, bias_shape.clone(), &dev)?;
         Ok((dxp, du, dbias))
+    }
+}
+
+/// The projected input as the time loop reads it.
+struct Input<'a> {
+    xp: &'a [f32],
+    /// Token input: the `xp` row of each position.
+    row_of: Option<&'a [u32]>,
+    steps: usize,
+}
+
+impl Input<'_> {
+    /// The `xp` row (of `gu` values) for batch row `row` at position `t`.
+    #[inline(always)]
+    fn row(&self, row: usize, t: usize, gu: usize) -> &[f32] {
+        let pos = row * self.steps + t;
+        let r = match self.row_of {
+            Some(m) => m[pos] as usize,
+            None => pos,
+        };
+        &self.xp[r * gu..(r + 1) * gu]
+    }
+}
+
+/// Where backward puts the gradient of each live position's `xp` row.
+enum DxSink<'a> {
+    /// The chunk's slice of a `(batch · steps) × gu` gradient (its rows only,
+    /// so positions are counted from the chunk's first row).
+    Positions(&'a mut [f32]),
+    /// A `distinct tokens × gu` gradient: each position adds into its token's row.
+    Rows {
+        row_of: &'a [u32],
+        acc: &'a mut [f32],
+    },
+}
+
+impl DxSink<'_> {
+    /// Record `dz` for chunk row `r` (batch row `row0 + r`) at position `t`.
+    #[inline(always)]
+    fn put(&mut self, row0: usize, r: usize, steps: usize, t: usize, dz: &[f32]) {
+        let gu = dz.len();
+        match self {
+            DxSink::Positions(dx) => {
+                dx[(r * steps + t) * gu..(r * steps + t + 1) * gu].copy_from_slice(dz)
+            }
+            DxSink::Rows { row_of, acc } => {
+                let k = row_of[(row0 + r) * steps + t] as usize;
+                for (a, v) in acc[k * gu..(k + 1) * gu].iter_mut().zip(dz) {
+                    *a += v;
+                }
+            }
+        }
+    }
+
+    /// Everything recorded (masked positions left zero).
+    fn values(&self) -> &[f32] {
+        match self {
+            DxSink::Positions(dx) => dx,
+            DxSink::Rows { acc, .. } => acc,
+        }
     }
 }
 
@@ -330,11 +455,10 @@ fn live(mask: Option<&[bool]>, row: usize, steps: usize, t: usize) -> bool {
 #[allow(clippy::too_many_arguments)]
 fn forward_chunk(
     cfg: &Recurrence,
-    xp: &[f32],
+    input: &Input<'_>,
     uk: &[f32],
     bias: &[f32],
     mask: Option<&[bool]>,
-    steps: usize,
     row0: usize,
     rows: usize,
     out: &mut [f32],
@@ -344,10 +468,10 @@ fn forward_chunk(
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
         {
             // SAFETY: the CPU supports the features the function is compiled for.
-            return unsafe { forward_chunk_avx2(cfg, xp, uk, bias, mask, steps, row0, rows, out) };
+            return unsafe { forward_chunk_avx2(cfg, input, uk, bias, mask, row0, rows, out) };
         }
     }
-    forward_chunk_impl::<super::kernels::Portable>(cfg, xp, uk, bias, mask, steps, row0, rows, out)
+    forward_chunk_impl::<super::kernels::Portable>(cfg, input, uk, bias, mask, row0, rows, out)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -355,16 +479,15 @@ fn forward_chunk(
 #[allow(clippy::too_many_arguments)]
 unsafe fn forward_chunk_avx2(
     cfg: &Recurrence,
-    xp: &[f32],
+    input: &Input<'_>,
     uk: &[f32],
     bias: &[f32],
     mask: Option<&[bool]>,
-    steps: usize,
     row0: usize,
     rows: usize,
     out: &mut [f32],
 ) -> Chunk {
-    forward_chunk_impl::<super::kernels::Avx2Fma>(cfg, xp, uk, bias, mask, steps, row0, rows, out)
+    forward_chunk_impl::<super::kernels::Avx2Fma>(cfg, input, uk, bias, mask, row0, rows, out)
 }
 
 /// The time loop for batch rows `row0 .. row0 + rows`; `out` is their slice of the output.
@@ -372,15 +495,15 @@ unsafe fn forward_chunk_avx2(
 #[allow(clippy::too_many_arguments)]
 fn forward_chunk_impl<G: Gemm>(
     cfg: &Recurrence,
-    xp: &[f32],
+    input: &Input<'_>,
     uk: &[f32],
     bias: &[f32],
     mask: Option<&[bool]>,
-    steps: usize,
     row0: usize,
     rows: usize,
     out: &mut [f32],
 ) -> Chunk {
+    let steps = input.steps;
     let u = cfg.units;
     let gu = cfg.cell.gates() * u;
     let ru = rows * u;
@@ -411,16 +534,22 @@ fn forward_chunk_impl<G: Gemm>(
         match cfg.cell {
             Cell::Simple | Cell::Lstm => {
                 for r in 0..rows {
-                    let src = ((row0 + r) * steps + t) * gu;
-                    add_into(&mut g[r * gu..(r + 1) * gu], &xp[src..src + gu], bias);
+                    add_into(
+                        &mut g[r * gu..(r + 1) * gu],
+                        input.row(row0 + r, t, gu),
+                        bias,
+                    );
                 }
                 G::gemm_acc(g, h_prev, uk, rows, u, gu);
             }
             Cell::Gru => {
                 let (b_in, b_rec) = bias.split_at(gu);
                 for r in 0..rows {
-                    let src = ((row0 + r) * steps + t) * gu;
-                    add_into(&mut xb[r * gu..(r + 1) * gu], &xp[src..src + gu], b_in);
+                    add_into(
+                        &mut xb[r * gu..(r + 1) * gu],
+                        input.row(row0 + r, t, gu),
+                        b_in,
+                    );
                     rec[r * gu..(r + 1) * gu].copy_from_slice(b_rec);
                 }
                 G::gemm_acc(&mut rec, h_prev, uk, rows, u, gu);
@@ -505,7 +634,7 @@ fn backward_chunk(
     mask: Option<&[bool]>,
     steps: usize,
     dout: &[f32],
-    dxp: &mut [f32],
+    dxp: &mut DxSink<'_>,
 ) -> (Vec<f32>, Vec<f32>) {
     #[cfg(target_arch = "x86_64")]
     {
@@ -527,7 +656,7 @@ unsafe fn backward_chunk_avx2(
     mask: Option<&[bool]>,
     steps: usize,
     dout: &[f32],
-    dxp: &mut [f32],
+    dxp: &mut DxSink<'_>,
 ) -> (Vec<f32>, Vec<f32>) {
     backward_chunk_impl::<super::kernels::Avx2Fma>(cfg, ch, ut, mask, steps, dout, dxp)
 }
@@ -543,13 +672,15 @@ fn backward_chunk_impl<G: Gemm>(
     mask: Option<&[bool]>,
     steps: usize,
     dout: &[f32],
-    dxp: &mut [f32],
+    dxp: &mut DxSink<'_>,
 ) -> (Vec<f32>, Vec<f32>) {
     let u = cfg.units;
     let gu = cfg.cell.gates() * u;
     let (row0, rows) = (ch.row0, ch.rows);
     let ru = rows * u;
     let mut dr = vec![0f32; rows * gu];
+    // GRU: the input-side gradient of one row (it differs from the recurrent `dr`).
+    let mut dx_row = vec![0f32; if cfg.cell == Cell::Gru { gu } else { 0 }];
     let mut hpt = vec![0f32; ru];
     let mut du = vec![0f32; u * gu];
     let mut dbias = vec![0f32; if cfg.cell == Cell::Gru { 2 * gu } else { gu }];
@@ -583,11 +714,10 @@ fn backward_chunk_impl<G: Gemm>(
             }
             let g = &ch.gates[(s * rows + r) * gu..(s * rows + r + 1) * gu];
             let drr = &mut dr[r * gu..(r + 1) * gu];
-            let dxr = &mut dxp[(r * steps + t) * gu..(r * steps + t + 1) * gu];
             match cfg.cell {
                 Cell::Simple => {
                     simple_rnn::backward_row(cfg.act, g, dhr, drr);
-                    dxr.copy_from_slice(drr);
+                    dxp.put(row0, r, steps, t, drr);
                     dhp.fill(0.0);
                 }
                 Cell::Lstm => {
@@ -601,20 +731,23 @@ fn backward_chunk_impl<G: Gemm>(
                         &mut dc[r * u..(r + 1) * u],
                         drr,
                     );
-                    dxr.copy_from_slice(drr);
+                    dxp.put(row0, r, steps, t, drr);
                     dhp.fill(0.0);
                 }
-                Cell::Gru => gru::backward_row(
-                    cfg.act,
-                    cfg.rec_act,
-                    g,
-                    &ch.aux[s * ru + r * u..s * ru + (r + 1) * u],
-                    &ch.h[s * ru + r * u..s * ru + (r + 1) * u],
-                    dhr,
-                    dxr,
-                    drr,
-                    dhp,
-                ),
+                Cell::Gru => {
+                    gru::backward_row(
+                        cfg.act,
+                        cfg.rec_act,
+                        g,
+                        &ch.aux[s * ru + r * u..s * ru + (r + 1) * u],
+                        &ch.h[s * ru + r * u..s * ru + (r + 1) * u],
+                        dhr,
+                        &mut dx_row,
+                        drr,
+                        dhp,
+                    );
+                    dxp.put(row0, r, steps, t, &dx_row);
+                }
             }
         }
         G::gemm_acc(&mut dh_prev, &dr, ut, rows, gu, u);
@@ -632,6 +765,6 @@ fn backward_chunk_impl<G: Gemm>(
         std::mem::swap(&mut dh, &mut dh_prev);
     }
     // Masked steps left zeros in dxp, so plain column sums are right.
-    add_column_sums(&mut dbias[..gu], dxp, gu);
+    add_column_sums(&mut dbias[..gu], dxp.values(), gu);
     (du, dbias)
 }

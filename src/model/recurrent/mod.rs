@@ -2,9 +2,11 @@
 //! Keras's names, defaults, initialisers and parameter counts.
 //!
 //! Speed: a layer is not a per-step chain of small autograd ops. The input
-//! projection of all steps is one candle matmul; the time loop and its
-//! backpropagation through time are one custom op ([`fused`]) that runs in
-//! plain Rust on preallocated buffers, split over the batch with rayon.
+//! projection of all steps is one candle matmul (right after an embedding:
+//! one row per distinct token of the batch, see [`crate::model::EmbeddedTokens`]);
+//! the time loop and its backpropagation through time are one custom op
+//! ([`fused`]) that runs in plain Rust on preallocated buffers, split over the
+//! batch with rayon.
 
 mod bidirectional;
 mod fused;

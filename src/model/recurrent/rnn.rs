@@ -6,7 +6,7 @@ use super::{gru, lstm, orthogonal, simple_rnn};
 use crate::model::init;
 use crate::model::layer::{live, Layer, Pass, Weight};
 use crate::model::shape::{Inferred, Site};
-use crate::model::Shape;
+use crate::model::{EmbeddedTokens, Shape};
 use crate::spec::{Activation, Invalid, LayerSpec, MergeMode};
 use candle_core::{Device, Result, Tensor, Var};
 use rand::Rng;
@@ -301,6 +301,57 @@ impl Recurrent {
         }
         let kernel = live(&self.kernel, true);
         let xp = x.reshape((b * t, f))?.matmul(&kernel)?;
+        self.recur(
+            &xp,
+            None,
+            (b, t),
+            scale,
+            pass,
+            (reverse, aligned, zero_masked),
+        )
+    }
+
+    /// Whether [`Recurrent::run_tokens`] applies to this pass: not with input
+    /// dropout in training (the mask is per example, not per token) nor when
+    /// recording per-timestep input gradients (they are per position).
+    pub(crate) fn reads_tokens(&self, tokens: &EmbeddedTokens, pass: &Pass<'_>) -> bool {
+        let input_dropout = self.settings.dropout > 0.0 && pass.is_training();
+        !(tokens.flat() || pass.records_grad_bands() || input_dropout)
+    }
+
+    /// [`Recurrent::run`] straight from an embedding's tokens: the input
+    /// projection is computed once per distinct token of the batch
+    /// (`table[id]·W`) instead of once per position. Check
+    /// [`Recurrent::reads_tokens`] first.
+    pub(crate) fn run_tokens(
+        &self,
+        tokens: &EmbeddedTokens,
+        pass: &mut Pass<'_>,
+        reverse: bool,
+        aligned: bool,
+        zero_masked: bool,
+    ) -> Result<Tensor> {
+        let row_of = tokens.distinct().row_of;
+        let xp = tokens
+            .distinct_vectors()?
+            .matmul(&live(&self.kernel, true))?;
+        let dims = (tokens.batch(), tokens.steps());
+        let flags = (reverse, aligned, zero_masked);
+        self.recur(&xp, Some(row_of), dims, None, pass, flags)
+    }
+
+    /// The time loop over the projected input `xp` (one row per position, or
+    /// per distinct token with `row_of`) of a `(batch, steps)` input.
+    fn recur(
+        &self,
+        xp: &Tensor,
+        row_of: Option<Arc<Vec<u32>>>,
+        (b, t): (usize, usize),
+        scale: Option<Tensor>,
+        pass: &mut Pass<'_>,
+        (reverse, aligned, zero_masked): (bool, bool, bool),
+    ) -> Result<Tensor> {
+        let s = &self.settings;
         let cfg = Recurrence {
             cell: s.cell,
             units: s.units,
@@ -327,7 +378,10 @@ impl Recurrent {
             }
             None
         };
-        let op = FusedRecurrence::new(cfg, b, t, pass.mask().cloned(), probe);
+        let mut op = FusedRecurrence::new(cfg, b, t, pass.mask().cloned(), probe);
+        if let Some(rows) = row_of {
+            op = op.with_rows(rows);
+        }
         let uk = live(&self.recurrent_kernel, true);
         xp.apply_op3(&uk, &live(&self.bias, true), op)
     }
@@ -369,6 +423,16 @@ impl Layer for Recurrent {
     }
     fn forward(&self, x: &Tensor, pass: &mut Pass<'_>) -> Result<Tensor> {
         self.run(x, pass, self.settings.go_backwards, false, false)
+    }
+    fn forward_tokens(
+        &self,
+        tokens: &EmbeddedTokens,
+        pass: &mut Pass<'_>,
+    ) -> Option<Result<Tensor>> {
+        if !self.reads_tokens(tokens, pass) {
+            return None;
+        }
+        Some(self.run_tokens(tokens, pass, self.settings.go_backwards, false, false))
     }
     fn weights(&self) -> Vec<Weight<'_>> {
         self.weights_named(["kernel", "recurrent_kernel", "bias"])
