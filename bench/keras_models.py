@@ -59,6 +59,13 @@ def build(name, vocab, maxlen):
         "gru": [layers.GRU(32), layers.Dense(1)],
         "simple_rnn": [layers.SimpleRNN(32), layers.Dense(1)],
         "bilstm": [layers.Bidirectional(layers.LSTM(32)), layers.Dense(1)],
+        "cnn": [
+            layers.Conv1D(32, 7, activation="relu"),
+            layers.MaxPooling1D(5),
+            layers.Conv1D(32, 7, activation="relu"),
+            layers.GlobalMaxPooling1D(),
+            layers.Dense(1),
+        ],
     }[name]
     model = keras.Sequential(
         [keras.Input((maxlen,), dtype="int32"), layers.Embedding(vocab, 16)] + body
@@ -79,7 +86,7 @@ def main():
     ap.add_argument("--maxlen", type=int, default=200)
     ap.add_argument("--vocab", type=int, default=10000)
     ap.add_argument("--epochs", type=int, default=2)
-    ap.add_argument("--models", default="course,lstm,gru,bilstm")
+    ap.add_argument("--models", default="course,lstm,gru,bilstm,cnn")
     ap.add_argument("--encode-only", action="store_true")
     a = ap.parse_args()
 

@@ -8,7 +8,7 @@
 //! `DIR/labels.f32` (`n` values) and `DIR/meta.json` (`{"n", "maxlen",
 //! "vocab"}`), as written by `bench/keras_models.py`; without it, 20,000
 //! random sequences of 200 ids below 10,000 are used. Models: `course`,
-//! `lstm`, `gru`, `bilstm`, `simple_rnn`. Prints one line per epoch and a
+//! `lstm`, `gru`, `bilstm`, `simple_rnn`, `cnn`. Prints one line per epoch and a
 //! `RESULT <model> <examples/s>` line (best epoch) per model.
 
 // The kerros binary uses mimalloc; measure with the same allocator.
@@ -31,6 +31,10 @@ fn layers(model: &str, vocab: usize) -> Option<(Vec<LayerSpec>, usize)> {
         "simple_rnn" => ("- simple_rnn: {units: 32}\n- dense: {units: 1}\n", 128),
         "bilstm" => (
             "- bidirectional: {layer: {lstm: {units: 32}}}\n- dense: {units: 1}\n",
+            128,
+        ),
+        "cnn" => (
+            "- conv1d: {filters: 32, kernel_size: 7, activation: relu}\n- max_pooling1d: {pool_size: 5}\n- conv1d: {filters: 32, kernel_size: 7, activation: relu}\n- global_max_pooling1d\n- dense: {units: 1}\n",
             128,
         ),
         _ => return None,
@@ -79,7 +83,7 @@ fn main() {
             .and_then(|i| args.get(i + 1).cloned())
     };
     let epochs: usize = arg("--epochs").and_then(|e| e.parse().ok()).unwrap_or(2);
-    let models = arg("--models").unwrap_or_else(|| "course,lstm,gru,bilstm".into());
+    let models = arg("--models").unwrap_or_else(|| "course,lstm,gru,bilstm,cnn".into());
     let (ids, labels, maxlen, vocab) = match arg("--data") {
         Some(dir) => match read_data(Path::new(&dir)) {
             Ok(d) => d,

@@ -6,12 +6,14 @@
 //! `(kernel_size · channels, filters)`, and the bias is added. The backward
 //! scatters the window gradients back to the steps (adding overlaps).
 
-use super::activation::apply_activation;
+use super::bias_activation::bias_activation;
+use super::conv1d_tokens::token_conv;
 use super::layer::{live, Layer, Pass, Weight};
 use super::shape::{Inferred, Site};
+use super::tokens::EmbeddedTokens;
 use super::{init, Shape};
 use crate::spec::{Activation, Conv1dSpec, Invalid, Padding};
-use candle_core::{bail, CpuStorage, CustomOp1, CustomOp2, Device, Layout, Result, Tensor, Var};
+use candle_core::{bail, CpuStorage, CustomOp2, Device, Layout, Result, Tensor, Var};
 use rand_chacha::ChaCha8Rng;
 
 /// Output length and left padding of a window op over `len` steps, as Keras
@@ -170,7 +172,9 @@ impl Layer for Conv1d {
     fn params(&self) -> usize {
         self.kernel_size * self.channels * self.filters + self.filters
     }
-    fn forward(&self, x: &Tensor, _pass: &mut Pass<'_>) -> Result<Tensor> {
+    fn forward(&self, x: &Tensor, pass: &mut Pass<'_>) -> Result<Tensor> {
+        // Keras's Conv1D does not carry a padding mask to the layers after it.
+        pass.set_mask(None);
         let (batch, steps, channels) = x.dims3()?;
         let (out, pad_left) = output_length(steps, self.kernel_size, self.stride, self.padding);
         let geometry = Geometry {
@@ -186,11 +190,34 @@ impl Layer for Conv1d {
             geometry,
             filters: self.filters,
         };
-        let z = x
-            .contiguous()?
-            .apply_op2(&live(&self.kernel, true), op)?
-            .broadcast_add(&live(&self.bias, true))?;
-        apply_activation(self.activation, &z)
+        let z = x.contiguous()?.apply_op2(&live(&self.kernel, true), op)?;
+        bias_activation(&z, Some(&live(&self.bias, true)), self.activation)
+    }
+    fn forward_tokens(
+        &self,
+        tokens: &EmbeddedTokens,
+        pass: &mut Pass<'_>,
+    ) -> Option<Result<Tensor>> {
+        if tokens.flat() {
+            return None;
+        }
+        pass.set_mask(None);
+        let run = || {
+            let (out, pad_left) =
+                output_length(tokens.steps(), self.kernel_size, self.stride, self.padding);
+            let geometry = Geometry {
+                batch: tokens.batch(),
+                steps: tokens.steps(),
+                channels: self.channels,
+                size: self.kernel_size,
+                stride: self.stride,
+                out,
+                pad_left,
+            };
+            let z = token_conv(tokens, &live(&self.kernel, true), geometry, self.filters)?;
+            bias_activation(&z, Some(&live(&self.bias, true)), self.activation)
+        };
+        Some(run())
     }
     fn weights(&self) -> Vec<Weight<'_>> {
         vec![
@@ -208,44 +235,21 @@ impl Layer for Conv1d {
     }
 }
 
-/// Gather the windows of `x` (`batch × steps × channels`): `out` windows of
-/// `size` steps, `stride` apart, the first starting `pad_left` steps before
-/// step 0; steps outside the sequence read as zero. Result
-/// `batch × out × size × channels`, differentiable.
-pub(crate) fn windows(
-    x: &Tensor,
-    size: usize,
-    stride: usize,
-    out: usize,
-    pad_left: usize,
-) -> Result<Tensor> {
-    let (batch, steps, channels) = x.dims3()?;
-    x.contiguous()?.apply_op1(Windows(Geometry {
-        batch,
-        steps,
-        channels,
-        size,
-        stride,
-        out,
-        pad_left,
-    }))
-}
-
 /// Where the windows of a batch lie.
 #[derive(Debug, Clone, Copy)]
-struct Geometry {
-    batch: usize,
-    steps: usize,
-    channels: usize,
-    size: usize,
-    stride: usize,
-    out: usize,
-    pad_left: usize,
+pub(crate) struct Geometry {
+    pub batch: usize,
+    pub steps: usize,
+    pub channels: usize,
+    pub size: usize,
+    pub stride: usize,
+    pub out: usize,
+    pub pad_left: usize,
 }
 
 impl Geometry {
     /// For window `o`, offset `j`: the input step, when inside the sequence.
-    fn source(&self, o: usize, j: usize) -> Option<usize> {
+    pub(crate) fn source(&self, o: usize, j: usize) -> Option<usize> {
         (o * self.stride + j)
             .checked_sub(self.pad_left)
             .filter(|&s| s < self.steps)
@@ -309,37 +313,6 @@ fn values<'a>(storage: &'a CpuStorage, layout: &Layout, what: &str) -> Result<&'
 /// The values of a tensor as a contiguous f32 vector.
 fn tensor_values(t: &Tensor) -> Result<Vec<f32>> {
     t.flatten_all()?.to_vec1::<f32>()
-}
-
-/// The window gather as one candle op (forward copy, backward scatter-add),
-/// for local pooling.
-struct Windows(Geometry);
-
-impl CustomOp1 for Windows {
-    fn name(&self) -> &'static str {
-        "windows"
-    }
-
-    fn cpu_fwd(
-        &self,
-        storage: &CpuStorage,
-        layout: &Layout,
-    ) -> Result<(CpuStorage, candle_core::Shape)> {
-        let g = &self.0;
-        let dst = g.gather(values(storage, layout, "pooling input")?);
-        let shape = candle_core::Shape::from((g.batch, g.out, g.size, g.channels));
-        Ok((CpuStorage::F32(dst), shape))
-    }
-
-    fn bwd(&self, arg: &Tensor, _res: &Tensor, grad_res: &Tensor) -> Result<Option<Tensor>> {
-        let g = &self.0;
-        let dx = g.scatter(&tensor_values(grad_res)?);
-        Ok(Some(Tensor::from_vec(
-            dx,
-            (g.batch, g.steps, g.channels),
-            arg.device(),
-        )?))
-    }
 }
 
 /// The convolution without bias as one candle op: im2col and one matmul

@@ -5,7 +5,7 @@
 //! transpose (`inputs × units`, `z = a·K + b`); the layer keeps the Keras
 //! orientation internally so a batch is one `x.matmul(kernel)`.
 
-use super::activation::apply_activation;
+use super::bias_activation::bias_activation;
 use super::embedding_dense::embedding_matmul;
 use super::layer::{live, Layer, Pass, Weight};
 use super::shape::{Inferred, Site};
@@ -245,6 +245,12 @@ impl Dense {
         self.inputs
     }
 
+    /// `activation(z + b)` for the product `z = x·K` (one fused op).
+    fn bias_activation(&self, z: &Tensor) -> Result<Tensor> {
+        let bias = self.bias.as_ref().map(|b| live(b, self.trainable));
+        bias_activation(z, bias.as_ref(), self.activation)
+    }
+
     /// Pre-activation `z = x·K + b` of a batch.
     pub fn pre_activation(&self, x: &Tensor) -> Result<Tensor> {
         let z = x.matmul(&live(&self.kernel, self.trainable))?;
@@ -272,7 +278,8 @@ impl Layer for Dense {
         self.trainable
     }
     fn forward(&self, x: &Tensor, _pass: &mut Pass<'_>) -> Result<Tensor> {
-        apply_activation(self.activation, &self.pre_activation(x)?)
+        let z = x.matmul(&live(&self.kernel, self.trainable))?;
+        self.bias_activation(&z)
     }
     fn weights(&self) -> Vec<Weight<'_>> {
         let mut w = vec![Weight {
@@ -301,14 +308,10 @@ impl Layer for Dense {
         if !tokens.flat() {
             return None;
         }
-        let z = || {
+        let y = || {
             let z = embedding_matmul(tokens, &live(&self.kernel, self.trainable))?;
-            let z = match &self.bias {
-                Some(b) => z.broadcast_add(&live(b, self.trainable))?,
-                None => z,
-            };
-            apply_activation(self.activation, &z)
+            self.bias_activation(&z)
         };
-        Some(z())
+        Some(y())
     }
 }

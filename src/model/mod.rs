@@ -8,7 +8,9 @@
 //! masks) comes from a seeded `ChaCha8Rng`, so a seed fixes the model exactly.
 
 mod activation;
+mod bias_activation;
 mod conv1d;
+mod conv1d_tokens;
 mod dense;
 mod dropout;
 mod embedding;
@@ -18,6 +20,7 @@ mod flatten;
 mod init;
 mod input;
 mod layer;
+mod pool_op;
 mod pooling;
 mod pooling1d;
 mod pretrained;

@@ -1,6 +1,7 @@
 //! `global_average_pooling1d` / `global_max_pooling1d`: reduce the time axis.
 
 use super::layer::{Layer, Pass};
+use super::pool_op::pool;
 use super::shape::{Inferred, Site};
 use super::Shape;
 use crate::spec::Invalid;
@@ -32,9 +33,10 @@ pub(crate) fn infer(
 /// How the time axis is reduced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PoolKind {
-    /// Mean over steps (padding steps included, as Keras does without a mask).
+    /// Mean over steps; with a padding mask (`embedding.mask_zero`), over
+    /// the real steps only (Keras `GlobalAveragePooling1D`).
     Average,
-    /// Maximum over steps.
+    /// Maximum over steps (padding included, as in Keras).
     Max,
 }
 
@@ -69,10 +71,11 @@ impl Layer for GlobalPooling1d {
     fn params(&self) -> usize {
         0
     }
-    fn forward(&self, x: &Tensor, _pass: &mut Pass<'_>) -> Result<Tensor> {
-        match self.pool {
-            PoolKind::Average => x.mean(1),
-            PoolKind::Max => x.max(1),
-        }
+    fn forward(&self, x: &Tensor, pass: &mut Pass<'_>) -> Result<Tensor> {
+        let steps = x.dim(1)?;
+        // Keras: the average honours the padding mask, the maximum does not.
+        let mask = pass.mask().cloned();
+        let y = pool(x, self.pool, steps, steps.max(1), 1, mask)?;
+        y.squeeze(1)
     }
 }

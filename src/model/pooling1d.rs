@@ -1,8 +1,9 @@
 //! `max_pooling1d` / `average_pooling1d`: local pooling over windows of the
 //! time axis (Keras `MaxPooling1D` / `AveragePooling1D`, padding `valid`).
 
-use super::conv1d::{needs_sequence, output_length, windows};
+use super::conv1d::{needs_sequence, output_length};
 use super::layer::{Layer, Pass};
+use super::pool_op::pool;
 use super::shape::{Inferred, Site};
 use super::{PoolKind, Shape};
 use crate::spec::{Invalid, Padding, Pooling1dSpec};
@@ -93,13 +94,11 @@ impl Layer for Pooling1d {
     fn params(&self) -> usize {
         0
     }
-    fn forward(&self, x: &Tensor, _pass: &mut Pass<'_>) -> Result<Tensor> {
+    fn forward(&self, x: &Tensor, pass: &mut Pass<'_>) -> Result<Tensor> {
         let steps = x.dim(1)?;
         let (out, _) = output_length(steps, self.size, self.stride, Padding::Valid);
-        let w = windows(x, self.size, self.stride, out, 0)?;
-        match self.pool {
-            PoolKind::Average => w.mean(2),
-            PoolKind::Max => w.max(2),
-        }
+        // The steps change, so a padding mask no longer applies (Keras drops it here too).
+        pass.set_mask(None);
+        pool(x, self.pool, self.size, self.stride, out, None)
     }
 }

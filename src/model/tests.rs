@@ -565,6 +565,8 @@ fn layers_reading_tokens_match_the_looked_up_vectors() {
         "[{embedding: {input_dim: 13, output_dim: 3}}, {lstm: {units: 4, return_sequences: true}}, flatten, {dense: {units: 1}}]",
         "[{embedding: {input_dim: 13, output_dim: 3, mask_zero: true}}, {gru: {units: 4, return_sequences: true}}, {lstm: {units: 2}}]",
         "[{embedding: {input_dim: 13, output_dim: 3}}, {simple_rnn: {units: 5, go_backwards: true}}]",
+        "[{embedding: {input_dim: 13, output_dim: 3}}, {conv1d: {filters: 4, kernel_size: 3, activation: relu}}, global_max_pooling1d]",
+        "[{embedding: {input_dim: 13, output_dim: 3}}, {conv1d: {filters: 2, kernel_size: 4, strides: 2, padding: same}}, flatten, {dense: {units: 1}}]",
         "[{embedding: {input_dim: 13, output_dim: 3, mask_zero: true}}, {bidirectional: {layer: {lstm: {units: 3, return_sequences: true}}}}, {global_max_pooling1d}]",
     ];
     for yaml in stacks {
@@ -596,6 +598,171 @@ fn layers_reading_tokens_match_the_looked_up_vectors() {
                 gt.iter().any(|v| *v != 0.0),
                 "{yaml}: {name} has no gradient"
             );
+        }
+    }
+}
+
+/// A model whose embedding row `i` is `[2i, 2i + 1]` (10 ids, 2 values).
+fn counting_embedding_model(yaml: &str, maxlen: usize) -> Model {
+    let layers: Vec<LayerSpec> = serde_yaml::from_str(yaml).unwrap();
+    let model = Model::new(&layers, &seq(maxlen), 1).unwrap();
+    let rows: Vec<f32> = (0..20).map(|v| v as f32).collect();
+    let table = Tensor::from_vec(rows, (10, 2), &Device::Cpu).unwrap();
+    model.named_weights()[0].1.var.set(&table).unwrap();
+    model
+}
+
+#[test]
+fn padding_mask_reaches_global_average_pooling_as_in_keras() {
+    // Values printed by Keras 3.15 for the same table and ids: the average
+    // skips padding right after the embedding; max pooling ignores the mask;
+    // a conv1d or local pooling in between drops it.
+    let x = Tensor::from_vec(vec![0u32, 0, 3, 4, 1, 2, 3, 4], (2, 4), &Device::Cpu).unwrap();
+    let run = |yaml: &str| -> Vec<Vec<f32>> {
+        let m = counting_embedding_model(yaml, 4);
+        m.forward(&x, false).unwrap().to_vec2::<f32>().unwrap()
+    };
+    let emb = "{embedding: {input_dim: 10, output_dim: 2, mask_zero: true}}";
+    assert_eq!(
+        run(&format!("[{emb}, global_average_pooling1d]")),
+        [[7.0, 8.0], [5.0, 6.0]]
+    );
+    assert_eq!(
+        run(&format!("[{emb}, global_max_pooling1d]")),
+        [[8.0, 9.0], [8.0, 9.0]]
+    );
+    assert_eq!(
+        run(&format!(
+            "[{emb}, {{average_pooling1d: {{pool_size: 1}}}}, global_average_pooling1d]"
+        )),
+        [[3.5, 4.5], [5.0, 6.0]]
+    );
+    let m = counting_embedding_model(
+        &format!("[{emb}, {{conv1d: {{filters: 2, kernel_size: 1}}}}, global_average_pooling1d]"),
+        4,
+    );
+    // Identity kernel, zero bias: the conv passes the vectors through.
+    let conv_layer = m.layers()[1].weights()[0].var;
+    conv_layer
+        .set(&Tensor::from_vec(vec![1f32, 0.0, 0.0, 1.0], (1, 2, 2), &Device::Cpu).unwrap())
+        .unwrap();
+    let y = m.forward(&x, false).unwrap().to_vec2::<f32>().unwrap();
+    assert_eq!(y, [[3.5, 4.5], [5.0, 6.0]]);
+    // Without mask_zero the average counts the padding too.
+    let plain = "{embedding: {input_dim: 10, output_dim: 2}}";
+    assert_eq!(
+        run(&format!("[{plain}, global_average_pooling1d]")),
+        [[3.5, 4.5], [5.0, 6.0]]
+    );
+}
+
+#[test]
+fn pooling_op_matches_candle_reductions_forward_and_backward() {
+    // Distinct values, so the maximum of every window is unique.
+    let n = 2 * 9 * 3;
+    let v: Vec<f32> = (0..n)
+        .map(|i| ((i * 37 % 101) as f32 - 50.0) / 10.0)
+        .collect();
+    let x = candle_core::Var::from_vec(v, (2, 9, 3), &Device::Cpu).unwrap();
+    let w_for = |y: &Tensor| {
+        let k = y.elem_count();
+        let w: Vec<f32> = (0..k).map(|i| (i % 5) as f32 - 2.0).collect();
+        Tensor::from_vec(w, y.shape(), &Device::Cpu).unwrap()
+    };
+    let grad_of = |y: &Tensor| {
+        let g = (y * w_for(y))
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        g.get(x.as_tensor())
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap()
+    };
+    for kind in [PoolKind::Max, PoolKind::Average] {
+        for (size, stride) in [(2usize, 2usize), (3, 1), (4, 3), (9, 9)] {
+            let out = (9 - size) / stride + 1;
+            let got = pool_op::pool(x.as_tensor(), kind, size, stride, out, None).unwrap();
+            // Reference: stack the windows with narrow and reduce with candle.
+            let windows: Vec<Tensor> = (0..out)
+                .map(|o| {
+                    let w = x.as_tensor().narrow(1, o * stride, size).unwrap();
+                    match kind {
+                        PoolKind::Max => w.max_keepdim(1).unwrap(),
+                        PoolKind::Average => w.mean_keepdim(1).unwrap(),
+                    }
+                })
+                .collect();
+            let want = Tensor::cat(&windows, 1).unwrap();
+            let (a, b) = (
+                got.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+                want.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+            );
+            for (p, q) in a.iter().zip(&b) {
+                assert!(
+                    (p - q).abs() < 1e-6,
+                    "{kind:?} {size}/{stride}: {a:?} vs {b:?}"
+                );
+            }
+            let (ga, gb) = (grad_of(&got), grad_of(&want));
+            for (p, q) in ga.iter().zip(&gb) {
+                assert!(
+                    (p - q).abs() < 1e-6,
+                    "{kind:?} {size}/{stride} grad: {ga:?} vs {gb:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn bias_activation_op_matches_candle_ops_forward_and_backward() {
+    let z_values: Vec<f32> = (0..4 * 3 * 5)
+        .map(|i| ((i * 29 % 23) as f32 - 11.0) / 4.0)
+        .collect();
+    for act in [
+        Activation::Linear,
+        Activation::Relu,
+        Activation::Sigmoid,
+        Activation::Tanh,
+        Activation::Softmax,
+    ] {
+        let run = |fused: bool| {
+            let z = candle_core::Var::from_vec(z_values.clone(), (4, 3, 5), &Device::Cpu).unwrap();
+            // No sum is exactly 0, where relu's derivative is a convention
+            // (0 here as in JAX, 1 in candle's relu backward).
+            let b =
+                candle_core::Var::from_vec(vec![0.3f32, -1.1, 0.07, 1.9, 0.21], 5, &Device::Cpu)
+                    .unwrap();
+            let y = if fused {
+                bias_activation::bias_activation(z.as_tensor(), Some(b.as_tensor()), act).unwrap()
+            } else {
+                let s = z.as_tensor().broadcast_add(b.as_tensor()).unwrap();
+                apply_activation(act, &s).unwrap()
+            };
+            let w: Vec<f32> = (0..60).map(|i| (i % 7) as f32 - 3.0).collect();
+            let w = Tensor::from_vec(w, (4, 3, 5), &Device::Cpu).unwrap();
+            let g = (&y * &w).unwrap().sum_all().unwrap().backward().unwrap();
+            let flat = |t: &Tensor| t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+            (
+                flat(&y),
+                flat(g.get(z.as_tensor()).unwrap()),
+                flat(g.get(b.as_tensor()).unwrap()),
+            )
+        };
+        let (got, want) = (run(true), run(false));
+        for (name, a, b) in [
+            ("y", &got.0, &want.0),
+            ("dz", &got.1, &want.1),
+            ("db", &got.2, &want.2),
+        ] {
+            for (p, q) in a.iter().zip(b.iter()) {
+                assert!((p - q).abs() < 1e-5, "{act:?} {name}: {a:?} vs {b:?}");
+            }
         }
     }
 }

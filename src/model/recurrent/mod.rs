@@ -11,7 +11,7 @@
 mod bidirectional;
 mod fused;
 mod gru;
-mod kernels;
+pub(crate) mod kernels;
 mod lstm;
 mod orthogonal;
 mod rnn;
