@@ -10,6 +10,7 @@
 
 use super::activation::apply_activation;
 use super::recurrent::kernels::{activate, deriv};
+use super::storage::{f32_values, with_f32};
 use crate::spec::Activation;
 use candle_core::{bail, CpuStorage, CustomOp2, Device, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
@@ -70,14 +71,8 @@ impl CustomOp2 for BiasActivation {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let (CpuStorage::F32(z), CpuStorage::F32(b)) = (s1, s2) else {
-            bail!("bias-activation: f32 tensors expected");
-        };
-        let (Some((z0, z1)), Some((b0, b1))) = (l1.contiguous_offsets(), l2.contiguous_offsets())
-        else {
-            bail!("bias-activation: contiguous tensors expected");
-        };
-        let (z, b) = (&z[z0..z1], &b[b0..b1]);
+        let z = f32_values(s1, l1, "bias-activation input")?;
+        let b = f32_values(s2, l2, "bias")?;
         let units = b.len();
         if units == 0 || z.len() % units != 0 {
             bail!(
@@ -107,24 +102,24 @@ impl CustomOp2 for BiasActivation {
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
         let units = bias.elem_count();
-        let y = res.flatten_all()?.to_vec1::<f32>()?;
         let mut dz = grad.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
         let act = self.act;
         // Each task returns the column sums of its rows; summed after.
-        let partial: Vec<Vec<f32>> = dz
-            .par_chunks_mut(rows_per_task(units) * units)
-            .zip(y.par_chunks(rows_per_task(units) * units))
-            .map(|(d, yc)| {
-                let mut sums = vec![0f32; units];
-                for (drow, yrow) in d.chunks_exact_mut(units).zip(yc.chunks_exact(units)) {
-                    for ((g, yv), s) in drow.iter_mut().zip(yrow).zip(sums.iter_mut()) {
-                        *g *= deriv(act, *yv);
-                        *s += *g;
+        let partial: Vec<Vec<f32>> = with_f32(res, "bias-activation output", |y| {
+            dz.par_chunks_mut(rows_per_task(units) * units)
+                .zip(y.par_chunks(rows_per_task(units) * units))
+                .map(|(d, yc)| {
+                    let mut sums = vec![0f32; units];
+                    for (drow, yrow) in d.chunks_exact_mut(units).zip(yc.chunks_exact(units)) {
+                        for ((g, yv), s) in drow.iter_mut().zip(yrow).zip(sums.iter_mut()) {
+                            *g *= deriv(act, *yv);
+                            *s += *g;
+                        }
                     }
-                }
-                sums
-            })
-            .collect();
+                    sums
+                })
+                .collect()
+        })?;
         let mut db = vec![0f32; units];
         for p in partial {
             for (s, v) in db.iter_mut().zip(&p) {

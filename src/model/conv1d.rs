@@ -10,10 +10,11 @@ use super::bias_activation::bias_activation;
 use super::conv1d_tokens::token_conv;
 use super::layer::{live, Layer, Pass, Weight};
 use super::shape::{Inferred, Site};
+use super::storage::f32_values;
 use super::tokens::EmbeddedTokens;
 use super::{init, Shape};
 use crate::spec::{Activation, Conv1dSpec, Invalid, Padding};
-use candle_core::{bail, CpuStorage, CustomOp2, Device, Layout, Result, Tensor, Var};
+use candle_core::{CpuStorage, CustomOp2, Device, Layout, Result, Tensor, Var};
 use rand_chacha::ChaCha8Rng;
 
 /// Output length and left padding of a window op over `len` steps, as Keras
@@ -189,6 +190,7 @@ impl Layer for Conv1d {
         let op = ConvOp {
             geometry,
             filters: self.filters,
+            cols: std::sync::Mutex::new(None),
         };
         let z = x.contiguous()?.apply_op2(&live(&self.kernel, true), op)?;
         bias_activation(&z, Some(&live(&self.bias, true)), self.activation)
@@ -299,17 +301,6 @@ impl Geometry {
     }
 }
 
-/// The f32 values of a contiguous CPU storage.
-fn values<'a>(storage: &'a CpuStorage, layout: &Layout, what: &str) -> Result<&'a [f32]> {
-    let CpuStorage::F32(v) = storage else {
-        bail!("{what} must be f32");
-    };
-    let Some((start, end)) = layout.contiguous_offsets() else {
-        bail!("{what} must be contiguous");
-    };
-    Ok(&v[start..end])
-}
-
 /// The values of a tensor as a contiguous f32 vector.
 fn tensor_values(t: &Tensor) -> Result<Vec<f32>> {
     t.flatten_all()?.to_vec1::<f32>()
@@ -322,6 +313,8 @@ fn tensor_values(t: &Tensor) -> Result<Vec<f32>> {
 struct ConvOp {
     geometry: Geometry,
     filters: usize,
+    /// The column matrix of the forward pass, kept for backward.
+    cols: std::sync::Mutex<Option<Tensor>>,
 }
 
 impl ConvOp {
@@ -346,14 +339,18 @@ impl CustomOp2 for ConvOp {
         l2: &Layout,
     ) -> Result<(CpuStorage, candle_core::Shape)> {
         let g = &self.geometry;
-        let cols = g.gather(values(s1, l1, "conv1d input")?);
+        let cols = g.gather(f32_values(s1, l1, "conv1d input")?);
         let cols = Tensor::from_vec(cols, (self.rows(), self.width()), &Device::Cpu)?;
         let kernel = Tensor::from_slice(
-            values(s2, l2, "conv1d kernel")?,
+            f32_values(s2, l2, "conv1d kernel")?,
             (self.width(), self.filters),
             &Device::Cpu,
         )?;
         let y = tensor_values(&cols.matmul(&kernel)?)?;
+        *self
+            .cols
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(cols);
         let shape = candle_core::Shape::from((g.batch, g.out, self.filters));
         Ok((CpuStorage::F32(y), shape))
     }
@@ -370,11 +367,19 @@ impl CustomOp2 for ConvOp {
             .detach()
             .contiguous()?
             .reshape((self.rows(), self.filters))?;
-        let cols = Tensor::from_vec(
-            g.gather(&tensor_values(&x.detach())?),
-            (self.rows(), self.width()),
-            x.device(),
-        )?;
+        let saved = self
+            .cols
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        let cols = match saved {
+            Some(cols) => cols,
+            None => Tensor::from_vec(
+                g.gather(&tensor_values(&x.detach())?),
+                (self.rows(), self.width()),
+                x.device(),
+            )?,
+        };
         let dk = cols
             .t()?
             .matmul(&grad)?

@@ -8,6 +8,7 @@
 //! Backward adds each output gradient into the `P` slice it came from.
 
 use super::conv1d::Geometry;
+use super::storage::{f32_values, with_f32};
 use super::tokens::EmbeddedTokens;
 use candle_core::{bail, CpuStorage, CustomOp1, Device, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
@@ -62,10 +63,7 @@ impl CustomOp1 for WindowSum {
     }
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
-        let (CpuStorage::F32(p), Some((a, z))) = (storage, layout.contiguous_offsets()) else {
-            bail!("conv1d-tokens: projected tokens must be contiguous f32");
-        };
-        let p = &p[a..z];
+        let p = f32_values(storage, layout, "conv1d projected tokens")?;
         let (g, f) = (&self.geometry, self.filters);
         let width = g.size * f;
         if self.row_of.len() != g.batch * g.steps
@@ -94,26 +92,27 @@ impl CustomOp1 for WindowSum {
     fn bwd(&self, p: &Tensor, _res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
         let (g, f) = (&self.geometry, self.filters);
         let (rows, width) = p.dims2()?;
-        let dy = grad.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
         // One `rows × filters` block per step offset j (disjoint, so built in
         // parallel), interleaved into `rows × (size · filters)` after.
-        let blocks: Vec<Vec<f32>> = (0..g.size)
-            .into_par_iter()
-            .map(|j| {
-                let mut block = vec![0f32; rows * f];
-                for b in 0..g.batch {
-                    for o in 0..g.out {
-                        let Some(s) = g.source(o, j) else { continue };
-                        let r = self.row_of[b * g.steps + s] as usize;
-                        let src = &dy[(b * g.out + o) * f..(b * g.out + o + 1) * f];
-                        for (d, v) in block[r * f..(r + 1) * f].iter_mut().zip(src) {
-                            *d += v;
+        let blocks: Vec<Vec<f32>> = with_f32(grad, "conv1d output gradient", |dy| {
+            (0..g.size)
+                .into_par_iter()
+                .map(|j| {
+                    let mut block = vec![0f32; rows * f];
+                    for b in 0..g.batch {
+                        for o in 0..g.out {
+                            let Some(s) = g.source(o, j) else { continue };
+                            let r = self.row_of[b * g.steps + s] as usize;
+                            let src = &dy[(b * g.out + o) * f..(b * g.out + o + 1) * f];
+                            for (d, v) in block[r * f..(r + 1) * f].iter_mut().zip(src) {
+                                *d += v;
+                            }
                         }
                     }
-                }
-                block
-            })
-            .collect();
+                    block
+                })
+                .collect()
+        })?;
         let mut dp = vec![0f32; rows * width];
         for (j, block) in blocks.iter().enumerate() {
             for (r, src) in block.chunks_exact(f).enumerate() {

@@ -3,10 +3,11 @@
 use super::layer::{live, Layer, Pass, Weight};
 use super::pretrained::{load_vectors, resolve, BuildContext, Coverage};
 use super::shape::{Inferred, Site};
+use super::storage::{f32_values, with_f32};
 use super::tokens::EmbeddedTokens;
 use super::{init, ModelError, ModelInput, Shape};
 use crate::spec::{EmbeddingInit, EmbeddingSpec, Invalid};
-use candle_core::{bail, CpuStorage, CustomOp1, Device, Layout, Result, Storage, Tensor, Var};
+use candle_core::{bail, CpuStorage, CustomOp1, Device, Layout, Result, Tensor, Var};
 use rand_chacha::ChaCha8Rng;
 
 /// Check an embedding against its input: it must read token ids, so it is the
@@ -266,13 +267,7 @@ impl CustomOp1 for Lookup {
         storage: &CpuStorage,
         layout: &Layout,
     ) -> Result<(CpuStorage, candle_core::Shape)> {
-        let CpuStorage::F32(table) = storage else {
-            bail!("embedding table must be f32");
-        };
-        let Some((start, end)) = layout.contiguous_offsets() else {
-            bail!("embedding table must be contiguous");
-        };
-        let table = &table[start..end];
+        let table = f32_values(storage, layout, "embedding table")?;
         let (vocab, dim) = layout.shape().dims2()?;
         let mut out = Vec::with_capacity(self.ids.len() * dim);
         for &id in self.ids.iter() {
@@ -286,22 +281,16 @@ impl CustomOp1 for Lookup {
     }
 
     fn bwd(&self, arg: &Tensor, _res: &Tensor, grad_res: &Tensor) -> Result<Option<Tensor>> {
-        let grad_res = grad_res.contiguous()?;
-        let (storage, layout) = grad_res.storage_and_layout();
-        let (Storage::Cpu(CpuStorage::F32(g)), Some((start, end))) =
-            (&*storage, layout.contiguous_offsets())
-        else {
-            bail!("embedding gradient must be a contiguous f32 cpu tensor");
-        };
-        let g = &g[start..end];
         let (vocab, dim) = arg.dims2()?;
         let mut out = vec![0f32; vocab * dim];
-        for (row, &id) in g.chunks_exact(dim).zip(self.ids.iter()) {
-            let dst = &mut out[id as usize * dim..(id as usize + 1) * dim];
-            for (d, s) in dst.iter_mut().zip(row) {
-                *d += s;
+        with_f32(grad_res, "embedding gradient", |g| {
+            for (row, &id) in g.chunks_exact(dim).zip(self.ids.iter()) {
+                let dst = &mut out[id as usize * dim..(id as usize + 1) * dim];
+                for (d, s) in dst.iter_mut().zip(row) {
+                    *d += s;
+                }
             }
-        }
+        })?;
         Ok(Some(Tensor::from_vec(out, (vocab, dim), arg.device())?))
     }
 }

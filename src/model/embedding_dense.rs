@@ -8,6 +8,7 @@
 //! split over steps between threads) and the table gradient (`Kₜ·dz[b]`
 //! added to row `id(b,t)`), each only when that weight is trained.
 
+use super::storage::f32_values;
 use super::tokens::EmbeddedTokens;
 use candle_core::{bail, CpuStorage, CustomOp2, Device, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
@@ -29,17 +30,6 @@ struct EmbeddingMatmul {
     ids: Arc<Vec<u32>>,
     batch: usize,
     steps: usize,
-}
-
-/// The contiguous f32 values of a tensor's storage.
-fn values<'a>(s: &'a CpuStorage, l: &Layout) -> Result<&'a [f32]> {
-    let CpuStorage::F32(v) = s else {
-        bail!("embedding-dense: weights must be f32");
-    };
-    let Some((a, b)) = l.contiguous_offsets() else {
-        bail!("embedding-dense: weights must be contiguous");
-    };
-    Ok(&v[a..b])
 }
 
 /// `acc += a · s`, element-wise over equal lengths. (Plain `*` and `+`, not
@@ -87,7 +77,10 @@ impl CustomOp2 for EmbeddingMatmul {
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
         let (dim, units) = self.dims(l1.shape(), l2.shape())?;
-        let (table, kernel) = (values(s1, l1)?, values(s2, l2)?);
+        let (table, kernel) = (
+            f32_values(s1, l1, "embedding table")?,
+            f32_values(s2, l2, "dense kernel")?,
+        );
         let steps = self.steps;
         let mut out = vec![0f32; self.batch * units];
         out.par_chunks_mut(units)

@@ -28,6 +28,7 @@ pub mod recurrent;
 mod sequential;
 mod shape;
 mod sparse;
+mod storage;
 mod summary;
 mod tokens;
 mod trace;

@@ -8,6 +8,7 @@
 //! number of real steps, leaving padding steps out of the sum (an all-padding
 //! example averages to zero rather than Keras's 0/0).
 
+use super::storage::{f32_values, with_f32};
 use super::PoolKind;
 use candle_core::{bail, CpuStorage, CustomOp1, Device, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
@@ -76,10 +77,7 @@ impl CustomOp1 for Pool {
     }
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
-        let (CpuStorage::F32(x), Some((a, z))) = (storage, layout.contiguous_offsets()) else {
-            bail!("pooling input must be contiguous f32");
-        };
-        let x = &x[a..z];
+        let x = f32_values(storage, layout, "pooling input")?;
         let c = self.channels;
         let per_in = self.steps * c;
         let per_out = self.out * c;
@@ -146,7 +144,13 @@ impl CustomOp1 for Pool {
     }
 
     fn bwd(&self, _x: &Tensor, _res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
-        let dy = grad.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
+        with_f32(grad, "pooling output gradient", |dy| self.backward(dy))?
+    }
+}
+
+impl Pool {
+    /// The input gradient for the output gradient `dy`.
+    fn backward(&self, dy: &[f32]) -> Result<Option<Tensor>> {
         let c = self.channels;
         let (per_in, per_out) = (self.steps * c, self.out * c);
         let argmax = self

@@ -27,6 +27,7 @@
 
 use super::kernels::Gemm;
 use super::{gru, lstm, simple_rnn};
+use crate::model::storage::f32_values;
 use crate::spec::Activation;
 use candle_core::{bail, CpuStorage, CustomOp3, Device, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
@@ -389,17 +390,6 @@ impl DxSink<'_> {
     }
 }
 
-/// The contiguous f32 values of an op input.
-fn values<'a>(s: &'a CpuStorage, l: &Layout) -> Result<&'a [f32]> {
-    let CpuStorage::F32(v) = s else {
-        bail!("fused recurrence: inputs must be f32");
-    };
-    let Some((a, b)) = l.contiguous_offsets() else {
-        bail!("fused recurrence: inputs must be contiguous");
-    };
-    Ok(&v[a..b])
-}
-
 impl CustomOp3 for FusedRecurrence {
     fn name(&self) -> &'static str {
         "fused-recurrence"
@@ -413,7 +403,11 @@ impl CustomOp3 for FusedRecurrence {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        self.forward(values(s1, l1)?, values(s2, l2)?, values(s3, l3)?)
+        self.forward(
+            f32_values(s1, l1, "fused recurrence input")?,
+            f32_values(s2, l2, "recurrent kernel")?,
+            f32_values(s3, l3, "recurrent bias")?,
+        )
     }
     fn bwd(
         &self,
