@@ -4,9 +4,9 @@
 //! the dense kernel that reads step `t`. Computing it from the table rows
 //! directly skips the `(batch, steps · dim)` matrix of looked-up vectors and
 //! its equally large gradient, which dominate the unfused layers' time.
-//! Backward gives the kernel gradient (`dKₜ = Σ_b table[id(b,t)]ᵀ·dz[b]`,
-//! split over steps between threads) and the table gradient (`Kₜ·dz[b]`
-//! added to row `id(b,t)`), each only when that weight is trained.
+//! Backward gives the kernel gradient (`dKₜ = Σ_b table[id(b,t)]ᵀ·dz[b]`)
+//! and the table gradient (`Kₜ·dz[b]` added to row `id(b,t)`) on two threads,
+//! each only when that weight is trained.
 
 use super::storage::f32_values;
 use super::tokens::EmbeddedTokens;
@@ -64,6 +64,128 @@ impl EmbeddingMatmul {
     }
 }
 
+/// Define `$name` as `$imp` compiled twice, portable and with AVX2 (chosen
+/// at run time): the rows are short (`dim` values), so wider vectors halve
+/// the instructions of these loops.
+macro_rules! dispatch_avx2 {
+    ($(#[$doc:meta])* fn $name:ident / $avx2:ident = $imp:ident($($arg:ident: $ty:ty),*)) => {
+        $(#[$doc])*
+        fn $name($($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU supports AVX2, which `$avx2` is compiled for.
+                return unsafe { $avx2($($arg),*) };
+            }
+            $imp($($arg),*)
+        }
+
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2")]
+        unsafe fn $avx2($($arg: $ty),*) {
+            $imp($($arg),*)
+        }
+    };
+}
+
+dispatch_avx2! {
+    /// `z` (`units` values) of one example with token ids `ids`.
+    fn forward_example / forward_example_avx2 =
+        forward_example_impl(z: &mut [f32], ids: &[u32], table: &[f32], kernel: &[f32], dim: usize)
+}
+
+dispatch_avx2! {
+    /// Add every position's kernel-gradient term into `dk`.
+    fn kernel_grad / kernel_grad_avx2 =
+        kernel_grad_impl(dk: &mut [f32], ids: &[u32], table: &[f32], dz: &[f32], steps: usize, dim: usize)
+}
+
+dispatch_avx2! {
+    /// Add every position's table-gradient term into `dt`.
+    fn table_grad / table_grad_avx2 =
+        table_grad_impl(dt: &mut [f32], ids: &[u32], kernel: &[f32], dz: &[f32], steps: usize, dim: usize)
+}
+
+#[inline(always)]
+fn forward_example_impl(z: &mut [f32], ids: &[u32], table: &[f32], kernel: &[f32], dim: usize) {
+    let units = z.len();
+    // One unit: per-lane products summed once at the end, so the loop
+    // vectorises instead of reducing a short dot per token.
+    let mut lanes = vec![0f32; if units == 1 { dim } else { 0 }];
+    for (t, &id) in ids.iter().enumerate() {
+        let e = &table[id as usize * dim..(id as usize + 1) * dim];
+        let kt = &kernel[t * dim * units..(t + 1) * dim * units];
+        if units == 1 {
+            mul_acc(&mut lanes, e, kt);
+        } else {
+            for (d, &ed) in e.iter().enumerate() {
+                axpy(z, &kt[d * units..(d + 1) * units], ed);
+            }
+        }
+    }
+    if units == 1 {
+        z[0] = lanes.iter().sum();
+    }
+}
+
+/// Example by example, like the forward pass: each example's ids and table
+/// rows are read in order (a step-major loop strides through the ids and
+/// runs slower).
+#[inline(always)]
+fn kernel_grad_impl(
+    dk: &mut [f32],
+    ids: &[u32],
+    table: &[f32],
+    dz: &[f32],
+    steps: usize,
+    dim: usize,
+) {
+    let units = dk.len() / (steps * dim).max(1);
+    for (b, row) in ids.chunks_exact(steps).enumerate() {
+        let dzb = &dz[b * units..(b + 1) * units];
+        for (t, &id) in row.iter().enumerate() {
+            let e = &table[id as usize * dim..(id as usize + 1) * dim];
+            let dkt = &mut dk[t * dim * units..(t + 1) * dim * units];
+            if units == 1 {
+                axpy(dkt, e, dzb[0]);
+            } else {
+                for (d, &ed) in e.iter().enumerate() {
+                    axpy(&mut dkt[d * units..(d + 1) * units], dzb, ed);
+                }
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn table_grad_impl(
+    dt: &mut [f32],
+    ids: &[u32],
+    kernel: &[f32],
+    dz: &[f32],
+    steps: usize,
+    dim: usize,
+) {
+    let units = kernel.len() / (steps * dim).max(1);
+    for (b, row) in ids.chunks_exact(steps).enumerate() {
+        let dzb = &dz[b * units..(b + 1) * units];
+        for (t, &id) in row.iter().enumerate() {
+            let dst = &mut dt[id as usize * dim..(id as usize + 1) * dim];
+            let kt = &kernel[t * dim * units..(t + 1) * dim * units];
+            if units == 1 {
+                axpy(dst, kt, dzb[0]);
+            } else {
+                for (d, v) in dst.iter_mut().enumerate() {
+                    *v += kt[d * units..(d + 1) * units]
+                        .iter()
+                        .zip(dzb)
+                        .map(|(k, g)| k * g)
+                        .sum::<f32>();
+                }
+            }
+        }
+    }
+}
+
 impl CustomOp2 for EmbeddingMatmul {
     fn name(&self) -> &'static str {
         "embedding-dense"
@@ -86,25 +208,7 @@ impl CustomOp2 for EmbeddingMatmul {
         out.par_chunks_mut(units)
             .zip(self.ids.par_chunks(steps))
             .with_min_len(16)
-            .for_each(|(z, ids)| {
-                // One unit: per-lane products summed once at the end, so the
-                // loop vectorises instead of reducing a short dot per token.
-                let mut lanes = vec![0f32; if units == 1 { dim } else { 0 }];
-                for (t, &id) in ids.iter().enumerate() {
-                    let e = &table[id as usize * dim..(id as usize + 1) * dim];
-                    let kt = &kernel[t * dim * units..(t + 1) * dim * units];
-                    if units == 1 {
-                        mul_acc(&mut lanes, e, kt);
-                    } else {
-                        for (d, &ed) in e.iter().enumerate() {
-                            axpy(z, &kt[d * units..(d + 1) * units], ed);
-                        }
-                    }
-                }
-                if units == 1 {
-                    z[0] = lanes.iter().sum();
-                }
-            });
+            .for_each(|(z, ids)| forward_example(z, ids, table, kernel, dim));
         Ok((CpuStorage::F32(out), (self.batch, units).into()))
     }
 
@@ -119,30 +223,17 @@ impl CustomOp2 for EmbeddingMatmul {
         let dz = grad.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
         let tv = table.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
         let kv = kernel.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
-        let (vocab, steps, batch) = (table.dims()[0], self.steps, self.batch);
+        let (vocab, steps) = (table.dims()[0], self.steps);
         let ids = &self.ids;
-        // Kernel: each step's block is its own, so steps split over threads freely.
         let kernel_grad = || -> Option<Vec<f32>> {
             if !kernel.track_op() {
                 return None;
             }
+            // Example by example, like the forward pass: each example's ids
+            // and table rows are read in order (a step-major loop strides
+            // through the ids and runs slower).
             let mut dk = vec![0f32; steps * dim * units];
-            dk.par_chunks_mut(dim * units)
-                .enumerate()
-                .for_each(|(t, dkt)| {
-                    for b in 0..batch {
-                        let id = ids[b * steps + t] as usize;
-                        let e = &tv[id * dim..(id + 1) * dim];
-                        let dzb = &dz[b * units..(b + 1) * units];
-                        if units == 1 {
-                            axpy(dkt, e, dzb[0]);
-                        } else {
-                            for (d, &ed) in e.iter().enumerate() {
-                                axpy(&mut dkt[d * units..(d + 1) * units], dzb, ed);
-                            }
-                        }
-                    }
-                });
+            kernel_grad(&mut dk, ids, &tv, &dz, steps, dim);
             Some(dk)
         };
         // Table: rows are shared between positions, so one thread adds them all.
@@ -151,24 +242,7 @@ impl CustomOp2 for EmbeddingMatmul {
                 return None;
             }
             let mut dt = vec![0f32; vocab * dim];
-            for (b, row) in ids.chunks_exact(steps).enumerate() {
-                let dzb = &dz[b * units..(b + 1) * units];
-                for (t, &id) in row.iter().enumerate() {
-                    let dst = &mut dt[id as usize * dim..(id as usize + 1) * dim];
-                    let kt = &kv[t * dim * units..(t + 1) * dim * units];
-                    if units == 1 {
-                        axpy(dst, kt, dzb[0]);
-                    } else {
-                        for (d, v) in dst.iter_mut().enumerate() {
-                            *v += kt[d * units..(d + 1) * units]
-                                .iter()
-                                .zip(dzb)
-                                .map(|(k, g)| k * g)
-                                .sum::<f32>();
-                        }
-                    }
-                }
-            }
+            table_grad(&mut dt, ids, &kv, &dz, steps, dim);
             Some(dt)
         };
         let (dt, dk) = rayon::join(table_grad, kernel_grad);

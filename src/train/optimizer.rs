@@ -2,9 +2,11 @@
 //! (candle-nn's AdamW is not used: its default weight decay differs from Keras.)
 
 use super::schedule::exponential_decay;
+use crate::model::with_f32;
 use crate::spec::{OptimizerName, OptimizerSpec, ScheduleSpec};
 use candle_core::backprop::GradStore;
-use candle_core::{Result, Tensor, Var};
+use candle_core::{bail, CpuStorage, InplaceOp1, Layout, Result, Var};
+use std::cell::RefCell;
 
 /// Per-variable optimizer state (plain vectors: the update is one fused pass
 /// instead of a dozen temporary tensors).
@@ -105,24 +107,21 @@ impl Optimizer {
     pub fn step(&mut self, grads: &GradStore) -> Result<()> {
         let lr = self.current_learning_rate();
         self.iterations += 1;
-        let mut all: Vec<Option<Vec<f32>>> = Vec::with_capacity(self.slots.len());
         for (slot, norm) in self.slots.iter().zip(&mut self.last_sq_norms) {
-            let g = match grads.get(slot.var.as_tensor()) {
-                Some(g) => Some(g.flatten_all()?.to_vec1::<f32>()?),
+            *norm = match grads.get(slot.var.as_tensor()) {
+                Some(g) => Some(with_f32(g, "gradient", |g| {
+                    g.iter().map(|v| (*v as f64) * (*v as f64)).sum()
+                })?),
                 None => None,
             };
-            *norm = g
-                .as_ref()
-                .map(|g| g.iter().map(|v| (*v as f64) * (*v as f64)).sum());
-            all.push(g);
         }
         // Clipping factors: per tensor (clipnorm) or one for all (global_clipnorm).
         let global = self.spec.global_clipnorm.map(|c| {
             let n = self.last_sq_norms.iter().flatten().sum::<f64>().sqrt();
             c / n.max(c)
         });
-        for ((slot, g), sq) in self.slots.iter_mut().zip(all).zip(&self.last_sq_norms) {
-            let (Some(mut g), Some(sq)) = (g, sq) else {
+        for (slot, sq) in self.slots.iter_mut().zip(&self.last_sq_norms) {
+            let (Some(g), Some(sq)) = (grads.get(slot.var.as_tensor()), sq) else {
                 continue;
             };
             let scale = match (self.spec.clipnorm, global) {
@@ -130,30 +129,87 @@ impl Optimizer {
                 (None, Some(s)) => s,
                 (None, None) => 1.0,
             };
-            if scale != 1.0 {
-                let s = scale as f32;
-                g.iter_mut().for_each(|v| *v *= s);
-            }
-            update(&self.spec, lr, self.iterations, slot, &g)?;
+            let Slot { var, m, v } = slot;
+            with_f32(g, "gradient", |g| {
+                // The weights are updated in their own storage (no copies).
+                var.as_tensor().inplace_op1(&Update {
+                    spec: &self.spec,
+                    lr,
+                    t: self.iterations,
+                    scale: scale as f32,
+                    g,
+                    state: RefCell::new((m, v)),
+                })
+            })??;
         }
         Ok(())
     }
 }
 
-/// One variable's update with learning rate `lr` at step `t` (from 1).
-fn update(s: &OptimizerSpec, lr: f64, t: u64, slot: &mut Slot, g: &[f32]) -> Result<()> {
-    let mut w = slot.var.flatten_all()?.to_vec1::<f32>()?;
+/// One variable's update as an in-place op on its storage.
+struct Update<'a> {
+    spec: &'a OptimizerSpec,
+    lr: f64,
+    t: u64,
+    /// Clipping factor applied to the gradient (1 without clipping).
+    scale: f32,
+    g: &'a [f32],
+    /// The slot's first and second moment buffers.
+    state: RefCell<(&'a mut Vec<f32>, &'a mut Vec<f32>)>,
+}
+
+impl InplaceOp1 for Update<'_> {
+    fn name(&self) -> &'static str {
+        "optimizer-update"
+    }
+
+    fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> Result<()> {
+        let CpuStorage::F32(w) = storage else {
+            bail!("optimizer: weights must be f32");
+        };
+        let Some((a, b)) = layout.contiguous_offsets() else {
+            bail!("optimizer: weights must be contiguous");
+        };
+        let w = &mut w[a..b];
+        if w.len() != self.g.len() {
+            bail!(
+                "optimizer: {} weights but {} gradient values",
+                w.len(),
+                self.g.len()
+            );
+        }
+        let mut state = self.state.borrow_mut();
+        let (m, v) = &mut *state;
+        update(self.spec, self.lr, self.t, w, self.g, self.scale, m, v);
+        Ok(())
+    }
+}
+
+/// One variable's update with learning rate `lr` at step `t` (from 1): the
+/// gradient is `scale · g`; `m` and `v` are the slot's state.
+#[allow(clippy::too_many_arguments)]
+fn update(
+    s: &OptimizerSpec,
+    lr: f64,
+    t: u64,
+    w: &mut [f32],
+    g: &[f32],
+    scale: f32,
+    m: &mut [f32],
+    v: &mut [f32],
+) {
     let decay = (1.0 - s.weight_decay * lr) as f32;
     let (lr32, eps) = (lr as f32, s.epsilon as f32);
     let mu = s.momentum as f32;
+    let grads = g.iter().map(|g| g * scale);
     match s.name {
         OptimizerName::Sgd if s.momentum == 0.0 => {
-            for (w, g) in w.iter_mut().zip(g) {
+            for (w, g) in w.iter_mut().zip(grads) {
                 *w = *w * decay - lr32 * g;
             }
         }
         OptimizerName::Sgd => {
-            for ((w, g), m) in w.iter_mut().zip(g).zip(&mut slot.m) {
+            for ((w, g), m) in w.iter_mut().zip(grads).zip(m) {
                 *m = mu * *m - lr32 * g;
                 let step = if s.nesterov { mu * *m - lr32 * g } else { *m };
                 *w = *w * decay + step;
@@ -163,7 +219,7 @@ fn update(s: &OptimizerSpec, lr: f64, t: u64, slot: &mut Slot, g: &[f32]) -> Res
             let t = t as f64;
             let alpha = (lr * (1.0 - s.beta_2.powf(t)).sqrt() / (1.0 - s.beta_1.powf(t))) as f32;
             let (b1, b2) = ((1.0 - s.beta_1) as f32, (1.0 - s.beta_2) as f32);
-            for (((w, g), m), v) in w.iter_mut().zip(g).zip(&mut slot.m).zip(&mut slot.v) {
+            for (((w, g), m), v) in w.iter_mut().zip(grads).zip(m).zip(v) {
                 *m += (g - *m) * b1;
                 *v += (g * g - *v) * b2;
                 *w = *w * decay - alpha * *m / (v.sqrt() + eps);
@@ -171,7 +227,7 @@ fn update(s: &OptimizerSpec, lr: f64, t: u64, slot: &mut Slot, g: &[f32]) -> Res
         }
         OptimizerName::Rmsprop => {
             let rho = s.rho as f32;
-            for (((w, g), m), v) in w.iter_mut().zip(g).zip(&mut slot.m).zip(&mut slot.v) {
+            for (((w, g), m), v) in w.iter_mut().zip(grads).zip(m).zip(v) {
                 *v = rho * *v + (1.0 - rho) * g * g;
                 let inc = lr32 * g / (*v + eps).sqrt();
                 let step = if s.momentum > 0.0 {
@@ -184,12 +240,10 @@ fn update(s: &OptimizerSpec, lr: f64, t: u64, slot: &mut Slot, g: &[f32]) -> Res
             }
         }
         OptimizerName::Adagrad => {
-            for ((w, g), v) in w.iter_mut().zip(g).zip(&mut slot.v) {
+            for ((w, g), v) in w.iter_mut().zip(grads).zip(v) {
                 *v += g * g;
                 *w = *w * decay - lr32 * g / (*v + eps).sqrt();
             }
         }
     }
-    let new = Tensor::from_vec(w, slot.var.shape(), slot.var.device())?;
-    slot.var.set(&new)
 }
