@@ -2,11 +2,11 @@
 # Train the same models on the same encoded IMDB reviews in Keras (JAX backend,
 # CPU) and in kerros, one after the other, and print examples/second and the
 # kerros / Keras ratio. Usage (from the repo root or bench/):
-#   bench/keras_vs_kerros.sh [--models course,lstm,gru,bilstm,cnn] [--epochs 2] [--n 20000]
+#   bench/keras_vs_kerros.sh [--models course,lstm,gru,bilstm,cnn] [--epochs 4] [--n 20000]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
-models="course,lstm,gru,bilstm,cnn"; epochs=2; n=20000
+models="course,lstm,gru,bilstm,cnn"; epochs=4; n=20000
 while [ $# -gt 0 ]; do
   case "$1" in
     --models) models="$2"; shift 2 ;;
