@@ -50,7 +50,7 @@ pub use recurrent::{Bidirectional, Recurrent};
 pub use sequential::Model;
 pub use shape::{infer_shapes, layer_names, LayerInfo, Shape};
 pub use sparse::{ModelBatch, SparseBatch, SparseGrad};
-pub(crate) use storage::with_f32;
+pub(crate) use storage::{f32_values_mut, with_f32};
 pub use summary::Summary;
 pub use tokens::{Distinct, EmbeddedTokens};
 pub use trace::LayerTrace;

@@ -13,6 +13,21 @@ pub(crate) fn f32_values<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> Resul
     Ok(&v[a..b])
 }
 
+/// The contiguous f32 values of storage an in-place op writes.
+pub(crate) fn f32_values_mut<'a>(
+    s: &'a mut CpuStorage,
+    l: &Layout,
+    what: &str,
+) -> Result<&'a mut [f32]> {
+    let CpuStorage::F32(v) = s else {
+        bail!("{what} must be f32");
+    };
+    let Some((a, b)) = l.contiguous_offsets() else {
+        bail!("{what} must be contiguous");
+    };
+    Ok(&mut v[a..b])
+}
+
 /// Run `f` on the f32 values of a CPU tensor without copying them out (a
 /// non-contiguous tensor is made contiguous first); `what` names it in errors.
 pub(crate) fn with_f32<R>(t: &Tensor, what: &str, f: impl FnOnce(&[f32]) -> R) -> Result<R> {

@@ -2,7 +2,7 @@
 //! (candle-nn's AdamW is not used: its default weight decay differs from Keras.)
 
 use super::schedule::exponential_decay;
-use crate::model::with_f32;
+use crate::model::{f32_values_mut, with_f32};
 use crate::spec::{OptimizerName, OptimizerSpec, ScheduleSpec};
 use candle_core::backprop::GradStore;
 use candle_core::{bail, CpuStorage, InplaceOp1, Layout, Result, Var};
@@ -164,13 +164,7 @@ impl InplaceOp1 for Update<'_> {
     }
 
     fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> Result<()> {
-        let CpuStorage::F32(w) = storage else {
-            bail!("optimizer: weights must be f32");
-        };
-        let Some((a, b)) = layout.contiguous_offsets() else {
-            bail!("optimizer: weights must be contiguous");
-        };
-        let w = &mut w[a..b];
+        let w = f32_values_mut(storage, layout, "optimizer: weights")?;
         if w.len() != self.g.len() {
             bail!(
                 "optimizer: {} weights but {} gradient values",

@@ -15,7 +15,7 @@
 //! added to the touched rows only; the full `l2·Σw²` is still added to the
 //! reported loss (the sum is kept up to date row by row, not recomputed).
 
-use crate::model::{Dense, Model, ModelBatch, SparseGrad};
+use crate::model::{f32_values_mut, Dense, Model, ModelBatch, SparseGrad};
 use crate::spec::{OptimizerName, OptimizerSpec};
 use candle_core::{bail, CpuStorage, InplaceOp1, Layout, Result, Tensor};
 use std::cell::{Cell, RefCell};
@@ -164,13 +164,7 @@ impl InplaceOp1 for LazyUpdate<'_> {
     }
 
     fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> Result<()> {
-        let CpuStorage::F32(kernel) = storage else {
-            bail!("lazy update: the kernel must be f32");
-        };
-        let Some((start, end)) = layout.contiguous_offsets() else {
-            bail!("lazy update: the kernel must be contiguous");
-        };
-        let kernel = &mut kernel[start..end];
+        let kernel = f32_values_mut(storage, layout, "lazy update: the kernel")?;
         let units = self.step.units;
         let rows = &self.grad.rows;
         if self.grad.values.len() != rows.len() * units {
