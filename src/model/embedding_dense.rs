@@ -54,7 +54,11 @@ impl EmbeddingMatmul {
     fn dims(&self, table: &Shape, kernel: &Shape) -> Result<(usize, usize)> {
         let (_, dim) = table.dims2()?;
         let (rows, units) = kernel.dims2()?;
-        if rows != self.steps * dim || self.ids.len() != self.batch * self.steps {
+        if self.steps == 0
+            || units == 0
+            || rows != self.steps * dim
+            || self.ids.len() != self.batch * self.steps
+        {
             bail!(
                 "embedding-dense: kernel has {rows} rows for {} steps of {dim} values",
                 self.steps
