@@ -26,6 +26,8 @@ pub struct EmbeddedTokens {
     flat: bool,
     /// The batch's distinct ids, computed on first use.
     distinct: OnceLock<Distinct>,
+    /// Their table rows, looked up once (both directions of a `bidirectional` read them).
+    vectors: OnceLock<Tensor>,
 }
 
 /// The distinct ids of a batch and where each position's id is among them.
@@ -55,6 +57,7 @@ impl EmbeddedTokens {
             dim,
             flat,
             distinct: OnceLock::new(),
+            vectors: OnceLock::new(),
         })
     }
 
@@ -128,10 +131,17 @@ impl EmbeddedTokens {
             .clone()
     }
 
-    /// The table rows of the distinct ids, `(distinct, dim)`, tracked for gradients.
+    /// The table rows of the distinct ids, `(distinct, dim)`, tracked for
+    /// gradients (one lookup per batch, however many layers read them).
     pub fn distinct_vectors(&self) -> Result<Tensor> {
+        if let Some(v) = self.vectors.get() {
+            return Ok(v.clone());
+        }
         let ids = self.distinct().ids;
         let n = ids.len();
-        self.table.apply_op1(Lookup::new(ids, (n, self.dim).into()))
+        let v = self
+            .table
+            .apply_op1(Lookup::new(ids, (n, self.dim).into()))?;
+        Ok(self.vectors.get_or_init(|| v).clone())
     }
 }

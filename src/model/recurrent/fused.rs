@@ -28,6 +28,7 @@
 use super::kernels::Gemm;
 use super::{gru, lstm, simple_rnn};
 use crate::model::storage::f32_values;
+use crate::model::Distinct;
 use crate::spec::Activation;
 use candle_core::{bail, CpuStorage, CustomOp3, Device, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
@@ -124,6 +125,8 @@ pub(crate) struct FusedRecurrence {
     mask: Option<Arc<Vec<bool>>>,
     /// Token input: the `xp` row of each position (`batch × steps`); `None`: row = position.
     row_of: Option<Arc<Vec<u32>>>,
+    /// Rows of the projected input: one per position, or per distinct token.
+    xp_rows: usize,
     saved: Mutex<Vec<Chunk>>,
     probe: Option<InputProbe>,
 }
@@ -143,26 +146,20 @@ impl FusedRecurrence {
             steps,
             mask: mask.filter(|m| m.len() == batch * steps),
             row_of: None,
+            xp_rows: batch * steps,
             saved: Mutex::new(Vec::new()),
             probe,
         }
     }
 
-    /// Read `xp` rows through `row_of` (one per position, `batch × steps`):
-    /// the projected input holds one row per distinct token. The input probe
-    /// needs per-position gradients, so it is dropped.
-    pub(crate) fn with_rows(mut self, row_of: Arc<Vec<u32>>) -> FusedRecurrence {
-        self.row_of = Some(row_of);
+    /// Read `xp` rows through the batch's distinct tokens: the projected input
+    /// holds one row per distinct token, position `p` reads row `row_of[p]`.
+    /// The input probe needs per-position gradients, so it is dropped.
+    pub(crate) fn with_rows(mut self, distinct: &Distinct) -> FusedRecurrence {
+        self.row_of = Some(Arc::clone(&distinct.row_of));
+        self.xp_rows = distinct.ids.len();
         self.probe = None;
         self
-    }
-
-    /// Rows of the projected input: one per distinct token or one per position.
-    fn xp_rows(&self) -> usize {
-        match &self.row_of {
-            Some(rows) => rows.iter().map(|&r| r as usize + 1).max().unwrap_or(0),
-            None => self.batch * self.steps,
-        }
     }
 
     fn rows_per_chunk(&self) -> usize {
@@ -183,7 +180,7 @@ impl FusedRecurrence {
     fn forward(&self, xp: &[f32], uk: &[f32], bias: &[f32]) -> Result<(CpuStorage, Shape)> {
         let (b, t, u) = (self.batch, self.steps, self.cfg.units);
         let gu = self.cfg.cell.gates() * u;
-        let n_rows = self.xp_rows();
+        let n_rows = self.xp_rows;
         let rows_ok = self.row_of.as_ref().is_none_or(|r| r.len() == b * t);
         if xp.len() < n_rows * gu || !rows_ok || uk.len() != u * gu {
             bail!(
@@ -264,7 +261,7 @@ impl FusedRecurrence {
         let rpc = self.rows_per_chunk();
         let mask = self.mask.as_deref().map(Vec::as_slice);
         let cfg = self.cfg;
-        let n_rows = self.xp_rows();
+        let n_rows = self.xp_rows;
         let (dxp, parts) = match self.row_of.as_deref() {
             None => {
                 let mut dxp = vec![0f32; b * t * gu];

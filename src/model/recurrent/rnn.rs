@@ -6,7 +6,7 @@ use super::{gru, lstm, orthogonal, simple_rnn};
 use crate::model::init;
 use crate::model::layer::{live, Layer, Pass, Weight};
 use crate::model::shape::{Inferred, Site};
-use crate::model::{EmbeddedTokens, Shape};
+use crate::model::{Distinct, EmbeddedTokens, Shape};
 use crate::spec::{Activation, Invalid, LayerSpec, MergeMode};
 use candle_core::{Device, Result, Tensor, Var};
 use rand::Rng;
@@ -331,13 +331,13 @@ impl Recurrent {
         aligned: bool,
         zero_masked: bool,
     ) -> Result<Tensor> {
-        let row_of = tokens.distinct().row_of;
+        let distinct = tokens.distinct();
         let xp = tokens
             .distinct_vectors()?
             .matmul(&live(&self.kernel, true))?;
         let dims = (tokens.batch(), tokens.steps());
         let flags = (reverse, aligned, zero_masked);
-        self.recur(&xp, Some(row_of), dims, None, pass, flags)
+        self.recur(&xp, Some(&distinct), dims, None, pass, flags)
     }
 
     /// The time loop over the projected input `xp` (one row per position, or
@@ -345,7 +345,7 @@ impl Recurrent {
     fn recur(
         &self,
         xp: &Tensor,
-        row_of: Option<Arc<Vec<u32>>>,
+        distinct: Option<&Distinct>,
         (b, t): (usize, usize),
         scale: Option<Tensor>,
         pass: &mut Pass<'_>,
@@ -379,8 +379,8 @@ impl Recurrent {
             None
         };
         let mut op = FusedRecurrence::new(cfg, b, t, pass.mask().cloned(), probe);
-        if let Some(rows) = row_of {
-            op = op.with_rows(rows);
+        if let Some(d) = distinct {
+            op = op.with_rows(d);
         }
         let uk = live(&self.recurrent_kernel, true);
         xp.apply_op3(&uk, &live(&self.bias, true), op)
