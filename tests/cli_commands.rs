@@ -355,3 +355,51 @@ fn run_without_data_reports_the_forward_pass() {
     assert!(html.contains("Forward pass"));
     assert!(html.contains("<svg"), "the network diagram is drawn");
 }
+
+#[test]
+fn json_reports_skipped_rows() {
+    // Rows without a label or with the wrong number of fields are malformed;
+    // `skip` drops them (an empty text is a valid, empty review).
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut train = String::from("text,label\n");
+    for i in 0..40 {
+        let (word, label) = if i % 2 == 0 {
+            ("good", "pos")
+        } else {
+            ("bad", "neg")
+        };
+        train.push_str(&format!("a {word} film number {i},{label}\n"));
+    }
+    train.push_str("no label here,\n,pos\nthree,fields,here\n");
+    write(dir, "train.csv", &train);
+    write(
+        dir,
+        "test.csv",
+        "text,label\na good film,pos\na bad film,neg\nno comma\n",
+    );
+    let spec = r#"name: skipping
+seed: 1
+data: {train: train.csv, test: test.csv, on_bad_rows: skip, validation: {fraction: 0.25}}
+tokenizer: {num_words: 50}
+sequence: {maxlen: 6}
+model:
+  layers:
+    - embedding: {input_dim: 50, output_dim: 4}
+    - flatten
+    - dense: {units: 1}
+train: {epochs: 1, batch_size: 8}
+"#;
+    let p = write(dir, "skipping.yaml", spec);
+    let o = kerros(dir, &["run", p.to_str().unwrap(), "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["skipped_rows"], 3, "{}", stdout(&o));
+    // The text summary says it too.
+    let o = kerros(dir, &["run", p.to_str().unwrap()]);
+    assert!(
+        stdout(&o).contains("skipped rows           3"),
+        "{}",
+        stdout(&o)
+    );
+}

@@ -24,12 +24,15 @@ pub struct RunOutcome {
     pub artifacts: BTreeMap<String, PathBuf>,
     /// Total parameter count.
     pub params: usize,
+    /// Data rows skipped as malformed (`data.on_bad_rows: skip`).
+    pub skipped_rows: usize,
     /// Wall time of the whole run in seconds.
     pub seconds: f64,
 }
 
 impl RunOutcome {
-    /// The `--json` object: metrics, stages, history, report, artifacts, params, seconds.
+    /// The `--json` object: metrics, stages, history, report, artifacts,
+    /// params, skipped_rows, seconds.
     pub fn to_json(&self) -> Value {
         let stages: Map<String, Value> = self
             .stages
@@ -49,6 +52,7 @@ impl RunOutcome {
             "report": self.report.display().to_string(),
             "artifacts": artifacts,
             "params": self.params,
+            "skipped_rows": self.skipped_rows,
             "seconds": self.seconds,
         })
     }
@@ -67,6 +71,9 @@ impl RunOutcome {
             .iter()
             .filter(|(_, s)| *s == StageStatus::Ran)
             .count();
+        if self.skipped_rows > 0 {
+            let _ = writeln!(out, "  skipped rows           {}", self.skipped_rows);
+        }
         let _ = writeln!(
             out,
             "  stages: {ran} ran, {} cached; {:.2}s",

@@ -477,6 +477,7 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
         report: report_path,
         artifacts: runner.artifacts.clone(),
         params: summary.total_params,
+        skipped_rows: info.skipped_rows,
         seconds: start.elapsed().as_secs_f64(),
     })
 }
@@ -654,6 +655,7 @@ fn forward_report(
         report: report_path,
         artifacts: BTreeMap::new(),
         params: summary.total_params,
+        skipped_rows: 0,
         seconds: start.elapsed().as_secs_f64(),
     })
 }
