@@ -250,15 +250,6 @@ impl Dense {
         let bias = self.bias.as_ref().map(|b| live(b, self.trainable));
         bias_activation(z, bias.as_ref(), self.activation)
     }
-
-    /// Pre-activation `z = x·K + b` of a batch.
-    pub fn pre_activation(&self, x: &Tensor) -> Result<Tensor> {
-        let z = x.matmul(&live(&self.kernel, self.trainable))?;
-        match &self.bias {
-            Some(b) => z.broadcast_add(&live(b, self.trainable)),
-            None => Ok(z),
-        }
-    }
 }
 
 impl Layer for Dense {
