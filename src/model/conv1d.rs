@@ -148,6 +148,20 @@ impl Conv1d {
         })
     }
 
+    /// Where this layer's windows lie on a `batch × steps × channels` input.
+    fn geometry(&self, batch: usize, steps: usize, channels: usize) -> Geometry {
+        let (out, pad_left) = output_length(steps, self.kernel_size, self.stride, self.padding);
+        Geometry {
+            batch,
+            steps,
+            channels,
+            size: self.kernel_size,
+            stride: self.stride,
+            out,
+            pad_left,
+        }
+    }
+
     /// Set the kernel (`kernel_size × channels × filters`, row-major) and bias, e.g. for tests.
     pub fn set_weights(&self, kernel: &[f32], bias: &[f32]) -> Result<()> {
         self.kernel.set(&Tensor::from_slice(
@@ -177,16 +191,7 @@ impl Layer for Conv1d {
         // Keras's Conv1D does not carry a padding mask to the layers after it.
         pass.set_mask(None);
         let (batch, steps, channels) = x.dims3()?;
-        let (out, pad_left) = output_length(steps, self.kernel_size, self.stride, self.padding);
-        let geometry = Geometry {
-            batch,
-            steps,
-            channels,
-            size: self.kernel_size,
-            stride: self.stride,
-            out,
-            pad_left,
-        };
+        let geometry = self.geometry(batch, steps, channels);
         let op = ConvOp {
             geometry,
             filters: self.filters,
@@ -205,17 +210,7 @@ impl Layer for Conv1d {
         }
         pass.set_mask(None);
         let run = || {
-            let (out, pad_left) =
-                output_length(tokens.steps(), self.kernel_size, self.stride, self.padding);
-            let geometry = Geometry {
-                batch: tokens.batch(),
-                steps: tokens.steps(),
-                channels: self.channels,
-                size: self.kernel_size,
-                stride: self.stride,
-                out,
-                pad_left,
-            };
+            let geometry = self.geometry(tokens.batch(), tokens.steps(), self.channels);
             let z = token_conv(tokens, &live(&self.kernel, true), geometry, self.filters)?;
             bias_activation(&z, Some(&live(&self.bias, true)), self.activation)
         };
