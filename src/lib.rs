@@ -15,4 +15,3 @@ pub mod report;
 pub mod spec;
 pub mod text;
 pub mod train;
-pub mod workflow;

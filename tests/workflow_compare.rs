@@ -1,10 +1,10 @@
 //! Run records and `kerros compare`: differing settings, the table, the page.
 
-use kerros::workflow::compare::{
+use kerros::report::compare::{
     comparison_html, differing_settings, flatten, load_record, load_records, record_path,
     save_record, table, Comparison, RunRecord,
 };
-use kerros::workflow::sweep::expand;
+use kerros::spec::sweep::expand;
 use serde_json::{json, Value};
 use std::path::Path;
 

@@ -6,6 +6,7 @@
 
 mod data;
 mod forward;
+pub mod init;
 mod predict;
 mod run;
 mod workflow;
@@ -21,7 +22,7 @@ pub const EXIT_FAILURE: i32 = 1;
 /// Exit code for an invalid command line or spec.
 pub const EXIT_INVALID: i32 = 2;
 /// Exit code when a run finished but an `expect:` gate was not met.
-pub const EXIT_EXPECTATION_UNMET: i32 = crate::workflow::EXIT_EXPECTATION_UNMET;
+pub const EXIT_EXPECTATION_UNMET: i32 = crate::spec::expect::EXIT_EXPECTATION_UNMET;
 /// Exit code when `verify` finds a report altered or its metrics not reproduced.
 pub const EXIT_NOT_VERIFIED: i32 = 4;
 

@@ -4,7 +4,7 @@
 use super::{DirArgs, EXIT_EXPECTATION_UNMET, EXIT_FAILURE};
 use crate::pipeline::{self, RunOptions, RunOutcome};
 use crate::spec::{self, Spec};
-use crate::workflow;
+use crate::spec::{expect, sweep};
 use anyhow::{Context, Result};
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -48,12 +48,12 @@ fn jobs(files: &[PathBuf]) -> Result<Vec<Job>> {
     for file in files {
         let source = std::fs::read_to_string(file)
             .with_context(|| format!("cannot read the spec file {}", file.display()))?;
-        let variants = workflow::expand(&source, file)?;
+        let variants = sweep::expand(&source, file)?;
         for v in variants {
             let locator = spec::Locator::new(&source);
             pipeline::check_model(&v.spec, file, &locator)?;
             if let Some(expect) = &v.spec.expect {
-                workflow::parse_expectations(expect).map_err(|i| i.at(file, &locator))?;
+                expect::parse_expectations(expect).map_err(|i| i.at(file, &locator))?;
             }
             out.push(Job {
                 file: file.clone(),
@@ -143,7 +143,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
                 if let Some(expect) = &job.spec.expect {
                     let locator =
                         spec::Locator::new(&std::fs::read_to_string(&job.file).unwrap_or_default());
-                    let unmet = workflow::check_expectations(expect, &o.metrics)
+                    let unmet = expect::check(expect, &o.metrics)
                         .map_err(|i| i.at(&job.file, &locator))?;
                     for u in &unmet {
                         eprintln!("expectation not met in `{}`: {u}", o.name);

@@ -2,7 +2,9 @@
 
 use super::{DirArgs, EXIT_NOT_VERIFIED};
 use crate::pipeline::{self, RunOptions};
-use crate::workflow::{self, Comparison, RunRecord};
+use crate::report::compare::{self, Comparison, RunRecord};
+use crate::report::verify::{compare_metrics, verify as verify_report};
+use crate::spec::sweep::expand;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -31,18 +33,18 @@ pub struct CompareArgs {
 
 fn records(args: &CompareArgs) -> Result<Vec<RunRecord>> {
     if args.inputs.is_empty() {
-        return workflow::load_records(&args.dirs.cache_dir);
+        return compare::load_records(&args.dirs.cache_dir);
     }
     let mut out = Vec::new();
     for input in &args.inputs {
         if input.extension().is_some_and(|e| e == "json") {
-            out.push(workflow::load_record(input)?);
+            out.push(compare::load_record(input)?);
             continue;
         }
         let source = std::fs::read_to_string(input)
             .with_context(|| format!("cannot read {}", input.display()))?;
-        for v in workflow::expand(&source, input)? {
-            let path = workflow::record_path(&args.dirs.cache_dir, &v.name);
+        for v in expand(&source, input)? {
+            let path = compare::record_path(&args.dirs.cache_dir, &v.name);
             if !path.is_file() {
                 bail!(
                     "no finished run of `{}` in {}; run it first: kerros run {} --cache-dir {}",
@@ -52,7 +54,7 @@ fn records(args: &CompareArgs) -> Result<Vec<RunRecord>> {
                     args.dirs.cache_dir.display()
                 );
             }
-            out.push(workflow::load_record(&path)?);
+            out.push(compare::load_record(&path)?);
         }
     }
     Ok(out)
@@ -98,7 +100,7 @@ pub struct VerifyArgs {
 pub fn verify(args: VerifyArgs) -> Result<i32> {
     let html = std::fs::read_to_string(&args.report)
         .with_context(|| format!("cannot read {}", args.report.display()))?;
-    let result = workflow::verify(&html);
+    let result = verify_report(&html);
     if !result.intact {
         println!("{}: NOT intact", args.report.display());
         for p in &result.problems {
@@ -138,7 +140,7 @@ pub fn verify(args: VerifyArgs) -> Result<i32> {
         log_prefix: None,
     };
     let outcome = pipeline::run_spec(&spec, &spec_path, &opts)?;
-    let diffs = workflow::compare_metrics(&manifest.metrics, &outcome.metrics, 1e-9);
+    let diffs = compare_metrics(&manifest.metrics, &outcome.metrics, 1e-9);
     if diffs.is_empty() {
         println!("rerun: all {} metrics reproduced", manifest.metrics.len());
         Ok(0)
@@ -153,7 +155,7 @@ pub fn verify(args: VerifyArgs) -> Result<i32> {
 
 /// `kerros init`.
 pub fn init(dir: &Path) -> Result<i32> {
-    let files = workflow::init(dir)?;
+    let files = super::init::init(dir)?;
     for f in &files {
         println!("created {}", f.display());
     }

@@ -182,7 +182,7 @@ pub fn forward_report_data(
     pass: ForwardPass,
     author: Option<&str>,
 ) -> ReportData {
-    let author = crate::workflow::resolve_author(author, spec);
+    let author = crate::report::manifest::resolve_author(author, spec);
     ReportData {
         header: header(spec, author),
         spec_yaml: serde_yaml::to_string(spec).unwrap_or_default(),

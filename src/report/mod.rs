@@ -7,10 +7,13 @@
 //! Every piece of user text (spec, review texts, class names, paths) is
 //! HTML-escaped by tera's autoescape.
 
+pub mod compare;
 mod data;
 pub mod format;
+pub mod manifest;
 mod network;
 pub mod svg;
+pub mod verify;
 mod view;
 
 pub use data::{

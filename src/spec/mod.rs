@@ -7,9 +7,11 @@
 //! the same resolved spec are the same experiment.
 
 mod controls;
+pub mod expect;
 mod layers;
 mod load;
 mod locate;
+pub mod sweep;
 
 pub use controls::{
     ClassWeightSpec, EarlyStoppingSpec, ExponentialDecaySpec, MonitorMode, MonitorName,

@@ -118,7 +118,7 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
     if let Some(prefix) = &opts.log_prefix {
         runner.set_prefix(prefix);
     }
-    let author = crate::workflow::resolve_author(opts.author.as_deref(), &spec);
+    let author = crate::report::manifest::resolve_author(opts.author.as_deref(), &spec);
 
     // load: read the source files as they are.
     let (data_dir, dir_source) = data::data_dir(opts.data_dir.as_deref());
@@ -434,18 +434,18 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
         let mut data: ReportData = super::report::build(&inputs);
         data.header.author = author.clone();
         let mut manifest =
-            crate::workflow::Manifest::new(&spec, metrics.clone(), author.as_deref())?;
+            crate::report::manifest::Manifest::new(&spec, metrics.clone(), author.as_deref())?;
         manifest.data_files = files
             .iter()
             .zip(&info.sources)
-            .map(|((label, _), (path, hash))| crate::workflow::DataFile {
+            .map(|((label, _), (path, hash))| crate::report::manifest::DataFile {
                 path: format!("{label}: {path}"),
                 blake3: hash.clone(),
             })
             .collect();
         manifest.stage_keys = stage_keys.clone();
         data.manifest_json = Some(serde_json::to_string(&manifest)?);
-        let html = crate::workflow::seal(&crate::report::render(&data)?);
+        let html = crate::report::verify::seal(&crate::report::render(&data)?);
         fs::write(dir.join("report.html"), html)?;
         Ok(())
     })?;
@@ -458,7 +458,7 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
     let report_path = opts.reports_dir.join(format!("{}.html", spec.name));
     publish(&report_stage, &report_path)?;
 
-    let record = crate::workflow::RunRecord {
+    let record = crate::report::compare::RunRecord {
         name: spec.name.clone(),
         spec: serde_json::to_value(&spec)?,
         metrics: metrics.clone(),
@@ -468,7 +468,7 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
             .collect::<std::result::Result<_, _>>()?,
         report: Some(report_path.display().to_string()),
     };
-    crate::workflow::save_record(&opts.cache_dir, &record)?;
+    crate::report::compare::save_record(&opts.cache_dir, &record)?;
     Ok(RunOutcome {
         name: spec.name.clone(),
         metrics,
@@ -636,7 +636,7 @@ fn forward_report(
     .summary();
     let data =
         super::report::forward_report_data(spec, spec_path, &summary, pass, opts.author.as_deref());
-    let html = crate::workflow::seal(&crate::report::render(&data)?);
+    let html = crate::report::verify::seal(&crate::report::render(&data)?);
     fs::create_dir_all(&opts.reports_dir).with_context(|| {
         format!(
             "cannot create reports folder {}",
