@@ -1,23 +1,28 @@
 //! The pipeline stages and the runner that executes them with the cache.
 //!
-//! load → split → vocabulary → encode → train → evaluate → report. Each stage
-//! is keyed by its own resolved settings, its inputs' keys and the content of
-//! the files it reads, so a re-run reuses every stage whose inputs did not
-//! change.
+//! load → split → vocabulary → encode → train → evaluate → report, one file
+//! each under [`stages`]. Each stage is keyed by its own resolved settings,
+//! its inputs' keys and the content of the files it reads, so a re-run reuses
+//! every stage whose inputs did not change. `run_spec` walks them in order;
+//! the [`predict::Predictor`] reads the same artifacts through the stages'
+//! typed handles.
 
+mod epoch_printer;
 pub mod explore;
 pub mod forward;
 mod outcome;
 pub mod predict;
 mod report;
+mod run;
 mod runner;
 pub mod score;
-mod stages;
+pub mod stages;
 pub mod tables;
 
 pub use outcome::RunOutcome;
+pub use run::run_spec;
 pub use runner::{Runner, StageStatus};
-pub use stages::{check_model, run_spec};
+pub use stages::check_model;
 
 use anyhow::Result;
 use std::path::{Path, PathBuf};
@@ -58,5 +63,5 @@ impl RunOptions {
 
 /// Run the experiment in `spec_path`.
 pub fn run(spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
-    stages::run(spec_path, opts)
+    run::run(spec_path, opts)
 }

@@ -3,109 +3,26 @@
 //! [`Predictor::open`] runs the experiment through the cache (a fully cached
 //! run only checks keys and reads a few small files; a missing model is
 //! trained first), then loads the vocabulary, the model and the class names
-//! from the stage artifacts. New texts are cleaned with the spec's
-//! `data.clean` and encoded by [`encode_texts`], the same encoding the encode
-//! stage applies to the splits.
+//! through the stages' artifact handles. New texts are cleaned with the
+//! spec's `data.clean` and encoded by [`encode_texts`], the same encoding the
+//! encode stage applies to the splits.
 
 use super::score::{format_rounded, round_into_range, PREDICTION_RANGE};
-use super::stages::DataInfo;
-use super::tables::{self, EncodedInputs};
+use super::stages::encode::{encode_texts, input_data, EncodeArtifact};
+use super::stages::evaluate::BATCH;
+use super::stages::split::SplitArtifact;
+use super::stages::train::{task_info, TrainArtifact};
+use super::stages::vocabulary::VocabularyArtifact;
+use super::stages::{encode, split, train as train_stage, vocabulary};
 use super::RunOptions;
 use crate::data;
-use crate::model::{Model, ModelInput};
+use crate::model::Model;
+use crate::model::ModelInput;
 use crate::spec::{Spec, TaskKind, VectorizeMode};
-use crate::text::{self, Tokenizer};
-use crate::train::{self, InputData, TaskInfo};
+use crate::text;
+use crate::train::{self, TaskInfo};
 use anyhow::{bail, Context, Result};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use std::fs::{self, File};
 use std::path::{Path, PathBuf};
-
-/// Rows per forward pass.
-const BATCH: usize = 1024;
-
-/// Encode already-cleaned texts as model inputs, exactly as the encode stage
-/// does for the splits.
-///
-/// `vocabulary` is the vocabulary stage's artifact folder. `vectorize.mode:
-/// int`: Keras tokenizer sequences padded / truncated to `maxlen` (`None`: the
-/// longest sequence among `texts`, at least 1, which is what the encode
-/// stage uses on the training split when `sequence.maxlen` is unset). Bag-of-
-/// n-gram modes: the fitted vectorizer's sparse rows.
-pub fn encode_texts<T: AsRef<str> + Sync>(
-    spec: &Spec,
-    vocabulary: &Path,
-    texts: &[T],
-    maxlen: Option<usize>,
-) -> Result<EncodedInputs> {
-    match spec.vectorize.mode {
-        VectorizeMode::Int => {
-            let v = tables::read_vocabulary(&vocabulary.join("vocabulary.parquet"))?;
-            let tok = Tokenizer::from_vocabulary(
-                &spec.tokenizer,
-                v.terms.into_iter().zip(v.counts).collect(),
-            );
-            let seqs = tok.texts_to_sequences(texts);
-            let maxlen =
-                maxlen.unwrap_or_else(|| seqs.iter().map(Vec::len).max().unwrap_or(1).max(1));
-            let (ids, width) = text::pad_sequences(
-                &seqs,
-                Some(maxlen),
-                spec.sequence.padding,
-                spec.sequence.truncating,
-                spec.sequence.value,
-            );
-            Ok(EncodedInputs::Tokens { ids, width })
-        }
-        _ => {
-            let vectorizer = load_vectorizer(spec, vocabulary)?;
-            let rows = vectorizer.transform_many(texts);
-            Ok(EncodedInputs::Sparse {
-                rows,
-                width: vectorizer.num_features(),
-            })
-        }
-    }
-}
-
-/// Name of the vectorizer's document count, stored beside its vocabulary.
-pub const NUM_DOCS_FILE: &str = "num_docs.json";
-
-/// Rebuild the fitted n-gram vectorizer from the vocabulary stage's artifact.
-pub fn load_vectorizer(spec: &Spec, vocabulary: &Path) -> Result<crate::text::Vectorizer> {
-    let v = tables::read_vocabulary(&vocabulary.join("vocabulary.parquet"))?;
-    let num_docs: u64 = serde_json::from_slice(&std::fs::read(vocabulary.join(NUM_DOCS_FILE))?)?;
-    let parts = crate::text::VectorizerParts {
-        terms: v.terms,
-        document_frequencies: v.counts,
-        idf: v.weights.get("idf").cloned().unwrap_or_default(),
-        nb_weights: v.weights.get("nb").cloned(),
-        num_docs,
-    };
-    Ok(crate::text::Vectorizer::from_parts(&spec.vectorize, parts)?)
-}
-
-/// The input width stored with an encoded split (`width` in its Parquet
-/// metadata), read without loading the rows.
-pub fn encoded_width(path: &Path) -> Result<usize> {
-    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
-        .with_context(|| format!("{} is not a readable Parquet file", path.display()))?;
-    builder
-        .schema()
-        .metadata()
-        .get("width")
-        .and_then(|w| w.parse().ok())
-        .with_context(|| format!("{} lacks its input width", path.display()))
-}
-
-/// Model inputs of encoded rows (sparse rows become dense feature rows).
-pub fn input_data(inputs: EncodedInputs) -> InputData {
-    match inputs {
-        EncodedInputs::Tokens { ids, width } => InputData::Sequences { ids, width },
-        EncodedInputs::Sparse { rows, width } => InputData::Sparse { rows, width },
-    }
-}
 
 /// The prediction for one text.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -124,7 +41,7 @@ pub struct Predictor {
     classes: Vec<String>,
     model: Model,
     task: TaskInfo,
-    vocabulary: PathBuf,
+    vocabulary: VocabularyArtifact,
     width: usize,
     range: Option<[f64; 2]>,
 }
@@ -145,22 +62,13 @@ impl Predictor {
                 .get(stage)
                 .with_context(|| format!("the run left no `{stage}` artifact"))
         };
-        let info_path = artifact("split")?.join("info.json");
-        let info: DataInfo = serde_json::from_slice(
-            &fs::read(&info_path)
-                .with_context(|| format!("cannot read {}", info_path.display()))?,
-        )
-        .with_context(|| format!("{} is not valid", info_path.display()))?;
-        let width = encoded_width(&artifact("encode")?.join("train.parquet"))?;
+        let info = SplitArtifact::at(artifact(split::NAME)?).info()?;
+        let width = EncodeArtifact::at(artifact(encode::NAME)?).width()?;
         let input = match spec.vectorize.mode {
             VectorizeMode::Int => ModelInput::Sequence { maxlen: width },
             _ => ModelInput::Features { width },
         };
-        let model = Model::load(
-            &spec.model.layers,
-            &input,
-            &artifact("train")?.join("model.safetensors"),
-        )?;
+        let model = TrainArtifact::at(artifact(train_stage::NAME)?).load_model(&spec, &input)?;
         let range = match spec.task.kind {
             TaskKind::Regression => spec.task.range.or_else(|| {
                 outcome
@@ -171,12 +79,9 @@ impl Predictor {
             _ => None,
         };
         Ok(Predictor {
-            task: TaskInfo {
-                kind: spec.task.kind,
-                n_classes: info.classes.len(),
-            },
+            task: task_info(&spec, &info),
             classes: info.classes,
-            vocabulary: artifact("vocabulary")?.clone(),
+            vocabulary: VocabularyArtifact::at(artifact(vocabulary::NAME)?),
             spec,
             model,
             width,

@@ -1,0 +1,145 @@
+//! `run_spec`: walk the stages in order through the cache.
+
+use super::epoch_printer::EpochPrinter;
+use super::outcome::RunOutcome;
+use super::runner::Runner;
+use super::stages::encode::{self, EncodeArtifact};
+use super::stages::evaluate::{self, EvaluateArtifact};
+use super::stages::load::{self, LoadArtifact};
+use super::stages::report::{self, ReportArtifact, ReportStageInputs};
+use super::stages::split::{self, SplitArtifact};
+use super::stages::train::{self, TrainArtifact, TrainInputs};
+use super::stages::vocabulary::{self, VocabularyArtifact};
+use super::stages::{check_model, hand_calculation};
+use super::RunOptions;
+use crate::cache::Cache;
+use crate::data::Prepared;
+use crate::report::compare::{save_record, RunRecord};
+use crate::report::manifest::resolve_author;
+use crate::spec::{self, Spec};
+use anyhow::Result;
+use std::cell::OnceCell;
+use std::path::Path;
+use std::time::Instant;
+
+/// Run every stage of the experiment in `spec_path`.
+pub fn run(spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
+    let (spec, locator) = spec::load_spec(spec_path)?;
+    check_model(&spec, spec_path, &locator)?;
+    run_spec(&spec, spec_path, opts)
+}
+
+/// Run every stage of an already parsed and checked spec (`spec_path` locates
+/// relative data files and names the spec in messages).
+pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
+    let start = Instant::now();
+    let Some(data_spec) = &spec.data else {
+        return hand_calculation::run(spec, spec_path, opts, start);
+    };
+    let spec_dir = spec_path.parent().unwrap_or(Path::new("."));
+    let mut runner = Runner::new(Cache::new(&opts.cache_dir), opts.force, opts.quiet);
+    if let Some(prefix) = &opts.log_prefix {
+        runner.set_prefix(prefix);
+    }
+    let author = resolve_author(opts.author.as_deref(), spec);
+
+    let (sources, files) = load::resolve(data_spec, spec_dir, opts, &runner)?;
+    let load_key = load::key(data_spec, &files);
+    let loaded = runner.stage(&load_key, |dir| load::compute(data_spec, &sources, dir))?;
+    let loaded = LoadArtifact::from_artifact(&loaded);
+
+    let split_key = split::key(spec, data_spec, &load_key);
+    let splits = runner.stage(&split_key, |dir| split::compute(spec, &loaded, &files, dir))?;
+    let splits = SplitArtifact::from_artifact(&splits);
+    let info = splits.info()?;
+    // Read the splits once, and only if some stage needs them.
+    let prepared_cell = OnceCell::new();
+    let prepared = || -> Result<&Prepared> { cached(&prepared_cell, || splits.prepared(&info)) };
+
+    let vocab_key = vocabulary::key(spec, &split_key)?;
+    let vocab = runner.stage(&vocab_key, |dir| {
+        vocabulary::compute(spec, &prepared()?.train, dir)
+    })?;
+    let vocab = VocabularyArtifact::from_artifact(&vocab);
+
+    let encode_key = encode::key(spec, &vocab_key, &split_key);
+    let encoded = runner.stage(&encode_key, |dir| {
+        encode::compute(spec, &vocab, prepared()?, dir)
+    })?;
+    let encoded = EncodeArtifact::from_artifact(&encoded);
+
+    let train_key = train::key(spec, &encode_key);
+    let trained = runner.stage(&train_key, |dir| {
+        let inputs = TrainInputs {
+            encode: &encoded,
+            vocabulary: &vocab,
+            info: &info,
+            spec_dir,
+            printer: EpochPrinter::new(spec.train.epochs, opts.quiet, opts.log_prefix.as_deref()),
+        };
+        train::compute(spec, inputs, dir)
+    })?;
+    let trained = TrainArtifact::from_artifact(&trained);
+    let history = trained.history()?;
+    let summary = trained.summary()?;
+
+    let eval_key = evaluate::key(spec, &train_key, &split_key);
+    let evaluated = runner.stage(&eval_key, |dir| {
+        evaluate::compute(spec, &encoded, &trained, &info, prepared()?, dir)
+    })?;
+    let evaluated = EvaluateArtifact::from_artifact(&evaluated);
+    let metrics = evaluated.metrics()?;
+
+    let stage_keys = runner.keys.clone();
+    let report_key = report::key(spec, &author, &eval_key, &train_key, &split_key);
+    let reported = runner.stage(&report_key, |dir| {
+        let inputs = ReportStageInputs {
+            spec_path,
+            author: &author,
+            files: &files,
+            info: &info,
+            prepared: prepared()?,
+            history: &history,
+            summary: &summary,
+            metrics: &metrics,
+            evaluate: &evaluated,
+            trained: &trained,
+            stage_keys: &stage_keys,
+        };
+        report::compute(spec, inputs, dir)
+    })?;
+    let report_path =
+        ReportArtifact::from_artifact(&reported).publish(&opts.reports_dir, &spec.name)?;
+
+    let record = RunRecord {
+        name: spec.name.clone(),
+        spec: serde_json::to_value(spec)?,
+        metrics: metrics.clone(),
+        history: history
+            .iter()
+            .map(serde_json::to_value)
+            .collect::<std::result::Result<_, _>>()?,
+        report: Some(report_path.display().to_string()),
+    };
+    save_record(&opts.cache_dir, &record)?;
+    Ok(RunOutcome {
+        name: spec.name.clone(),
+        metrics,
+        stages: runner.statuses.clone(),
+        history,
+        report: report_path,
+        artifacts: runner.artifacts.clone(),
+        params: summary.total_params,
+        skipped_rows: info.skipped_rows,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// The value in `cell`, computed by `load` on first use.
+fn cached<T>(cell: &OnceCell<T>, load: impl FnOnce() -> Result<T>) -> Result<&T> {
+    if let Some(v) = cell.get() {
+        return Ok(v);
+    }
+    let v = load()?;
+    Ok(cell.get_or_init(|| v))
+}

@@ -1,0 +1,97 @@
+//! evaluate: predict the test split with the trained model and score it.
+
+use super::encode::{model_input, to_dataset, EncodeArtifact};
+use super::split::DataInfo;
+use super::train::{task_info, TrainArtifact};
+use super::Split;
+use crate::cache::{Artifact, StageKey};
+use crate::data::Prepared;
+use crate::pipeline::score;
+use crate::pipeline::tables::{self, Prediction};
+use crate::spec::Spec;
+use crate::train;
+use anyhow::{Context, Result};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// Stage name, the first part of its cache folder.
+pub const NAME: &str = "evaluate";
+
+/// Rows per forward pass when predicting the test split.
+pub const BATCH: usize = 1024;
+
+/// The stage key: `metrics`, the train and split stages' keys.
+pub fn key(spec: &Spec, train: &StageKey, split: &StageKey) -> StageKey {
+    StageKey::build(NAME, &spec.metrics)
+        .input(train)
+        .input(split)
+        .finish()
+}
+
+/// Predict the test split and write its predictions and metrics into `dir`.
+pub fn compute(
+    spec: &Spec,
+    encode: &EncodeArtifact,
+    trained: &TrainArtifact,
+    info: &DataInfo,
+    prepared: &Prepared,
+    dir: &Path,
+) -> Result<()> {
+    let out = EvaluateArtifact::at(dir);
+    let te = encode.read(Split::Test)?;
+    let m = trained.load_model(spec, &model_input(&te))?;
+    let task = task_info(spec, info);
+    let ds = to_dataset(&te);
+    let probs = train::predict(&m, &ds.inputs, &task, spec.train.loss.from_logits, BATCH)?;
+    let test_loss = train::evaluate_loss(&m, &ds, &spec.train.loss, &task, BATCH)?;
+    let (preds, mut metrics) =
+        score::score(spec, &info.classes, &prepared.train, &prepared.test, &probs)?;
+    metrics.insert("loss".into(), serde_json::json!(test_loss));
+    tables::write_predictions(&out.predictions_parquet(), &preds, &info.classes)?;
+    fs::write(out.metrics_json(), serde_json::to_vec_pretty(&metrics)?)?;
+    Ok(())
+}
+
+/// The evaluate stage's artifact folder.
+#[derive(Debug, Clone)]
+pub struct EvaluateArtifact {
+    dir: PathBuf,
+}
+
+impl EvaluateArtifact {
+    /// The artifact in folder `dir`.
+    pub fn at(dir: &Path) -> EvaluateArtifact {
+        EvaluateArtifact {
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    /// The artifact the runner returned.
+    pub fn from_artifact(a: &Artifact) -> EvaluateArtifact {
+        EvaluateArtifact::at(&a.dir)
+    }
+
+    /// Test predictions in test-split order.
+    pub fn predictions_parquet(&self) -> PathBuf {
+        self.dir.join("predictions.parquet")
+    }
+
+    /// Test metrics by name.
+    pub fn metrics_json(&self) -> PathBuf {
+        self.dir.join("metrics.json")
+    }
+
+    /// Test metrics by name.
+    pub fn metrics(&self) -> Result<BTreeMap<String, Value>> {
+        let path = self.metrics_json();
+        let bytes = fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        serde_json::from_slice(&bytes).with_context(|| format!("{} is not valid", path.display()))
+    }
+
+    /// Test predictions in test-split order.
+    pub fn predictions(&self) -> Result<Vec<Prediction>> {
+        tables::read_predictions(&self.predictions_parquet())
+    }
+}

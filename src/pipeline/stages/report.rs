@@ -1,0 +1,141 @@
+//! report: render the sealed HTML report with its embedded manifest, and
+//! publish it to the reports folder.
+
+use super::evaluate::EvaluateArtifact;
+use super::load::SourceFile;
+use super::split::DataInfo;
+use super::train::TrainArtifact;
+use crate::cache::{Artifact, StageKey};
+use crate::data::Prepared;
+use crate::model::Summary;
+use crate::pipeline::report::{self as report_data, ReportInputs};
+use crate::report::manifest::{DataFile, Manifest};
+use crate::report::{self, verify::seal};
+use crate::spec::Spec;
+use crate::train::EpochRecord;
+use anyhow::{Context, Result};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// Stage name, the first part of its cache folder.
+pub const NAME: &str = "report";
+
+/// The stage key: the whole spec and the author, the page template, and the
+/// evaluate, train and split stages' keys.
+pub fn key(
+    spec: &Spec,
+    author: &Option<String>,
+    evaluate: &StageKey,
+    train: &StageKey,
+    split: &StageKey,
+) -> StageKey {
+    StageKey::build(NAME, &(spec, author))
+        .file("template", &report::template_fingerprint())
+        .input(evaluate)
+        .input(train)
+        .input(split)
+        .finish()
+}
+
+/// What the report shows, read from the earlier stages.
+pub struct ReportStageInputs<'a> {
+    /// The spec file (its path is shown as the command that made the report).
+    pub spec_path: &'a Path,
+    /// The report's author.
+    pub author: &'a Option<String>,
+    /// The source files with their hashes.
+    pub files: &'a [SourceFile],
+    /// Classes and sources.
+    pub info: &'a DataInfo,
+    /// The prepared splits.
+    pub prepared: &'a Prepared,
+    /// Training history.
+    pub history: &'a [EpochRecord],
+    /// Model summary.
+    pub summary: &'a Summary,
+    /// Test metrics.
+    pub metrics: &'a BTreeMap<String, Value>,
+    /// The evaluate stage (predictions).
+    pub evaluate: &'a EvaluateArtifact,
+    /// The train stage (embedding coverage).
+    pub trained: &'a TrainArtifact,
+    /// Stage name → key of the stages before the report.
+    pub stage_keys: &'a BTreeMap<String, String>,
+}
+
+/// Render and seal the report into `dir`.
+pub fn compute(spec: &Spec, inputs: ReportStageInputs, dir: &Path) -> Result<()> {
+    let preds = inputs.evaluate.predictions()?;
+    let gathered = ReportInputs {
+        spec,
+        spec_path: inputs.spec_path,
+        prepared: inputs.prepared,
+        sources: &inputs.info.sources,
+        history: inputs.history,
+        summary: inputs.summary,
+        metrics: inputs.metrics,
+        predictions: &preds,
+        stage_keys: inputs.stage_keys,
+        coverage: inputs.trained.coverage()?,
+    };
+    let mut data = report_data::build(&gathered);
+    data.header.author = inputs.author.clone();
+    let mut manifest = Manifest::new(spec, inputs.metrics.clone(), inputs.author.as_deref())?;
+    manifest.data_files = inputs
+        .files
+        .iter()
+        .map(|f| DataFile {
+            path: format!("{}: {}", f.role, f.path.display()),
+            blake3: f.blake3.clone(),
+        })
+        .collect();
+    manifest.stage_keys = inputs.stage_keys.clone();
+    data.manifest_json = Some(serde_json::to_string(&manifest)?);
+    let html = seal(&report::render(&data)?);
+    fs::write(ReportArtifact::at(dir).report_html(), html)?;
+    Ok(())
+}
+
+/// The report stage's artifact folder.
+#[derive(Debug, Clone)]
+pub struct ReportArtifact {
+    dir: PathBuf,
+}
+
+impl ReportArtifact {
+    /// The artifact in folder `dir`.
+    pub fn at(dir: &Path) -> ReportArtifact {
+        ReportArtifact {
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    /// The artifact the runner returned.
+    pub fn from_artifact(a: &Artifact) -> ReportArtifact {
+        ReportArtifact::at(&a.dir)
+    }
+
+    /// The sealed report.
+    pub fn report_html(&self) -> PathBuf {
+        self.dir.join("report.html")
+    }
+
+    /// Copy the report to `<reports_dir>/<name>.html` atomically; returns
+    /// the published path.
+    pub fn publish(&self, reports_dir: &Path, name: &str) -> Result<PathBuf> {
+        let target = published_path(reports_dir, name)?;
+        let tmp = target.with_extension("html.tmp");
+        fs::copy(self.report_html(), &tmp)?;
+        fs::rename(&tmp, &target).with_context(|| format!("cannot write {}", target.display()))?;
+        Ok(target)
+    }
+}
+
+/// `<reports_dir>/<name>.html`, creating the folder.
+pub fn published_path(reports_dir: &Path, name: &str) -> Result<PathBuf> {
+    fs::create_dir_all(reports_dir)
+        .with_context(|| format!("cannot create reports folder {}", reports_dir.display()))?;
+    Ok(reports_dir.join(format!("{name}.html")))
+}
