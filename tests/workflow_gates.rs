@@ -1,9 +1,9 @@
 //! CI gates (`expect:`), report manifests, sealing and verification.
 
-use kerros::spec::{self, OrderedMap};
-use kerros::spec::expect::{self, parse_bound, Op, EXIT_EXPECTATION_UNMET};
 use kerros::report::manifest::{resolve_author, DataFile, Manifest, Platform};
 use kerros::report::verify::{compare_metrics, manifest_script, seal, verify, DIGEST_SLOT};
+use kerros::spec::expect::{self, parse_bound, Op, EXIT_EXPECTATION_UNMET};
+use kerros::spec::{self, OrderedMap};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -1,9 +1,9 @@
 //! `kerros init`: the files it writes, refusing to overwrite, and the example spec.
 
-use kerros::spec::{self, LayerSpec, TaskKind};
-use kerros::spec::expect::parse_expectations;
 use kerros::cli::init::{init, CI_WORKFLOW, EXPERIMENT_YAML};
+use kerros::spec::expect::parse_expectations;
 use kerros::spec::sweep::expand;
+use kerros::spec::{self, LayerSpec, TaskKind};
 use std::path::Path;
 
 #[test]

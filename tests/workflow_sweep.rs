@@ -1,7 +1,7 @@
 //! Sweeps: `matrix:` expansion into named variants, and its errors.
 
-use kerros::spec::{self, LayerSpec, SpecError};
 use kerros::spec::sweep::{expand, Variant};
+use kerros::spec::{self, LayerSpec, SpecError};
 use std::path::Path;
 
 const BASE: &str = "\

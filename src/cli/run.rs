@@ -143,8 +143,8 @@ pub fn run(args: RunArgs) -> Result<i32> {
                 if let Some(expect) = &job.spec.expect {
                     let locator =
                         spec::Locator::new(&std::fs::read_to_string(&job.file).unwrap_or_default());
-                    let unmet = expect::check(expect, &o.metrics)
-                        .map_err(|i| i.at(&job.file, &locator))?;
+                    let unmet =
+                        expect::check(expect, &o.metrics).map_err(|i| i.at(&job.file, &locator))?;
                     for u in &unmet {
                         eprintln!("expectation not met in `{}`: {u}", o.name);
                     }
