@@ -9,7 +9,8 @@ use std::time::Instant;
 
 use arrow::array::{Array, LargeStringArray, StringArray};
 use kerros::spec::{CleanSpec, Side, TokenizerSpec, VectorizeMode, VectorizeSpec};
-use kerros::text::{clean, pad_sequences, Tokenizer, Vectorizer};
+use kerros::data::html::clean;
+use kerros::text::{pad_sequences, Tokenizer, Vectorizer};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 fn data_dir() -> PathBuf {

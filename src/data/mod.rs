@@ -11,6 +11,7 @@ mod artifact;
 mod clean;
 mod delimited;
 mod error;
+pub mod html;
 mod jsonl;
 mod parquet_table;
 mod prepare;

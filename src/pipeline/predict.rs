@@ -19,7 +19,6 @@ use crate::data;
 use crate::model::Model;
 use crate::model::ModelInput;
 use crate::spec::{Spec, TaskKind, VectorizeMode};
-use crate::text;
 use crate::train::{self, TaskInfo};
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
@@ -118,7 +117,7 @@ impl Predictor {
             .unwrap_or_default();
         let cleaned: Vec<String> = texts
             .iter()
-            .map(|t| data::clean_text(t.as_ref(), &clean, &text::clean))
+            .map(|t| data::clean_text(t.as_ref(), &clean, &data::html::clean))
             .collect();
         let encoded = encode_texts(&self.spec, &self.vocabulary, &cleaned, Some(self.width))?;
         let rows = train::predict(

@@ -25,7 +25,7 @@ use std::borrow::Cow;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::clean::strip_tags;
+use crate::data::html::strip_tags;
 use super::error::TextError;
 use super::hash::FxHashMap;
 use crate::spec::{Standardize, VectorizeMode, VectorizeSpec};

@@ -56,7 +56,7 @@ pub fn compute(spec: &Spec, load: &LoadArtifact, files: &[SourceFile], dir: &Pat
         load.read_table(Split::Test)?,
         validation,
         spec,
-        &crate::text::clean,
+        &data::html::clean,
     )?;
     prepared.skipped_rows += load.skipped()?;
     let out = SplitArtifact::at(dir);

@@ -1,4 +1,4 @@
-//! Text cleaning before tokenization: HTML tag stripping and entity decoding.
+//! HTML cleaning before tokenization (`data.clean`): tag stripping and entity decoding.
 //!
 //! Scraped review corpora such as IMDB contain `<br /><br />` line breaks and
 //! entities such as `&#039;`. Left alone, Keras's default filters turn
