@@ -3,7 +3,7 @@
 mod support;
 
 use kerros::data::*;
-use kerros::spec::{parse_spec, CleanSpec, Spec};
+use kerros::spec::{parse_spec, Spec};
 use std::collections::BTreeMap;
 use std::path::Path;
 use support::shared_data;
@@ -302,15 +302,49 @@ fn validation_file_replaces_the_split_and_skips_add_up() {
     );
 }
 
+/// The words of `text`, one space apart.
+fn words(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Rows whose texts carry HTML, as scraped reviews do.
+fn html_rows(labels: &[&str]) -> Table {
+    let mut t = rows(labels);
+    for r in &mut t.rows {
+        r.text = format!("It&#039;s <b>{}</b><br />ok", r.text);
+    }
+    t
+}
+
 #[test]
 fn cleaning_runs_only_when_asked() {
-    let upper = |t: &str, _: &CleanSpec| t.to_uppercase();
     let s = spec("", "{type: binary}");
-    let p = prepare_with_cleaner(rows(&["a", "b"]), rows(&["a"]), None, &s, &upper).unwrap();
-    assert_eq!(p.test[0].text, "text 0");
+    let p = prepare(html_rows(&["a", "b"]), html_rows(&["a"]), None, &s).unwrap();
+    assert_eq!(p.test[0].text, "It&#039;s <b>text 0</b><br />ok");
+}
+
+/// `prepare` itself honours `data.clean` (it used to ignore it: only the
+/// pipeline passed the real cleaner).
+#[test]
+fn prepare_honours_data_clean() {
     let s = spec("  clean: {strip_tags: true}", "{type: binary}");
-    let p = prepare_with_cleaner(rows(&["a", "b"]), rows(&["a"]), None, &s, &upper).unwrap();
-    assert_eq!(p.test[0].text, "TEXT 0");
+    let p = prepare(html_rows(&["a", "b"]), html_rows(&["a"]), None, &s).unwrap();
+    // Each tag becomes a space; compare the words.
+    assert_eq!(words(&p.test[0].text), "It&#039;s text 0 ok");
+    let s = spec(
+        "  clean: {strip_tags: true, html_entities: true}",
+        "{type: binary}",
+    );
+    let p = prepare(html_rows(&["a", "b"]), html_rows(&["a"]), None, &s).unwrap();
+    assert_eq!(words(&p.test[0].text), "It's text 0 ok");
+    assert!(
+        p.train.iter().all(|i| !i.text.contains('<')),
+        "{:?}",
+        p.train
+    );
+    let s = spec("  clean: {html_entities: true}", "{type: binary}");
+    let p = prepare(html_rows(&["a", "b"]), html_rows(&["a"]), None, &s).unwrap();
+    assert_eq!(p.test[0].text, "It's <b>text 0</b><br />ok");
 }
 
 fn builtin_spec(name: &str, task: &str) -> Spec {

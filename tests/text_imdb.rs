@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use arrow::array::{Array, LargeStringArray, StringArray};
-use kerros::spec::{CleanSpec, Side, TokenizerSpec, VectorizeMode, VectorizeSpec};
 use kerros::data::html::clean;
+use kerros::spec::{CleanSpec, Side, TokenizerSpec, VectorizeMode, VectorizeSpec};
 use kerros::text::{pad_sequences, Tokenizer, Vectorizer};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 

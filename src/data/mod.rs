@@ -21,12 +21,12 @@ mod split;
 mod table;
 
 pub use artifact::{read_items, write_items};
-pub use clean::{clean_text, default_cleaner};
+pub use clean::clean_text;
 pub use delimited::{read_delimited, read_delimited_bytes};
 pub use error::{DataError, DataErrorKind, Result};
 pub use jsonl::{read_jsonl, read_jsonl_bytes};
 pub use parquet_table::read_parquet;
-pub use prepare::{infer_classes, prepare, prepare_with_cleaner, Item, Prepared};
+pub use prepare::{infer_classes, prepare, Item, Prepared};
 pub use read::{read_sources, read_table, Tables};
 pub use source::{
     builtin_files, data_dir, data_dir_from, format_from_extension, resolve_sources, DataDirSource,

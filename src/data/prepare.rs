@@ -1,11 +1,11 @@
 //! From tables to examples with targets: `limit`, the validation split, class
 //! lists, bins and regression targets, and text cleaning.
 
-use super::clean::{clean_text, default_cleaner};
+use super::clean::clean_text;
 use super::error::{DataError, DataErrorKind, Result};
 use super::split::{limit_rows, seeded_rng, stratified_split, Stream};
 use super::table::{Row, Table};
-use crate::spec::{CleanSpec, Spec, TaskKind};
+use crate::spec::{Spec, TaskKind};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// One example with its target.
@@ -39,7 +39,8 @@ pub struct Prepared {
     pub skipped_rows: usize,
 }
 
-/// Prepare the examples with the default cleaner (see [`default_cleaner`]).
+/// Prepare the examples: limit, classes, targets, the validation split, and
+/// text cleaning as `data.clean` asks (see [`clean_text`]).
 ///
 /// Order of steps: `limit` samples each file's rows (train, test, validation
 /// file) with its own seeded stream, keeping file order; classes are fixed from
@@ -53,17 +54,6 @@ pub fn prepare(
     test: Table,
     validation: Option<Table>,
     spec: &Spec,
-) -> Result<Prepared> {
-    prepare_with_cleaner(train, test, validation, spec, &default_cleaner)
-}
-
-/// [`prepare`] with the text cleaner passed in (used when `data.clean` asks for cleaning).
-pub fn prepare_with_cleaner(
-    train: Table,
-    test: Table,
-    validation: Option<Table>,
-    spec: &Spec,
-    cleaner: &dyn Fn(&str, &CleanSpec) -> String,
 ) -> Result<Prepared> {
     let Some(data) = spec.data.as_ref() else {
         return Err(DataError::new(
@@ -99,7 +89,7 @@ pub fn prepare_with_cleaner(
                 }
                 Ok(Item {
                     id: row.id,
-                    text: clean_text(&row.text, &data.clean, cleaner),
+                    text: clean_text(&row.text, &data.clean),
                     label,
                     target,
                     extra,

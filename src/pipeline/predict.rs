@@ -117,7 +117,7 @@ impl Predictor {
             .unwrap_or_default();
         let cleaned: Vec<String> = texts
             .iter()
-            .map(|t| data::clean_text(t.as_ref(), &clean, &data::html::clean))
+            .map(|t| data::clean_text(t.as_ref(), &clean))
             .collect();
         let encoded = encode_texts(&self.spec, &self.vocabulary, &cleaned, Some(self.width))?;
         let rows = train::predict(

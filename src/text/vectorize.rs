@@ -25,9 +25,9 @@ use std::borrow::Cow;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::data::html::strip_tags;
 use super::error::TextError;
 use super::hash::FxHashMap;
+use crate::data::html::strip_tags;
 use crate::spec::{Standardize, VectorizeMode, VectorizeSpec};
 
 /// Marks "no id": an unknown word, a pruned n-gram, a trie node without feature.

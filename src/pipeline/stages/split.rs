@@ -51,12 +51,11 @@ pub fn compute(spec: &Spec, load: &LoadArtifact, files: &[SourceFile], dir: &Pat
     } else {
         None
     };
-    let mut prepared = data::prepare_with_cleaner(
+    let mut prepared = data::prepare(
         load.read_table(Split::Train)?,
         load.read_table(Split::Test)?,
         validation,
         spec,
-        &data::html::clean,
     )?;
     prepared.skipped_rows += load.skipped()?;
     let out = SplitArtifact::at(dir);
