@@ -403,3 +403,31 @@ train: {epochs: 1, batch_size: 8}
         stdout(&o)
     );
 }
+
+/// A missing spec file is an invalid argument: exit 2 (it used to be 1 for
+/// `run`, `validate` and `compare`), with the file named.
+#[test]
+fn missing_spec_or_bad_arguments_exit_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    for args in [
+        &["run", "no_such.yaml"][..],
+        &["validate", "no_such.yaml"],
+        &["show", "no_such.yaml"],
+        &["compare", "no_such.yaml"],
+        &["predict", "no_such.yaml", "--text", "fine"],
+    ] {
+        let o = kerros(dir, args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("no_such.yaml") && stderr(&o).contains("cannot read"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
+    // predict with neither --text nor --input cannot work: exit 2 too.
+    let p = write(dir, "small.yaml", SMALL);
+    let o = kerros(dir, &["predict", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--text"), "{}", stderr(&o));
+}

@@ -102,6 +102,18 @@ pub struct DirArgs {
     pub cache_dir: PathBuf,
 }
 
+/// A command line that cannot work (a required option missing, options that
+/// contradict each other): exits with [`EXIT_INVALID`] like an invalid spec.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidArguments(pub String);
+
+/// Whether `e` is the user's to fix in the spec or the command line (exit 2)
+/// rather than a failed run (exit 1).
+fn is_invalid_input(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<SpecError>().is_some() || e.downcast_ref::<InvalidArguments>().is_some()
+}
+
 /// Parse the command line, run the command and return the process exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
@@ -109,7 +121,7 @@ pub fn main() -> i32 {
         Ok(code) => code,
         Err(e) => {
             report_error(&e);
-            if e.downcast_ref::<SpecError>().is_some() {
+            if is_invalid_input(&e) {
                 EXIT_INVALID
             } else {
                 EXIT_FAILURE

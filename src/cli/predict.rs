@@ -9,7 +9,7 @@ use super::DirArgs;
 use crate::data::ColumnPlan;
 use crate::pipeline::predict::{Predictor, TextPrediction};
 use crate::pipeline::RunOptions;
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Args;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -45,9 +45,11 @@ pub struct PredictArgs {
 /// Run `kerros predict`; returns the exit code.
 pub fn run(args: PredictArgs) -> Result<i32> {
     if args.text.is_empty() && args.input.is_none() {
-        bail!(
+        return Err(super::InvalidArguments(
             "give texts with --text \"...\" (repeatable) or a file with --input FILE --output FILE"
-        );
+                .into(),
+        )
+        .into());
     }
     let opts = RunOptions {
         data_dir: args.dirs.data_dir.clone(),

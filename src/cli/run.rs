@@ -1,14 +1,12 @@
-//! `kerros run` and `kerros validate`: one or many specs, sweeps, parallel
-//! jobs, CI gates.
+//! `kerros run` and `kerros validate`: the command line over
+//! [`crate::pipeline::schedule`] (jobs, parallel runs, `expect:` gates) and
+//! the printed results.
 
 use super::{DirArgs, EXIT_EXPECTATION_UNMET, EXIT_FAILURE};
-use crate::pipeline::{self, RunOptions, RunOutcome};
-use crate::spec::{self, Spec};
-use crate::spec::{expect, sweep};
-use anyhow::{Context, Result};
+use crate::pipeline::{schedule, RunOptions, RunOutcome};
+use anyhow::Result;
 use clap::Args;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 /// Options of `kerros run`.
 #[derive(Debug, Args)]
@@ -36,37 +34,9 @@ pub struct RunArgs {
     pub author: Option<String>,
 }
 
-/// One experiment to run: a spec file or one variant of its sweep.
-struct Job {
-    file: PathBuf,
-    spec: Spec,
-}
-
-/// Parse every spec and expand its sweep into jobs.
-fn jobs(files: &[PathBuf]) -> Result<Vec<Job>> {
-    let mut out = Vec::new();
-    for file in files {
-        let source = std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read the spec file {}", file.display()))?;
-        let variants = sweep::expand(&source, file)?;
-        for v in variants {
-            let locator = spec::Locator::new(&source);
-            pipeline::check_model(&v.spec, file, &locator)?;
-            if let Some(expect) = &v.spec.expect {
-                expect::parse_expectations(expect).map_err(|i| i.at(file, &locator))?;
-            }
-            out.push(Job {
-                file: file.clone(),
-                spec: v.spec,
-            });
-        }
-    }
-    Ok(out)
-}
-
 /// `kerros validate`: every check that needs no data.
 pub fn validate(file: &Path) -> Result<i32> {
-    let jobs = jobs(&[file.to_path_buf()])?;
+    let jobs = schedule::jobs(&[file.to_path_buf()])?;
     if jobs.len() > 1 {
         println!("{}: ok ({} variants)", file.display(), jobs.len());
     } else {
@@ -77,80 +47,36 @@ pub fn validate(file: &Path) -> Result<i32> {
 
 /// `kerros run`.
 pub fn run(args: RunArgs) -> Result<i32> {
-    let jobs = jobs(&args.specs)?;
-    let several = jobs.len() > 1;
-    let workers = args.jobs.clamp(1, jobs.len().max(1));
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    // Each job gets its share of the cores so parallel jobs do not oversubscribe.
-    let threads_per_job = (cores / workers).max(1);
-    let results: Mutex<Vec<(usize, Result<RunOutcome>)>> = Mutex::new(Vec::new());
-    let run_one = |i: usize, job: &Job| {
-        let opts = RunOptions {
-            data_dir: args.dirs.data_dir.clone(),
-            cache_dir: args.dirs.cache_dir.clone(),
-            reports_dir: args.reports_dir.clone(),
-            force: args.force,
-            quiet: false,
-            author: args.author.clone(),
-            log_prefix: several.then(|| job.spec.name.clone()),
-        };
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads_per_job)
-            .build();
-        let outcome = match pool {
-            Ok(pool) => pool.install(|| pipeline::run_spec(&job.spec, &job.file, &opts)),
-            Err(e) => Err(e.into()),
-        };
-        let outcome = outcome.with_context(|| format!("experiment `{}`", job.spec.name));
-        if args.json {
-            if let Ok(o) = &outcome {
-                // One line per experiment as soon as it finishes.
-                println!(
-                    "{}",
-                    serde_json::to_string(&o.to_json()).unwrap_or_default()
-                );
-            }
-        }
-        results
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push((i, outcome));
+    let jobs = schedule::jobs(&args.specs)?;
+    let opts = RunOptions {
+        data_dir: args.dirs.data_dir.clone(),
+        cache_dir: args.dirs.cache_dir.clone(),
+        reports_dir: args.reports_dir.clone(),
+        force: args.force,
+        quiet: false,
+        author: args.author.clone(),
+        log_prefix: None,
     };
-    if workers == 1 {
-        for (i, job) in jobs.iter().enumerate() {
-            run_one(i, job);
+    let results = schedule::run_jobs(&jobs, &opts, args.jobs, |o| {
+        if args.json {
+            // One line per experiment as soon as it finishes.
+            println!(
+                "{}",
+                serde_json::to_string(&o.to_json()).unwrap_or_default()
+            );
         }
-    } else {
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        std::thread::scope(|scope| {
-            for _ in 0..workers {
-                scope.spawn(|| loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    let Some(job) = jobs.get(i) else { break };
-                    run_one(i, job);
-                });
-            }
-        });
-    }
-    let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
-    results.sort_by_key(|(i, _)| *i);
-
+    });
     let mut code = 0;
     let mut outcomes = Vec::new();
-    for ((_, result), job) in results.into_iter().zip(&jobs) {
+    for (result, job) in results.into_iter().zip(&jobs) {
         match result {
             Ok(o) => {
-                if let Some(expect) = &job.spec.expect {
-                    let locator =
-                        spec::Locator::new(&std::fs::read_to_string(&job.file).unwrap_or_default());
-                    let unmet =
-                        expect::check(expect, &o.metrics).map_err(|i| i.at(&job.file, &locator))?;
-                    for u in &unmet {
-                        eprintln!("expectation not met in `{}`: {u}", o.name);
-                    }
-                    if !unmet.is_empty() && code == 0 {
-                        code = EXIT_EXPECTATION_UNMET;
-                    }
+                let unmet = job.unmet_expectations(&o)?;
+                for u in &unmet {
+                    eprintln!("expectation not met in `{}`: {u}", o.name);
+                }
+                if !unmet.is_empty() && code == 0 {
+                    code = EXIT_EXPECTATION_UNMET;
                 }
                 outcomes.push(o);
             }
@@ -161,7 +87,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
         }
     }
     if !args.json {
-        if several {
+        if jobs.len() > 1 {
             print!("{}", summary_table(&outcomes));
         } else if let Some(o) = outcomes.first() {
             print!("{}", o.summary_text());

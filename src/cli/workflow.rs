@@ -4,7 +4,7 @@ use super::{DirArgs, EXIT_NOT_VERIFIED};
 use crate::pipeline::{self, RunOptions};
 use crate::report::compare::{self, Comparison, RunRecord};
 use crate::report::verify::{compare_metrics, verify as verify_report};
-use crate::spec::sweep::expand;
+use crate::spec::sweep::{expand, read_source};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -41,8 +41,7 @@ fn records(args: &CompareArgs) -> Result<Vec<RunRecord>> {
             out.push(compare::load_record(input)?);
             continue;
         }
-        let source = std::fs::read_to_string(input)
-            .with_context(|| format!("cannot read {}", input.display()))?;
+        let source = read_source(input)?;
         for v in expand(&source, input)? {
             let path = compare::record_path(&args.dirs.cache_dir, &v.name);
             if !path.is_file() {

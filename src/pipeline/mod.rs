@@ -15,6 +15,7 @@ pub mod predict;
 mod report;
 mod run;
 mod runner;
+pub mod schedule;
 pub mod score;
 pub mod stages;
 pub mod tables;

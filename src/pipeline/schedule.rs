@@ -1,0 +1,118 @@
+//! Running several experiments: spec files expanded into jobs (one per
+//! `matrix:` variant), run a few at a time with the CPU threads shared out
+//! between them, and their `expect:` gates checked.
+
+use super::{run_spec, RunOptions, RunOutcome};
+use crate::pipeline::check_model;
+use crate::spec::expect::{self, Unmet};
+use crate::spec::{sweep, Locator, Spec, SpecError};
+use anyhow::{Context, Result};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+/// One experiment to run: a spec file or one variant of its sweep.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// The spec file (relative data paths are resolved against its folder).
+    pub file: PathBuf,
+    /// The variant's resolved, checked spec.
+    pub spec: Spec,
+    /// The spec file's text, to locate errors in it.
+    source: String,
+}
+
+impl Job {
+    /// The `expect:` bounds this run missed (empty when all are met or the
+    /// spec has none); an `expect:` on a metric the run lacks is a
+    /// [`SpecError`] at that key.
+    pub fn unmet_expectations(&self, outcome: &RunOutcome) -> Result<Vec<Unmet>, SpecError> {
+        let Some(bounds) = &self.spec.expect else {
+            return Ok(Vec::new());
+        };
+        let locator = Locator::new(&self.source);
+        expect::check(bounds, &outcome.metrics).map_err(|i| i.at(&self.file, &locator))
+    }
+}
+
+/// Parse every spec file, expand its sweep and check each variant without
+/// data (layer shapes, `expect:` bounds): the jobs to run, in order.
+pub fn jobs(files: &[PathBuf]) -> Result<Vec<Job>, SpecError> {
+    let mut out = Vec::new();
+    for file in files {
+        let source = sweep::read_source(file)?;
+        let locator = Locator::new(&source);
+        for v in sweep::expand(&source, file)? {
+            check_model(&v.spec, file, &locator)?;
+            if let Some(bounds) = &v.spec.expect {
+                expect::parse_expectations(bounds).map_err(|i| i.at(file, &locator))?;
+            }
+            out.push(Job {
+                file: file.clone(),
+                spec: v.spec,
+                source: source.clone(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Run `jobs`, `workers` at a time (at least 1), each with its share of the
+/// CPU threads; `on_finish` sees each outcome as soon as its job ends. When
+/// several jobs run, progress lines are prefixed with the experiment name.
+/// Returns one result per job, in job order.
+pub fn run_jobs(
+    jobs: &[Job],
+    opts: &RunOptions,
+    workers: usize,
+    on_finish: impl Fn(&RunOutcome) + Sync,
+) -> Vec<Result<RunOutcome>> {
+    let several = jobs.len() > 1;
+    let workers = workers.clamp(1, jobs.len().max(1));
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Each job gets its share of the cores so parallel jobs do not oversubscribe.
+    let threads_per_job = (cores / workers).max(1);
+    let results: Mutex<Vec<(usize, Result<RunOutcome>)>> = Mutex::new(Vec::new());
+    let run_one = |i: usize, job: &Job| {
+        let opts = RunOptions {
+            log_prefix: several.then(|| job.spec.name.clone()),
+            ..opts.clone()
+        };
+        let outcome = run_with_threads(job, &opts, threads_per_job)
+            .with_context(|| format!("experiment `{}`", job.spec.name));
+        if let Ok(o) = &outcome {
+            on_finish(o);
+        }
+        results
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((i, outcome));
+    };
+    if workers == 1 {
+        for (i, job) in jobs.iter().enumerate() {
+            run_one(i, job);
+        }
+    } else {
+        let next = AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(job) = jobs.get(i) else { break };
+                    run_one(i, job);
+                });
+            }
+        });
+    }
+    let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Run one job in a thread pool of `threads` threads.
+fn run_with_threads(job: &Job, opts: &RunOptions, threads: usize) -> Result<RunOutcome> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()?;
+    pool.install(|| run_spec(&job.spec, &job.file, opts))
+}
