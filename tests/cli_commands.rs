@@ -431,3 +431,103 @@ fn missing_spec_or_bad_arguments_exit_2() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("--text"), "{}", stderr(&o));
 }
+
+/// `verify --rerun` on an untouched report of a spec with relative CSV paths
+/// resolves them against the spec's folder recorded in the report (it used
+/// to re-run from a temporary folder: "train file not found"); a moved data
+/// folder is named with where it was looked for, and `--spec-dir` points to
+/// the new place.
+#[test]
+fn verify_rerun_resolves_relative_data_paths() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let exp = dir.join("exp");
+    std::fs::create_dir_all(exp.join("data")).unwrap();
+    std::fs::create_dir_all(dir.join("elsewhere")).unwrap();
+    let mut train = String::from("text,label\n");
+    for i in 0..40 {
+        let (word, label) = if i % 2 == 0 {
+            ("good", "pos")
+        } else {
+            ("bad", "neg")
+        };
+        train.push_str(&format!("a {word} film number {i},{label}\n"));
+    }
+    write(&exp, "data/train.csv", &train);
+    write(
+        &exp,
+        "data/test.csv",
+        "text,label\na good film,pos\na bad film,neg\n",
+    );
+    let spec = r#"name: relative
+seed: 3
+data: {train: data/train.csv, test: data/test.csv}
+tokenizer: {num_words: 50}
+sequence: {maxlen: 6}
+model:
+  layers:
+    - embedding: {input_dim: 50, output_dim: 4}
+    - flatten
+    - dense: {units: 1}
+train: {epochs: 2, batch_size: 8}
+"#;
+    write(&exp, "relative.yaml", spec);
+    let o = kerros(dir, &["run", "exp/relative.yaml", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let report = dir.join(v["report"].as_str().unwrap());
+    let report = report.to_str().unwrap();
+    let cache = dir.join(".kerros/cache");
+    let cache = cache.to_str().unwrap();
+
+    // From another folder, the recorded spec folder still finds the data.
+    let elsewhere = dir.join("elsewhere");
+    let o = kerros(
+        &elsewhere,
+        &["verify", report, "--rerun", "--cache-dir", cache],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("reproduced"), "{}", stdout(&o));
+
+    // Moved data: the error names the file and where it looked.
+    std::fs::rename(&exp, dir.join("moved")).unwrap();
+    let o = kerros(
+        &elsewhere,
+        &["verify", report, "--rerun", "--cache-dir", cache],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("train file `data/train.csv` not found")
+            && e.contains(&exp.join("data/train.csv").display().to_string())
+            && e.contains("--spec-dir"),
+        "{e}"
+    );
+    let moved = dir.join("moved");
+    let args = [
+        "verify",
+        report,
+        "--rerun",
+        "--cache-dir",
+        cache,
+        "--spec-dir",
+    ];
+    let mut args = args.to_vec();
+    args.push(moved.to_str().unwrap());
+    let o = kerros(&elsewhere, &args);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("reproduced"), "{}", stdout(&o));
+
+    // A changed data file is named before the metrics are compared.
+    write(
+        &moved,
+        "data/test.csv",
+        "text,label\na bad film,neg\na good film,pos\n",
+    );
+    let o = kerros(&elsewhere, &args);
+    assert!(
+        stdout(&o).contains("test file") && stdout(&o).contains("has changed"),
+        "{}",
+        stdout(&o)
+    );
+}

@@ -3,7 +3,7 @@
 use super::{DirArgs, EXIT_NOT_VERIFIED};
 use crate::pipeline::{self, RunOptions};
 use crate::report::compare::{self, Comparison, RunRecord};
-use crate::report::verify::{compare_metrics, verify as verify_report};
+use crate::report::verify::verify as verify_report;
 use crate::spec::sweep::{expand, read_source};
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -91,6 +91,11 @@ pub struct VerifyArgs {
     /// Also re-run the embedded spec on the same data and compare the metrics.
     #[arg(long)]
     pub rerun: bool,
+    /// With --rerun: the folder the spec's relative paths (data files, an
+    /// embedding's `path`) are relative to. Default: the spec's folder
+    /// recorded in the report. Built-in datasets are found with --data-dir.
+    #[arg(long, value_name = "DIR", requires = "rerun")]
+    pub spec_dir: Option<PathBuf>,
     #[command(flatten)]
     pub dirs: DirArgs,
 }
@@ -125,10 +130,7 @@ pub fn verify(args: VerifyArgs) -> Result<i32> {
     if !args.rerun {
         return Ok(0);
     }
-    let spec = manifest.spec()?;
     let tmp = tempfile::tempdir()?;
-    let spec_path = tmp.path().join(format!("{}.yaml", spec.name));
-    std::fs::write(&spec_path, &manifest.spec_yaml)?;
     let opts = RunOptions {
         data_dir: args.dirs.data_dir.clone(),
         cache_dir: args.dirs.cache_dir.clone(),
@@ -138,14 +140,16 @@ pub fn verify(args: VerifyArgs) -> Result<i32> {
         author: manifest.author.clone(),
         log_prefix: None,
     };
-    let outcome = pipeline::run_spec(&spec, &spec_path, &opts)?;
-    let diffs = compare_metrics(&manifest.metrics, &outcome.metrics, 1e-9);
-    if diffs.is_empty() {
+    let rerun = pipeline::rerun::rerun(&manifest, args.spec_dir.as_deref(), &opts)?;
+    for note in &rerun.changed_files {
+        println!("note: {note}");
+    }
+    if rerun.differences.is_empty() {
         println!("rerun: all {} metrics reproduced", manifest.metrics.len());
         Ok(0)
     } else {
         println!("rerun: metrics differ");
-        for d in diffs {
+        for d in rerun.differences {
             println!("  - {d}");
         }
         Ok(EXIT_NOT_VERIFIED)

@@ -13,6 +13,7 @@ pub mod forward;
 mod outcome;
 pub mod predict;
 mod report;
+pub mod rerun;
 mod run;
 mod runner;
 pub mod schedule;

@@ -95,6 +95,7 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
     let reported = runner.stage(&report_key, |dir| {
         let inputs = ReportStageInputs {
             spec_path,
+            spec_dir: absolute_dir(spec_dir),
             author: &author,
             files: &files,
             info: &info,
@@ -133,6 +134,18 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
         skipped_rows: info.skipped_rows,
         seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+/// `dir` as an absolute path (for the manifest), `None` when it cannot be made one.
+fn absolute_dir(dir: &Path) -> Option<String> {
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    std::path::absolute(dir)
+        .ok()
+        .map(|p| p.display().to_string())
 }
 
 /// The value in `cell`, computed by `load` on first use.

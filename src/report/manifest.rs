@@ -34,6 +34,11 @@ pub struct Manifest {
     /// Stage name → cache key of the artifact used.
     #[serde(default)]
     pub stage_keys: BTreeMap<String, String>,
+    /// The spec file's folder as an absolute path: relative data and
+    /// embedding paths in the spec are relative to it, so `kerros verify
+    /// --rerun` resolves them there (absent in reports of older versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec_dir: Option<String>,
 }
 
 /// One data file and its content hash.
@@ -102,6 +107,7 @@ impl Manifest {
             created: chrono::Utc::now().to_rfc3339(),
             author: resolve_author(author, spec),
             stage_keys: BTreeMap::new(),
+            spec_dir: None,
         })
     }
 

@@ -43,6 +43,9 @@ pub fn key(
 pub struct ReportStageInputs<'a> {
     /// The spec file (its path is shown as the command that made the report).
     pub spec_path: &'a Path,
+    /// The spec's folder as an absolute path, recorded in the manifest so
+    /// `kerros verify --rerun` finds relative data files.
+    pub spec_dir: Option<String>,
     /// The report's author.
     pub author: &'a Option<String>,
     /// The source files with their hashes.
@@ -91,6 +94,7 @@ pub fn compute(spec: &Spec, inputs: ReportStageInputs, dir: &Path) -> Result<()>
             blake3: f.blake3.clone(),
         })
         .collect();
+    manifest.spec_dir = inputs.spec_dir;
     manifest.stage_keys = inputs.stage_keys.clone();
     data.manifest_json = Some(serde_json::to_string(&manifest)?);
     let html = seal(&report::render(&data)?);
