@@ -468,7 +468,8 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
             .collect::<std::result::Result<_, _>>()?,
         report: Some(report_path.display().to_string()),
     };
-    crate::workflow::save_record(&opts.cache_dir, &record)?;
+    let saved = crate::workflow::save_record(&opts.cache_dir, &record);
+    crate::cache::warn_if_not_writable(saved, "the run record (for `kerros compare`)")?;
     Ok(RunOutcome {
         name: spec.name.clone(),
         metrics,
@@ -491,12 +492,10 @@ fn cached<T>(cell: &std::cell::OnceCell<T>, load: impl FnOnce() -> Result<T>) ->
     Ok(cell.get_or_init(|| v))
 }
 
-/// Copy the cached report to its published path atomically.
+/// Copy the cached report to its published path atomically (concurrent
+/// runs publishing one name: one wins whole).
 fn publish(report: &Artifact, target: &Path) -> Result<()> {
-    let tmp = target.with_extension("html.tmp");
-    fs::copy(report.file("report.html"), &tmp)?;
-    fs::rename(&tmp, target).with_context(|| format!("cannot write {}", target.display()))?;
-    Ok(())
+    crate::cache::copy_file_atomically(&report.file("report.html"), target)
 }
 
 fn model_input(e: &Encoded) -> ModelInput {
@@ -644,9 +643,7 @@ fn forward_report(
         )
     })?;
     let report_path = opts.reports_dir.join(format!("{}.html", spec.name));
-    let tmp = report_path.with_extension("html.tmp");
-    fs::write(&tmp, html)?;
-    fs::rename(&tmp, &report_path)?;
+    crate::cache::write_file_atomically(&report_path, html.as_bytes(), false)?;
     Ok(RunOutcome {
         name: spec.name.clone(),
         metrics: BTreeMap::new(),
