@@ -99,10 +99,11 @@ pub fn remove_stale_temp_files(dir: &Path) -> u64 {
             if FileExt::try_lock(&f).is_ok() && fs::remove_file(&path).is_ok() {
                 freed += meta.len();
             }
-        } else if is_legacy_temp(&name) && older_than(&meta, LEGACY_STALE_AFTER) {
-            if fs::remove_file(&path).is_ok() {
-                freed += meta.len();
-            }
+        } else if is_legacy_temp(&name)
+            && older_than(&meta, LEGACY_STALE_AFTER)
+            && fs::remove_file(&path).is_ok()
+        {
+            freed += meta.len();
         }
     }
     freed
