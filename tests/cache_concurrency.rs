@@ -460,9 +460,9 @@ fn stale_temporaries_go_at_the_next_run_and_gc_and_info_report_the_cache() {
         .into_owned();
     let total = info.lines().find(|l| l.starts_with("total")).unwrap();
     assert_eq!(total.split_whitespace().nth(1), Some("0"), "{info}");
-    // A missing cache folder is an error, not an empty report.
+    // A missing cache folder is a bad argument, not an empty report.
     let o = kerros(dir, &["cache", "info", "--cache-dir", "no/such/cache"]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no/such/cache"));
     // And the emptied cache still works.
     let started = Instant::now();

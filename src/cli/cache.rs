@@ -29,8 +29,17 @@ pub enum CacheCommand {
     },
 }
 
-/// Run a cache command.
+/// Run a cache command; a `--cache-dir` that is no folder is a bad
+/// argument (exit 2).
 pub fn cache(cmd: CacheCommand) -> Result<i32> {
+    let (CacheCommand::Gc { cache_dir, .. } | CacheCommand::Info { cache_dir }) = &cmd;
+    if !cache_dir.is_dir() {
+        eprintln!(
+            "error: --cache-dir {} is not a folder (pass the one given to `kerros run --cache-dir`)",
+            cache_dir.display()
+        );
+        return Ok(super::EXIT_INVALID);
+    }
     match cmd {
         CacheCommand::Gc {
             cache_dir,
