@@ -7,16 +7,36 @@
 //! its `manifest.json` lists every file with its blake3 hash. An artifact with
 //! a missing or unreadable manifest, or a file that does not match it, is
 //! recomputed, never trusted.
+//!
+//! Many processes may share one cache (CI jobs, two terminals, a course
+//! cluster over NFS): a key is computed under its exclusive [`KeyLock`],
+//! published by one atomic rename, and a finished, valid artifact is never
+//! deleted or replaced while a run holds its shared lock. See
+//! `docs/ARCHITECTURE.md` ("Sharing a cache").
 
+mod gc;
 mod key;
+mod lock;
+mod publish;
+mod read_only;
+mod store;
 
+pub use gc::{gc, info, parse_age, remove_stale_temporaries, CacheInfo, GcReport, StageUsage};
 pub use key::{hash_file, StageKey};
+pub use lock::{KeyLock, LockMode};
+pub use publish::{copy_file_atomically, remove_stale_temp_files, write_file_atomically};
+pub use read_only::{is_not_writable, warn_if_not_writable};
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+/// How stale a recorded last use may get before a lookup refreshes it: a
+/// cached run then writes nothing into the cache within this time.
+const LAST_USE_RESOLUTION: Duration = Duration::from_secs(3600);
 
 /// Name of the manifest written last into every artifact folder.
 pub const MANIFEST: &str = "manifest.json";
@@ -80,16 +100,27 @@ impl Cache {
         &self.root
     }
 
-    fn dir(&self, key: &StageKey) -> PathBuf {
-        self.root.join(&key.stage).join(&key.hex)
+    fn stage_dir(&self, key: &StageKey) -> PathBuf {
+        self.root.join(&key.stage)
     }
 
-    /// The verified artifact for `key`, or why there is none.
+    fn dir(&self, key: &StageKey) -> PathBuf {
+        self.stage_dir(key).join(&key.hex)
+    }
+
+    fn lock_path(&self, key: &StageKey) -> PathBuf {
+        KeyLock::path(&self.stage_dir(key), &key.hex)
+    }
+
+    /// The verified artifact for `key`, or why there is none. Takes no lock
+    /// and writes nothing, except refreshing the artifact's last use (see
+    /// [`gc`]) when that is older than an hour, where the cache is writable.
     pub fn lookup(&self, key: &StageKey) -> std::result::Result<Artifact, Miss> {
         let dir = self.dir(key);
         if !dir.is_dir() {
             return Err(Miss::Absent);
         }
+        mark_used(&dir);
         verify(&dir, key).map_err(|e| Miss::Invalid(format!("{e:#}")))?;
         Ok(Artifact {
             stage: key.stage.clone(),
@@ -98,75 +129,46 @@ impl Cache {
         })
     }
 
-    /// Write an artifact: `write` fills a fresh temporary folder, then the
-    /// manifest is written and the folder renamed into place.
-    pub fn store(
-        &self,
-        key: &StageKey,
-        write: impl FnOnce(&Path) -> Result<()>,
-    ) -> Result<Artifact> {
-        let stage_dir = self.root.join(&key.stage);
+    /// Wait for `key`'s exclusive lock (to compute and publish it), creating
+    /// the stage folder; `on_wait` runs once if another run holds it.
+    pub fn lock_exclusive(&self, key: &StageKey, on_wait: impl FnOnce()) -> Result<KeyLock> {
+        let stage_dir = self.stage_dir(key);
         fs::create_dir_all(&stage_dir)
             .with_context(|| format!("cannot create cache folder {}", stage_dir.display()))?;
-        let tmp = tempfile::Builder::new()
-            .prefix(&format!(".tmp-{}-", &key.hex[..16]))
-            .tempdir_in(&stage_dir)
-            .with_context(|| {
-                format!(
-                    "cannot create a temporary folder in {}",
-                    stage_dir.display()
-                )
-            })?;
-        write(tmp.path())?;
-        let mut files = BTreeMap::new();
-        for entry in fs::read_dir(tmp.path())? {
-            let entry = entry?;
-            if !entry.file_type()?.is_file() {
-                bail!(
-                    "stage `{}` wrote a non-file `{}` into its artifact",
-                    key.stage,
-                    entry.path().display()
-                );
-            }
-            let name = entry.file_name().to_string_lossy().into_owned();
-            files.insert(name, hash_file(&entry.path())?);
+        KeyLock::acquire(&self.lock_path(key), LockMode::Exclusive, on_wait)
+    }
+
+    /// `key`'s shared lock, held while a run uses its artifact, so nobody
+    /// removes or replaces it meanwhile. Waits while a writer holds the key.
+    /// `None` where there is nothing to lock: no stage folder yet, or a
+    /// read-only cache without a lock file (readers then go without).
+    pub fn lock_shared(&self, key: &StageKey, on_wait: impl FnOnce()) -> Option<KeyLock> {
+        if !self.stage_dir(key).is_dir() {
+            return None;
         }
-        let manifest = Manifest {
-            stage: key.stage.clone(),
-            key: key.hex.clone(),
-            kerros_version: env!("CARGO_PKG_VERSION").to_string(),
-            created: chrono::Utc::now().to_rfc3339(),
-            files,
-        };
-        fs::write(
-            tmp.path().join(MANIFEST),
-            serde_json::to_vec_pretty(&manifest)?,
-        )?;
-        let dir = self.dir(key);
-        if dir.exists() {
-            // A corrupted or partial folder from an earlier run: replace it.
-            fs::remove_dir_all(&dir)
-                .with_context(|| format!("cannot remove stale artifact {}", dir.display()))?;
-        }
-        let tmp_path = tmp.keep();
-        if let Err(e) = fs::rename(&tmp_path, &dir) {
-            let _ = fs::remove_dir_all(&tmp_path);
-            // Another process may have finished the same stage first.
-            if let Ok(a) = self.lookup(key) {
-                return Ok(a);
-            }
-            return Err(e).with_context(|| format!("cannot move artifact into {}", dir.display()));
-        }
-        Ok(Artifact {
-            stage: key.stage.clone(),
-            key: key.hex.clone(),
-            dir,
-        })
+        KeyLock::acquire(&self.lock_path(key), LockMode::Shared, on_wait).ok()
     }
 }
 
-/// Check that a folder holds a manifest for `key` and files matching it.
-fn verify(dir: &Path, key: &StageKey) -> Result<()> {
+/// Record a use of the artifact in `dir` (the manifest's modification time,
+/// refreshed at most hourly); best effort, a read-only cache keeps its times.
+fn mark_used(dir: &Path) {
+    let manifest = dir.join(MANIFEST);
+    let stale = fs::metadata(&manifest)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| SystemTime::now().duration_since(t).ok())
+        .is_some_and(|age| age > LAST_USE_RESOLUTION);
+    if stale {
+        if let Ok(f) = fs::OpenOptions::new().write(true).open(&manifest) {
+            let _ = f.set_modified(SystemTime::now());
+        }
+    }
+}
+
+/// Check that a folder holds a manifest for `key` and files matching it;
+/// returns the manifest.
+fn verify(dir: &Path, key: &StageKey) -> Result<Manifest> {
     let raw = fs::read(dir.join(MANIFEST)).context("manifest missing")?;
     let manifest: Manifest = serde_json::from_slice(&raw).context("manifest unreadable")?;
     if manifest.stage != key.stage || manifest.key != key.hex {
@@ -179,67 +181,5 @@ fn verify(dir: &Path, key: &StageKey) -> Result<()> {
             bail!("file `{name}` does not match its checksum");
         }
     }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn key(stage: &str, settings: &str) -> StageKey {
-        StageKey::build(stage, &settings).finish()
-    }
-
-    #[test]
-    fn store_then_lookup() {
-        let tmp = tempfile::tempdir().unwrap();
-        let cache = Cache::new(tmp.path());
-        let k = key("vocabulary", "a");
-        assert_eq!(cache.lookup(&k).unwrap_err(), Miss::Absent);
-        let a = cache
-            .store(&k, |dir| Ok(fs::write(dir.join("x.txt"), "hello")?))
-            .unwrap();
-        assert_eq!(fs::read_to_string(a.file("x.txt")).unwrap(), "hello");
-        let again = cache.lookup(&k).unwrap();
-        assert_eq!(again.dir, a.dir);
-        // No temporary folders are left behind.
-        let names: Vec<_> = fs::read_dir(tmp.path().join("vocabulary"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        assert_eq!(names, vec![k.hex.clone()]);
-    }
-
-    #[test]
-    fn corrupted_or_partial_artifacts_are_not_trusted() {
-        let tmp = tempfile::tempdir().unwrap();
-        let cache = Cache::new(tmp.path());
-        let k = key("train", "b");
-        let a = cache
-            .store(&k, |dir| Ok(fs::write(dir.join("w.bin"), [1u8, 2, 3])?))
-            .unwrap();
-        fs::write(a.file("w.bin"), [1u8, 2, 4]).unwrap();
-        assert!(matches!(cache.lookup(&k), Err(Miss::Invalid(m)) if m.contains("checksum")));
-        // Rewriting replaces the corrupted folder.
-        cache
-            .store(&k, |dir| Ok(fs::write(dir.join("w.bin"), [1u8, 2, 3])?))
-            .unwrap();
-        assert!(cache.lookup(&k).is_ok());
-        fs::remove_file(a.file(MANIFEST)).unwrap();
-        assert!(matches!(cache.lookup(&k), Err(Miss::Invalid(m)) if m.contains("manifest")));
-    }
-
-    #[test]
-    fn failed_writes_leave_nothing() {
-        let tmp = tempfile::tempdir().unwrap();
-        let cache = Cache::new(tmp.path());
-        let k = key("encode", "c");
-        let r = cache.store(&k, |dir| {
-            fs::write(dir.join("half.parquet"), "partial")?;
-            bail!("interrupted")
-        });
-        assert!(r.is_err());
-        assert_eq!(cache.lookup(&k).unwrap_err(), Miss::Absent);
-        assert_eq!(fs::read_dir(tmp.path().join("encode")).unwrap().count(), 0);
-    }
+    Ok(manifest)
 }

@@ -4,6 +4,7 @@
 //! command line or the spec is invalid; 3 a run finished but an `expect:`
 //! gate was not met; 4 `verify` found a report altered or not reproduced.
 
+mod cache;
 mod data;
 mod forward;
 pub mod init;
@@ -38,6 +39,8 @@ Examples:
   kerros compare pipelines/imdb_seed.yaml pipelines/imdb_lstm.yaml --sort cohen_kappa
   kerros verify reports/imdb_seed.html
   kerros init my_experiment
+  kerros cache info
+  kerros cache gc --older-than 30d
 
 Exit codes: 0 ok, 1 run failed, 2 invalid spec or arguments, 3 an `expect:` gate
 was not met, 4 `verify` found a report altered or not reproduced.
@@ -88,6 +91,9 @@ pub enum Command {
     /// Label new texts (--text, or --input/--output CSV) with the experiment's
     /// trained model, training it first when the cache has none.
     Predict(PredictArgs),
+    /// The stage cache: size per stage (info), clean-up (gc).
+    #[command(subcommand)]
+    Cache(cache::CacheCommand),
 }
 
 /// Data and cache folders, shared by the commands that run stages.
@@ -153,5 +159,6 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Verify(args) => workflow::verify(args),
         Command::Init { dir } => workflow::init(&dir),
         Command::Data(cmd) => data::data(cmd),
+        Command::Cache(cmd) => cache::cache(cmd),
     }
 }

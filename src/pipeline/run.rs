@@ -122,7 +122,8 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
             .collect::<std::result::Result<_, _>>()?,
         report: Some(report_path.display().to_string()),
     };
-    save_record(&opts.cache_dir, &record)?;
+    let saved = save_record(&opts.cache_dir, &record);
+    crate::cache::warn_if_not_writable(saved, "the run record (for `kerros compare`)")?;
     Ok(RunOutcome {
         name: spec.name.clone(),
         metrics,

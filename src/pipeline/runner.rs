@@ -1,26 +1,17 @@
 //! Running one stage through the cache: reuse when the key matches, else
 //! compute into a temporary folder and publish atomically.
+//!
+//! Runs in other threads or processes may share the cache: a stage is
+//! computed under its key's exclusive lock (the others wait and then reuse
+//! it), and every artifact a run uses stays shared-locked until the run ends,
+//! so nobody removes it meanwhile (see `crate::cache::KeyLock`).
 
-use crate::cache::{Artifact, Cache, Miss, StageKey};
+use crate::cache::{Artifact, Cache, KeyLock, Miss, StageKey};
 use anyhow::Result;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
-
-/// One lock per stage key, so experiments running side by side compute a
-/// shared stage (say, one vocabulary for two learning rates) once: the second
-/// waits and then finds the first one's artifact in the cache.
-fn key_lock(key: &str) -> Arc<Mutex<()>> {
-    static LOCKS: OnceLock<Mutex<HashMap<String, Arc<Mutex<()>>>>> = OnceLock::new();
-    let mut map = LOCKS
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    map.entry(key.to_string()).or_default().clone()
-}
 
 /// Whether a stage ran or its cached artifact was reused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -44,11 +35,14 @@ pub struct Runner {
     pub artifacts: BTreeMap<String, PathBuf>,
     /// Stage name → stage key.
     pub keys: BTreeMap<String, String>,
+    /// Shared locks on the artifacts this run uses, by stage and key.
+    held: BTreeMap<(String, String), Option<KeyLock>>,
 }
 
 impl Runner {
     /// A runner over `cache`; `force` recomputes every stage.
     pub fn new(cache: Cache, force: bool, quiet: bool) -> Runner {
+        crate::cache::remove_stale_temporaries(cache.root());
         Runner {
             cache,
             force,
@@ -57,6 +51,7 @@ impl Runner {
             statuses: Vec::new(),
             artifacts: BTreeMap::new(),
             keys: BTreeMap::new(),
+            held: BTreeMap::new(),
         }
     }
 
@@ -77,12 +72,34 @@ impl Runner {
         compute: impl FnOnce(&Path) -> Result<()>,
     ) -> Result<Artifact> {
         let name = key.stage.clone();
-        let lock = key_lock(&key.hex);
-        let _held = lock.lock().unwrap_or_else(|e| e.into_inner());
+        let id = (key.stage.clone(), key.hex.clone());
+        let (quiet, prefix) = (self.quiet, self.prefix.clone());
+        let wait_line = format!("{name:<10} waiting for another run using {}", key.short());
+        let waiting = || {
+            if !quiet {
+                eprintln!("{prefix}{wait_line}");
+            }
+        };
+        // Fast path: no writing, and no lock needed where none can be taken.
+        if !self.force || self.held.contains_key(&id) {
+            let shared = match self.held.remove(&id) {
+                Some(held) => held,
+                None => self.cache.lock_shared(key, waiting),
+            };
+            if let Ok(artifact) = self.cache.lookup(key) {
+                self.log(&format!("{name:<10} cached  {}", key.short()));
+                self.held.insert(id, shared);
+                self.record(&name, key, &artifact, StageStatus::Cached);
+                return Ok(artifact);
+            }
+        }
+        let lock = self.cache.lock_exclusive(key, waiting)?;
         if !self.force {
             match self.cache.lookup(key) {
                 Ok(artifact) => {
+                    // Another run finished it while we waited.
                     self.log(&format!("{name:<10} cached  {}", key.short()));
+                    self.held.insert(id, Some(lock.downgrade()?));
                     self.record(&name, key, &artifact, StageStatus::Cached);
                     return Ok(artifact);
                 }
@@ -96,12 +113,13 @@ impl Runner {
         }
         let start = Instant::now();
         self.log(&format!("{name:<10} running {}", key.short()));
-        let artifact = self.cache.store(key, compute)?;
+        let artifact = self.cache.store(key, &lock, compute)?;
         self.log(&format!(
             "{name:<10} ran     {} in {:.2}s",
             key.short(),
             start.elapsed().as_secs_f64()
         ));
+        self.held.insert(id, Some(lock.downgrade()?));
         self.record(&name, key, &artifact, StageStatus::Ran);
         Ok(artifact)
     }

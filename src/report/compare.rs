@@ -10,7 +10,6 @@ use serde_json::Value;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// Folder under the cache dir holding one record per run.
@@ -64,20 +63,18 @@ pub fn record_path(cache_dir: &Path, name: &str) -> PathBuf {
 }
 
 /// Write `record` to [`record_path`] atomically (a temporary file renamed into
-/// place), creating `runs/`; returns the path written.
+/// place), creating `runs/`; an identical file is left as it is. Returns the
+/// path.
 pub fn save_record(cache_dir: &Path, record: &RunRecord) -> Result<PathBuf> {
     let path = record_path(cache_dir, &record.name);
     let dir = cache_dir.join(RUNS_DIR);
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("cannot create the run records folder {}", dir.display()))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tmp-run-")
-        .tempfile_in(&dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    serde_json::to_writer_pretty(&mut tmp, record).context("cannot serialise the run record")?;
-    tmp.write_all(b"\n")?;
-    tmp.as_file().sync_all().ok();
-    tmp.persist(&path)
+    let mut bytes = serde_json::to_vec_pretty(record).context("cannot serialise the run record")?;
+    bytes.push(b'\n');
+    // Unchanged (a cached rerun): leave the file alone, so such a run
+    // writes nothing into the cache.
+    crate::cache::write_file_atomically(&path, &bytes, true)
         .with_context(|| format!("cannot write the run record {}", path.display()))?;
     Ok(path)
 }

@@ -8,7 +8,6 @@ use crate::report::{self, verify::seal};
 use crate::spec::Spec;
 use anyhow::{bail, Result};
 use std::collections::BTreeMap;
-use std::fs;
 use std::path::Path;
 use std::time::Instant;
 
@@ -33,9 +32,7 @@ pub fn run(spec: &Spec, spec_path: &Path, opts: &RunOptions, start: Instant) -> 
         report_data::forward_report_data(spec, spec_path, &summary, pass, opts.author.as_deref());
     let html = seal(&report::render(&data)?);
     let report_path = published_path(&opts.reports_dir, &spec.name)?;
-    let tmp = report_path.with_extension("html.tmp");
-    fs::write(&tmp, html)?;
-    fs::rename(&tmp, &report_path)?;
+    crate::cache::write_file_atomically(&report_path, html.as_bytes(), false)?;
     Ok(RunOutcome {
         name: spec.name.clone(),
         metrics: BTreeMap::new(),

@@ -126,13 +126,13 @@ impl ReportArtifact {
         self.dir.join("report.html")
     }
 
-    /// Copy the report to `<reports_dir>/<name>.html` atomically; returns
+    /// Copy the report to `<reports_dir>/<name>.html` atomically (a
+    /// concurrent run publishing the same name never leaves it half-written); returns
     /// the published path.
     pub fn publish(&self, reports_dir: &Path, name: &str) -> Result<PathBuf> {
         let target = published_path(reports_dir, name)?;
-        let tmp = target.with_extension("html.tmp");
-        fs::copy(self.report_html(), &tmp)?;
-        fs::rename(&tmp, &target).with_context(|| format!("cannot write {}", target.display()))?;
+        // Concurrent runs publishing one name: one wins whole.
+        crate::cache::copy_file_atomically(&self.report_html(), &target)?;
         Ok(target)
     }
 }
