@@ -209,7 +209,7 @@ pub fn build(inputs: &ReportInputs) -> ReportData {
             split_summary("test", &p.test, &p.classes, regression),
         ],
         train_lengths: TextLengths::from_word_counts(&lengths, 30),
-        skipped_rows: p.skipped_rows as u64,
+        skipped_rows: p.skipped_rows.total() as u64,
         sources: inputs
             .sources
             .iter()

@@ -69,6 +69,8 @@ fn model_input_without_data(spec: &Spec) -> Result<ModelInput, Invalid> {
 #[derive(Serialize)]
 struct LoadSettings<'a> {
     data: &'a spec::DataSpec,
+    /// Changes when the readers count or store rows differently.
+    reader: u32,
 }
 
 /// Facts about the loaded data, stored with the split stage.
@@ -76,8 +78,8 @@ struct LoadSettings<'a> {
 pub struct DataInfo {
     /// Class names in output order (empty for regression).
     pub classes: Vec<String>,
-    /// Rows skipped as malformed.
-    pub skipped_rows: usize,
+    /// Rows skipped as malformed, per file.
+    pub skipped_rows: data::SkippedRows,
     /// Source files with their content hashes.
     pub sources: Vec<(String, String)>,
 }
@@ -93,8 +95,7 @@ fn items_to_table(items: Vec<Item>) -> data::Table {
                 extra: i.extra,
             })
             .collect(),
-        skipped: 0,
-        columns: Vec::new(),
+        ..data::Table::default()
     }
 }
 
@@ -145,7 +146,13 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
     if let Some(v) = &sources.validation {
         files.push(("validation".into(), v.path.as_path()));
     }
-    let mut load_key = StageKey::build("load", &LoadSettings { data: data_spec });
+    let mut load_key = StageKey::build(
+        "load",
+        &LoadSettings {
+            data: data_spec,
+            reader: data::READER_REVISION,
+        },
+    );
     let mut source_hashes = Vec::new();
     for (label, path) in &files {
         let h = hash_file(path)?;
@@ -155,13 +162,16 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
     let load_key = load_key.finish();
     let load = runner.stage(&load_key, |dir| {
         let tables = data::read_sources(data_spec, &sources)?;
-        let mut skipped = 0;
+        let skipped = data::SkippedRows {
+            train: tables.train.skipped,
+            validation: tables.validation.as_ref().map_or(0, |v| v.skipped),
+            test: tables.test.skipped,
+        };
         let mut named = vec![("train", tables.train), ("test", tables.test)];
         if let Some(v) = tables.validation {
             named.push(("validation", v));
         }
         for (label, table) in named {
-            skipped += table.skipped;
             let items: Vec<Item> = table
                 .rows
                 .into_iter()
@@ -209,8 +219,7 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
             &spec,
             &text::clean,
         )?;
-        let skipped: usize = serde_json::from_slice(&fs::read(load.file("skipped.json"))?)?;
-        prepared.skipped_rows += skipped;
+        prepared.skipped_rows = serde_json::from_slice(&fs::read(load.file("skipped.json"))?)?;
         data::write_items(&dir.join("train.parquet"), &prepared.train)?;
         data::write_items(&dir.join("validation.parquet"), &prepared.validation)?;
         data::write_items(&dir.join("test.parquet"), &prepared.test)?;
@@ -655,7 +664,7 @@ fn forward_report(
         report: report_path,
         artifacts: BTreeMap::new(),
         params: summary.total_params,
-        skipped_rows: 0,
+        skipped_rows: data::SkippedRows::default(),
         seconds: start.elapsed().as_secs_f64(),
     })
 }
