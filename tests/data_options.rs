@@ -318,3 +318,40 @@ fn wide_csv_keeps_only_used_columns() {
     assert_eq!(t.rows[2].extra["c0"], "v");
     assert!(!t.rows[0].extra.contains_key(&format!("c{}", width - 1)));
 }
+
+// ---------- built-in layouts ----------
+
+#[test]
+fn drugscom_layout_reads_review_and_rating() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("drugscom");
+    std::fs::create_dir(&d).unwrap();
+    let head = b"\tdrugName\tcondition\treview\trating\tdate\tusefulCount\n";
+    let mut train = head.to_vec();
+    train.extend_from_slice(
+        b"206461\tValsartan\tLeft Ventricular Dysfunction\t\"\"It has no side effect\"\"\t9.0\tMay 20, 2012\t27\n",
+    );
+    let mut test = head.to_vec();
+    test.extend_from_slice(
+        b"163740\tMirtazapine\tDepression\t\"I&#039;ve tried\"\t10.0\tFebruary 28, 2012\t22\n",
+    );
+    std::fs::write(d.join("drugsComTrain_raw.tsv"), &train).unwrap();
+    std::fs::write(d.join("drugsComTest_raw.tsv"), &test).unwrap();
+    let data = data_spec("dataset: drugscom");
+    let s = resolve_sources(&data, Path::new("."), dir.path(), DataDirSource::Cli).unwrap();
+    let t = read_sources(&data, &s).unwrap();
+    assert_eq!(t.train.rows[0].id, 206461);
+    assert_eq!(t.train.rows[0].label, "9.0");
+    assert_eq!(t.test.rows[0].text, "I&#039;ve tried");
+    assert_eq!(t.test.rows[0].extra["drugName"], "Mirtazapine");
+    assert!(BUILTIN_DATASETS.contains(&"drugscom"));
+    // `data list` says how each listed dataset is used in a spec.
+    let list = kerros::data::fetch::cli::list_text(dir.path());
+    for name in ["imdb", "druglib", "drugscom"] {
+        assert!(
+            list.contains(&format!("use: data: {{dataset: {name}}}")),
+            "{list}"
+        );
+    }
+    assert!(list.contains("not pinned"), "{list}");
+}
