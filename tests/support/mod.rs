@@ -6,8 +6,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// Folders that may hold the real data, in order: `../shared/data` beside the
-/// checkout, then `/work/shared/data`.
+/// checkout, then `/work/shared/data`; only `$KERROS_TEST_DATA` when that is
+/// set (to try a fresh clone's behaviour: point it at an empty folder).
 pub fn data_candidates() -> Vec<PathBuf> {
+    if let Some(dir) = std::env::var_os("KERROS_TEST_DATA").filter(|d| !d.is_empty()) {
+        return vec![PathBuf::from(dir)];
+    }
     vec![
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"),
         PathBuf::from("/work/shared/data"),
