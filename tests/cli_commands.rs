@@ -394,11 +394,16 @@ train: {epochs: 1, batch_size: 8}
     let o = kerros(dir, &["run", p.to_str().unwrap(), "--json"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert_eq!(v["skipped_rows"], 3, "{}", stdout(&o));
+    assert_eq!(v["skipped_rows"]["total"], 3, "{}", stdout(&o));
+    // Per file: two in train.csv, one in test.csv.
+    assert_eq!(
+        v["skipped_rows"],
+        serde_json::json!({"train": 2, "validation": 0, "test": 1, "total": 3})
+    );
     // The text summary says it too.
     let o = kerros(dir, &["run", p.to_str().unwrap()]);
     assert!(
-        stdout(&o).contains("skipped rows           3"),
+        stdout(&o).contains("skipped rows           3 (train 2, validation 0, test 1)"),
         "{}",
         stdout(&o)
     );

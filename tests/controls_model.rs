@@ -2,13 +2,15 @@
 //! Keras shapes and parameter counts, hand-computed forward values, gradient
 //! checks, located shape errors and word-vector loading.
 
+mod support;
+
 use candle_core::{Device, Tensor, Var};
 use kerros::model::{infer_shapes, BuildContext, Model, ModelError, ModelInput};
 use kerros::spec::{
     Conv1dSpec, DenseSpec, EmbeddingInit, EmbeddingSpec, LayerSpec, Padding, Pooling1dSpec,
 };
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 fn emb(input_dim: usize, output_dim: usize) -> LayerSpec {
     LayerSpec::Embedding(EmbeddingSpec::new(input_dim, output_dim))
@@ -538,27 +540,11 @@ fn pretrained_errors_name_the_file_and_the_fix() {
     assert_eq!(run_embedding(&loaded, &[1]), vec![0.1, 0.2, 0.3]);
 }
 
-fn data_dir() -> PathBuf {
-    let local = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
-    if local.exists() {
-        local
-    } else {
-        PathBuf::from("/work/shared/data")
-    }
-}
-
 #[test]
 fn real_glove_file_loads_quickly_with_coverage() {
-    let path = data_dir().join("glove/glove.6B.50d.txt.gz");
-    if !path.exists() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "missing {} (required in CI)",
-            path.display()
-        );
-        eprintln!("note: {} missing; skipping", path.display());
+    let Some(path) = support::glove_file() else {
         return;
-    }
+    };
     let words = vocab(&["the", ",", "movie", "qqzxqv", "film", "notawordzz"]);
     let ctx = BuildContext {
         vocabulary: Some(&words),

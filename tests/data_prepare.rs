@@ -3,7 +3,7 @@
 mod support;
 
 use kerros::data::*;
-use kerros::spec::{parse_spec, Spec};
+use kerros::spec::{parse_spec, CleanSpec, Spec};
 use std::collections::BTreeMap;
 use std::path::Path;
 use support::shared_data;
@@ -13,9 +13,7 @@ fn spec(data: &str, task: &str) -> Spec {
     let yaml = format!(
         "name: t\nseed: 7\ndata:\n  train: a.csv\n  test: b.csv\n{data}\ntask: {task}\nmodel: {{layers: [{{dense: {{units: 1}}}}]}}\n"
     );
-    parse_spec(&yaml, Path::new("t.yaml"))
-        .unwrap_or_else(|e| panic!("test spec invalid: {e}\n{yaml}"))
-        .0
+    support::parse(&yaml)
 }
 
 fn rows(labels: &[&str]) -> Table {
@@ -30,8 +28,8 @@ fn rows(labels: &[&str]) -> Table {
                 extra: BTreeMap::new(),
             })
             .collect(),
-        skipped: 0,
         columns: vec!["text".into(), "label".into()],
+        ..Table::default()
     }
 }
 
@@ -294,7 +292,8 @@ fn validation_file_replaces_the_split_and_skips_add_up() {
     val.skipped = 1;
     let p = prepare(train, rows(&["a"]), Some(val), &s).unwrap();
     assert_eq!((p.train.len(), p.validation.len()), (3, 2));
-    assert_eq!(p.skipped_rows, 3);
+    assert_eq!(p.skipped_rows.total(), 3);
+    assert_eq!((p.skipped_rows.train, p.skipped_rows.validation), (2, 1));
     let e = prepare(rows(&["a", "b"]), rows(&["a"]), Some(rows(&["c"])), &s).unwrap_err();
     assert!(
         e.message.contains("validation split") && e.message.contains("`c`"),
@@ -350,7 +349,7 @@ fn prepare_honours_data_clean() {
 fn builtin_spec(name: &str, task: &str) -> Spec {
     let yaml =
         format!("name: t\ndata: {{dataset: {name}}}\ntask: {task}\nmodel: {{layers: [{{dense: {{units: 1}}}}]}}\n");
-    parse_spec(&yaml, Path::new("t.yaml")).unwrap().0
+    support::parse(&yaml)
 }
 
 #[test]

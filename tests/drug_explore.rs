@@ -1,19 +1,20 @@
 //! Data exploration on small hand-made examples: label histogram, top values,
 //! length per class and indicative words.
 
+mod support;
+
 use kerros::data::{Item, Prepared};
 use kerros::pipeline::explore::{
     explore, indicative_words, label_histogram, length_by_class, top_values,
 };
-use kerros::spec::{parse_spec, Spec, TokenizerSpec};
+use kerros::spec::{Spec, TokenizerSpec};
 use std::collections::BTreeMap;
-use std::path::Path;
 
 fn spec(task: &str) -> Spec {
     let yaml = format!(
         "name: t\ndata: {{train: a.csv, test: b.csv}}\ntask: {task}\nmodel: {{layers: [{{dense: {{units: 1}}}}]}}\n"
     );
-    parse_spec(&yaml, Path::new("t.yaml")).unwrap().0
+    support::parse(&yaml)
 }
 
 fn item(text: &str, label: &str, target: f32, extra: &[(&str, &str)]) -> Item {
@@ -153,7 +154,7 @@ fn explore_text_labels_gives_only_words() {
         train,
         validation: vec![],
         test: vec![item("fine", "pos", 1.0, &[])],
-        skipped_rows: 0,
+        skipped_rows: Default::default(),
     };
     let e = explore(&s, &p).expect("words to show");
     assert!(e.label_counts.is_empty() && e.top_values.is_empty());
@@ -178,7 +179,7 @@ fn explore_binned_label_keeps_the_number() {
         ],
         validation: vec![item("ok", "high", 1.0, &[("label", "9"), ("drug", "y")])],
         test: vec![item("meh", "low", 0.0, &[("label", "4"), ("drug", "x")])],
-        skipped_rows: 0,
+        skipped_rows: Default::default(),
     };
     let e = explore(&s, &p).expect("a histogram");
     assert_eq!(e.label_name, "label");
@@ -202,7 +203,7 @@ fn explore_regression_histogram_of_targets() {
         train: vec![item("a", "1", 1.0, &[]), item("b", "3", 3.0, &[])],
         validation: vec![],
         test: vec![item("c", "3", 3.0, &[])],
-        skipped_rows: 0,
+        skipped_rows: Default::default(),
     };
     let e = explore(&s, &p).unwrap();
     assert_eq!(e.label_counts, pairs(&[("1", 1), ("2", 0), ("3", 2)]));

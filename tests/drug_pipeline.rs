@@ -5,30 +5,7 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use support::{kerros, write};
-
-/// The shared data folder holding `druglib/`, or `None` outside CI when missing.
-fn druglib_data() -> Option<PathBuf> {
-    let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
-    let dir = if here.join("druglib").is_dir() {
-        here
-    } else {
-        PathBuf::from("/work/shared/data")
-    };
-    if dir.join("druglib/drugLibTrain_raw.tsv").is_file()
-        && dir.join("druglib/drugLibTest_raw.tsv").is_file()
-    {
-        return Some(dir);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!(
-            "the druglib data is missing under {} (CI=true)",
-            dir.display()
-        );
-    }
-    eprintln!("note: {} missing; test skipped outside CI", dir.display());
-    None
-}
+use support::{druglib_data, kerros, write};
 
 /// Tokenizer, sequence and training settings shared by the small specs.
 fn model_settings(loss: &str) -> String {

@@ -1,20 +1,21 @@
 //! Regression scoring: raw and rounded predictions, metrics and confusion
 //! labels, against values computed by hand.
 
+mod support;
+
 use kerros::data::Item;
 use kerros::pipeline::score::{
     format_rounded, regression_range, round_into_range, score, CONFUSION_LABELS, PREDICTION_RANGE,
 };
-use kerros::spec::{parse_spec, Spec};
+use kerros::spec::Spec;
 use serde_json::json;
 use std::collections::BTreeMap;
-use std::path::Path;
 
 fn spec(task: &str, metrics: &str) -> Spec {
     let yaml = format!(
         "name: t\ndata: {{train: a.csv, test: b.csv}}\ntask: {task}\n{metrics}\nmodel: {{layers: [{{dense: {{units: 1}}}}]}}\n"
     );
-    parse_spec(&yaml, Path::new("t.yaml")).unwrap().0
+    support::parse(&yaml)
 }
 
 fn items(targets: &[f32]) -> Vec<Item> {

@@ -3,13 +3,14 @@
 //! converted, must give back the same Parquet rows.
 
 mod fetch_support;
+mod support;
 
 use std::fs::File;
 use std::path::Path;
 
 use arrow::array::{Array, Int64Array, Int8Array, StringArray};
 use arrow::record_batch::RecordBatch;
-use fetch_support::{imdb_tar_gz_fast, opts, serve, sha256_hex, shared_data, Reply, ReviewFile};
+use fetch_support::{imdb_tar_gz_fast, opts, serve, sha256_hex, Reply, ReviewFile};
 use kerros::data::fetch;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
@@ -62,7 +63,9 @@ fn reviews_of(batch: &RecordBatch, split: &'static str) -> Vec<ReviewFile> {
 
 #[test]
 fn shared_imdb_round_trips_through_the_official_layout() {
-    let Some(shared) = shared_data() else { return };
+    let Some(shared) = support::imdb_data() else {
+        return;
+    };
     let imdb = shared.join("imdb");
     let originals: Vec<(&str, RecordBatch)> = ["train", "test", "unsup"]
         .iter()

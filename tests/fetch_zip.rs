@@ -2,6 +2,7 @@
 //! local HTTP server on 127.0.0.1.
 
 mod fetch_support;
+mod support;
 
 use fetch_support::{listing, opts, serve, sha256_hex, zip_of, Reply};
 use kerros::data::fetch::{self, FetchError};
@@ -183,8 +184,9 @@ fn zip_entry_escaping_is_rejected_and_missing_files_reported() {
         err.to_string().contains("drugLib_raw/../../evil.tsv"),
         "{err}"
     );
-    assert!(listing(&data_dir).is_empty(), "{:?}", listing(&data_dir));
-    assert_eq!(listing(tmp.path()).len(), 1, "{:?}", listing(tmp.path()));
+    // Nothing is left, not even the data dir the fetch created.
+    assert!(!data_dir.exists(), "{:?}", listing(tmp.path()));
+    assert!(listing(tmp.path()).is_empty(), "{:?}", listing(tmp.path()));
 
     let err = fetch::fetch(
         "druglib",
@@ -219,7 +221,7 @@ fn list_and_path_texts() {
 #[test]
 fn shared_data_folder_counts_as_present() {
     // ../shared/data is the layout a fetch produces, so it needs no download.
-    if let Some(shared) = fetch_support::shared_data() {
+    if let Some(shared) = support::shared_data() {
         assert!(fetch::is_present("imdb", &shared));
         assert!(fetch::is_present("druglib", &shared));
         let path = fetch::fetch(
@@ -258,4 +260,45 @@ fn mirror_from_environment_is_used_when_no_url_is_given() {
         b"a\tb\n3\t4\n"
     );
     assert_eq!(server.hits(), 1);
+}
+
+#[test]
+fn failed_fetch_leaves_no_data_folder_and_says_how_to_point_elsewhere() {
+    let server = serve(vec![]);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    // A data dir two levels below an existing folder: both are created for
+    // the download and both are gone after it fails.
+    let data_dir = tmp.path().join("shared").join("data");
+    let err = fetch::fetch(
+        "druglib",
+        &data_dir,
+        &opts(server.url("/missing.zip"), None),
+    )
+    .expect_err("404");
+    assert!(
+        matches!(err, FetchError::Status { status: 404, .. }),
+        "{err:?}"
+    );
+    let msg = err.to_string();
+    assert!(
+        msg.contains("--data-dir DIR") && msg.contains("KERROS_DATA_DIR=DIR"),
+        "{msg}"
+    );
+    assert!(
+        !tmp.path().join("shared").exists(),
+        "{:?}",
+        listing(tmp.path())
+    );
+    // The same for a checksum mismatch, and a folder that existed stays.
+    std::fs::create_dir(tmp.path().join("kept")).unwrap();
+    let server = serve(vec![("/d.zip", Reply::Bytes(druglib_zip(TRAIN, TEST)))]);
+    let err = fetch::fetch(
+        "druglib",
+        &tmp.path().join("kept/data"),
+        &opts(server.url("/d.zip"), Some("0".repeat(64))),
+    )
+    .expect_err("mismatch");
+    assert!(err.to_string().contains("KERROS_DATA_DIR"), "{err}");
+    assert!(tmp.path().join("kept").is_dir());
+    assert!(!tmp.path().join("kept/data").exists());
 }

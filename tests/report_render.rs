@@ -91,6 +91,7 @@ fn sample() -> ReportData {
             ],
             train_lengths: TextLengths::from_word_counts(&lengths, 30),
             skipped_rows: 1_204,
+            skipped_per_split: vec![(s("train"), 1_000), (s("test"), 204)],
             sources: vec![
                 DataSource {
                     path: s("~/.cache/kerros/datasets/drugsComTrain_raw.tsv"),

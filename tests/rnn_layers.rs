@@ -3,16 +3,15 @@
 //! initialisers, `mask_zero` semantics, a learnable long-range task and
 //! seeded determinism.
 
+mod support;
+
 use candle_core::{Device, Tensor};
 use kerros::model::{infer_shapes, Model, ModelInput};
 use kerros::spec::{Activation, LayerSpec, MergeMode, TaskKind, TrainSpec};
 use kerros::train::{fit, outputs, Dataset, InputData, TaskInfo};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-
-fn layers(yaml: &str) -> Vec<LayerSpec> {
-    serde_yaml::from_str(yaml).expect("layers")
-}
+use support::layers;
 
 fn summary(yaml: &str, maxlen: usize) -> Vec<(String, String, usize)> {
     infer_shapes(&layers(yaml), &ModelInput::Sequence { maxlen })

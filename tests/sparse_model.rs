@@ -2,17 +2,16 @@
 //! the dense computation (forward and gradients), sparse dropout, parameter
 //! counts on wide inputs, and the L2 penalty.
 
+mod support;
+
 use candle_core::{DType, Tensor};
 use kerros::model::{infer_shapes, Model, ModelBatch, ModelInput, Pass, SparseBatch};
 use kerros::spec::LayerSpec;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use support::layers;
 
 /// Layers from YAML (robust to new optional spec fields).
-fn layers(yaml: &str) -> Vec<LayerSpec> {
-    serde_yaml::from_str(yaml).expect("layer yaml")
-}
-
 /// Random sparse rows over `width` features, with a repeated index in row 0.
 fn rows(n: usize, width: usize, per_row: usize, seed: u64) -> Vec<Vec<(u32, f32)>> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);

@@ -1,20 +1,19 @@
 //! Training on sparse feature rows: lazy Adam / SGD, lazy L2, learning a
 //! synthetic bag-of-words task, prediction and determinism.
 
+mod support;
+
 use kerros::model::{Model, ModelInput};
-use kerros::spec::{LayerSpec, TaskKind, TrainSpec};
+use kerros::spec::{TaskKind, TrainSpec};
 use kerros::train::{evaluate, fit, predict, Dataset, InputData, TaskInfo};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use support::layers;
 
 const BINARY: TaskInfo = TaskInfo {
     kind: TaskKind::Binary,
     n_classes: 2,
 };
-
-fn layers(yaml: &str) -> Vec<LayerSpec> {
-    serde_yaml::from_str(yaml).expect("layer yaml")
-}
 
 fn train_cfg(yaml: &str) -> TrainSpec {
     serde_yaml::from_str(yaml).expect("train yaml")

@@ -3,8 +3,9 @@
 //! Missing data fails the test when `CI=true`; otherwise the test returns
 //! early with a note.
 
+mod support;
+
 use std::fs::File;
-use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use arrow::array::{Array, LargeStringArray, StringArray};
@@ -13,25 +14,11 @@ use kerros::spec::{CleanSpec, Side, TokenizerSpec, VectorizeMode, VectorizeSpec}
 use kerros::text::{pad_sequences, Tokenizer, Vectorizer};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-fn data_dir() -> PathBuf {
-    let local = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
-    if local.exists() {
-        local
-    } else {
-        PathBuf::from("/work/shared/data")
-    }
-}
-
 /// Reads (text, label) of an IMDB split, or `None` (with a note) when absent.
 fn read_imdb(split: &str) -> Option<Vec<(String, String)>> {
-    let path = data_dir().join("imdb").join(format!("{split}.parquet"));
-    if !path.exists() {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("IMDB data missing at {} (CI=true)", path.display());
-        }
-        eprintln!("note: {} missing; skipping", path.display());
-        return None;
-    }
+    let path = support::imdb_data()?
+        .join("imdb")
+        .join(format!("{split}.parquet"));
     let file = File::open(&path).expect("open parquet");
     let reader = ParquetRecordBatchReaderBuilder::try_new(file)
         .expect("parquet metadata")

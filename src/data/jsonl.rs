@@ -1,29 +1,66 @@
 //! JSON Lines: one JSON object per line; blank lines are ignored.
 
+use super::decode::{open_text, sniff, DecodingReader};
 use super::error::{DataError, DataErrorKind, Result};
 use super::table::{missing_column, ColumnPlan, Table};
 use crate::spec::BadRows;
 use serde_json::Value;
+use std::io::BufRead;
 use std::path::Path;
 
-/// Read a JSONL file. The columns are the keys of the first object; every later
-/// object must have the columns the plan reads (other keys are ignored).
-/// Strings are taken as is, numbers and booleans as written, `null` as empty.
+/// Read a JSONL file, a line at a time. The columns are the keys of the first
+/// object; every later object must have the columns the plan reads (other
+/// keys are ignored). Strings are taken as is, numbers and booleans as
+/// written, `null` as empty. `data.encoding` applies as for CSV.
 pub fn read_jsonl(path: &Path, plan: &ColumnPlan) -> Result<Table> {
-    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
-    read_jsonl_bytes(&bytes, path, plan)
+    let encoding = plan.options.encoding().map_err(|p| option_error(path, p))?;
+    let reader = open_text(path, encoding).map_err(|e| DataError::io(path, e))?;
+    read_lines(std::io::BufReader::new(reader), path, plan)
 }
 
 /// [`read_jsonl`] on bytes already in memory; `path` names them in errors.
 pub fn read_jsonl_bytes(bytes: &[u8], path: &Path, plan: &ColumnPlan) -> Result<Table> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let encoding = plan.options.encoding().map_err(|p| option_error(path, p))?;
+    match sniff(encoding, bytes) {
+        Some(enc) => read_lines(
+            std::io::BufReader::new(DecodingReader::new(bytes, enc)),
+            path,
+            plan,
+        ),
+        None => read_lines(
+            bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes),
+            path,
+            plan,
+        ),
+    }
+}
+
+/// A bad parsing option, reported against the file being read.
+fn option_error(path: &Path, (key, message): (&'static str, String)) -> DataError {
+    DataError::in_file(DataErrorKind::Spec, path, format!("`{key}`: {message}"))
+}
+
+/// Read JSON lines from `reader` (UTF-8).
+fn read_lines(mut reader: impl BufRead, path: &Path, plan: &ColumnPlan) -> Result<Table> {
     let mut table = Table::default();
     let mut resolved = None;
+    let mut used: Vec<usize> = Vec::new();
     // The first object's keys as written (renames change only the names shown).
     let mut keys: Vec<String> = Vec::new();
     let mut index = 0usize;
-    'lines: for (n, raw) in bytes.split(|&b| b == b'\n').enumerate() {
-        let line = n as u64 + 1;
+    let mut buf = Vec::new();
+    let mut line = 0u64;
+    'lines: loop {
+        buf.clear();
+        if reader
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| DataError::io(path, e))?
+            == 0
+        {
+            break;
+        }
+        line += 1;
+        let raw = buf.strip_suffix(b"\n").unwrap_or(&buf);
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
         if raw.iter().all(|b| b.is_ascii_whitespace()) {
             continue;
@@ -46,8 +83,8 @@ pub fn read_jsonl_bytes(bytes: &[u8], path: &Path, plan: &ColumnPlan) -> Result<
         let obj = match parsed {
             Ok(o) => o,
             // The first object defines the columns: it cannot be skipped.
-            Err(_) if plan.on_bad_rows == BadRows::Skip && resolved.is_some() => {
-                table.skipped += 1;
+            Err(e) if plan.on_bad_rows == BadRows::Skip && resolved.is_some() => {
+                table.skip(e, 1);
                 index += 1;
                 continue;
             }
@@ -62,14 +99,17 @@ pub fn read_jsonl_bytes(bytes: &[u8], path: &Path, plan: &ColumnPlan) -> Result<
                 e
             })?;
             table.columns = header;
+            used = r.used();
             resolved = Some(r);
         }
         let Some(r) = resolved.as_ref() else { continue };
         let this = index;
         index += 1;
         let problem = 'row: {
-            let mut cells: Vec<String> = Vec::with_capacity(r.names.len());
-            for (i, (name, key)) in r.names.iter().zip(&keys).enumerate() {
+            // Only the columns used are copied out of the object.
+            let mut cells: Vec<String> = Vec::with_capacity(used.len());
+            for &i in &used {
+                let (name, key) = (&r.names[i], &keys[i]);
                 let needed = r.is_needed(i);
                 match obj.get(key) {
                     None if needed => {
@@ -91,7 +131,12 @@ pub fn read_jsonl_bytes(bytes: &[u8], path: &Path, plan: &ColumnPlan) -> Result<
                     },
                 }
             }
-            match r.build_row(&cells, this, &plan.separator) {
+            let cell = |i: usize| {
+                used.binary_search(&i)
+                    .map(|k| cells[k].as_str())
+                    .unwrap_or("")
+            };
+            match r.build_row(cell, this, &plan.separator) {
                 Ok(row) => {
                     table.rows.push(row);
                     continue 'lines;
@@ -101,7 +146,7 @@ pub fn read_jsonl_bytes(bytes: &[u8], path: &Path, plan: &ColumnPlan) -> Result<
         };
         match plan.on_bad_rows {
             BadRows::Error => return Err(problem),
-            BadRows::Skip => table.skipped += 1,
+            BadRows::Skip => table.skip(problem, 1),
         }
     }
     if resolved.is_none() {

@@ -9,32 +9,42 @@
 
 mod artifact;
 mod clean;
+mod decode;
 mod delimited;
 mod error;
 pub mod html;
 mod jsonl;
+mod options;
 mod parquet_table;
 mod prepare;
 mod read;
+mod skipped;
 mod source;
 mod split;
 mod table;
 
 pub use artifact::{read_items, write_items};
 pub use clean::clean_text;
+pub use decode::DecodingReader;
 pub use delimited::{read_delimited, read_delimited_bytes};
 pub use error::{DataError, DataErrorKind, Result};
 pub use jsonl::{read_jsonl, read_jsonl_bytes};
+pub use options::{ReadOptions, MAX_BAD_FRACTION};
 pub use parquet_table::read_parquet;
 pub use prepare::{infer_classes, prepare, Item, Prepared};
 pub use read::{read_sources, read_table, Tables};
+pub use skipped::{check_not_empty, check_skipped, SkippedRows};
 pub use source::{
     builtin_files, data_dir, data_dir_from, format_from_extension, resolve_sources, DataDirSource,
     Source, Sources, DATA_DIR_ENV,
 };
 pub use split::{approximate_mode, limit_rows, seeded_rng, stratified_split, Stream};
-pub use table::{ColumnPlan, IdSource, Row, Table, DRUGLIB_TEXT_COLUMNS};
+pub use table::{ColumnPlan, IdSource, Row, Table, DRUGLIB_TEXT_COLUMNS, MAX_EXTRA_COLUMNS};
+
+/// Revision of how the readers parse files and count skipped rows; part of
+/// the load stage's cache key, so a change re-reads the data.
+pub const READER_REVISION: u32 = 2;
 
 /// Names of the built-in datasets a spec may give as `data.dataset`.
-pub const BUILTIN_DATASETS: &[&str] = &["imdb", "druglib"];
+pub const BUILTIN_DATASETS: &[&str] = &["imdb", "druglib", "drugscom"];
 pub mod fetch;

@@ -63,12 +63,8 @@ pub fn read_parquet(path: &Path, plan: &ColumnPlan) -> Result<Table> {
             return Err(type_error(i, "an integer id column"));
         }
     }
-    let mut wanted: Vec<usize> = resolved.text.clone();
-    wanted.push(resolved.label);
-    wanted.extend(resolved.id);
-    wanted.extend(resolved.extra.iter().map(|(i, _)| *i));
-    wanted.sort_unstable();
-    wanted.dedup();
+    // Only the columns used are decoded (a projection), however wide the file.
+    let wanted = resolved.used();
     let mask = ProjectionMask::roots(builder.parquet_schema(), wanted.iter().copied());
     let reader = builder
         .with_projection(mask)
@@ -76,9 +72,8 @@ pub fn read_parquet(path: &Path, plan: &ColumnPlan) -> Result<Table> {
         .build()
         .map_err(|e| perr(&e))?;
     let mut table = Table {
-        rows: Vec::new(),
-        skipped: 0,
         columns: header.clone(),
+        ..Table::default()
     };
     let mut index = 0usize;
     for batch in reader {
@@ -97,19 +92,21 @@ pub fn read_parquet(path: &Path, plan: &ColumnPlan) -> Result<Table> {
             }
             let this = index;
             index += 1;
-            match resolved.build_row(&cells, this, &plan.separator) {
+            let cell = |i: usize| cells.get(i).map(|c| c.as_ref()).unwrap_or("");
+            match resolved.build_row(cell, this, &plan.separator) {
                 Ok(row) => table.rows.push(row),
-                Err(p) => match plan.on_bad_rows {
-                    BadRows::Skip => table.skipped += 1,
-                    BadRows::Error => {
-                        return Err(DataError::in_file(
-                            DataErrorKind::BadRow,
-                            path,
-                            format!("row {} (counting from 1): {}", this + 1, p.message),
-                        )
-                        .at_column(p.column))
+                Err(p) => {
+                    let problem = DataError::in_file(
+                        DataErrorKind::BadRow,
+                        path,
+                        format!("row {} (counting from 1): {}", this + 1, p.message),
+                    )
+                    .at_column(p.column);
+                    match plan.on_bad_rows {
+                        BadRows::Skip => table.skip(problem, 1),
+                        BadRows::Error => return Err(problem),
                     }
-                },
+                }
             }
         }
     }

@@ -3,6 +3,7 @@
 
 use super::clean::clean_text;
 use super::error::{DataError, DataErrorKind, Result};
+use super::skipped::SkippedRows;
 use super::split::{limit_rows, seeded_rng, stratified_split, Stream};
 use super::table::{Row, Table};
 use crate::spec::{Spec, TaskKind};
@@ -35,8 +36,8 @@ pub struct Prepared {
     pub validation: Vec<Item>,
     /// Test examples.
     pub test: Vec<Item>,
-    /// Malformed rows skipped while reading (`on_bad_rows: skip`), all files together.
-    pub skipped_rows: usize,
+    /// Malformed rows skipped while reading (`on_bad_rows: skip`), per file.
+    pub skipped_rows: SkippedRows,
 }
 
 /// Prepare the examples: limit, classes, targets, the validation split, and
@@ -61,7 +62,11 @@ pub fn prepare(
             "the spec has no `data` section, so there are no examples to prepare",
         ));
     };
-    let skipped_rows = train.skipped + test.skipped + validation.as_ref().map_or(0, |v| v.skipped);
+    let skipped_rows = SkippedRows {
+        train: train.skipped,
+        validation: validation.as_ref().map_or(0, |v| v.skipped),
+        test: test.skipped,
+    };
     let limit = |rows: Vec<Row>, stream| match data.limit {
         Some(n) => limit_rows(rows, n, &mut seeded_rng(spec.seed, stream)),
         None => rows,

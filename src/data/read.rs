@@ -4,6 +4,7 @@ use super::delimited::read_delimited;
 use super::error::{DataError, DataErrorKind, Result};
 use super::jsonl::read_jsonl;
 use super::parquet_table::read_parquet;
+use super::skipped::{check_not_empty, check_skipped};
 use super::source::{format_from_extension, Source, Sources};
 use super::table::{ColumnPlan, Table};
 use crate::spec::{DataSpec, FileFormat};
@@ -47,14 +48,21 @@ pub struct Tables {
 }
 
 /// Read every source of a spec with the columns its data section names.
+///
+/// Each file must hold at least one row, and under `on_bad_rows: skip` the
+/// rows skipped (all files together) must stay within `max_bad_rows` (see
+/// [`check_skipped`]); errors name the file.
 pub fn read_sources(data: &DataSpec, sources: &Sources) -> Result<Tables> {
     let plan = ColumnPlan::from_spec(data);
+    plan.options.check().map_err(|(key, message)| {
+        DataError::new(DataErrorKind::Spec, format!("`{key}`: {message}"))
+    })?;
     // Train and test are independent: read them side by side.
     let (train, test) = rayon::join(
         || read_table(&sources.train, &plan),
         || read_table(&sources.test, &plan),
     );
-    Ok(Tables {
+    let tables = Tables {
         train: train?,
         test: test?,
         validation: sources
@@ -62,5 +70,14 @@ pub fn read_sources(data: &DataSpec, sources: &Sources) -> Result<Tables> {
             .as_ref()
             .map(|v| read_table(v, &plan))
             .transpose()?,
-    })
+    };
+    let mut named = vec![("train", &tables.train), ("test", &tables.test)];
+    named.extend(tables.validation.as_ref().map(|v| ("validation", v)));
+    check_skipped(&named, data.max_bad_rows)?;
+    check_not_empty("train", &tables.train, &sources.train.path)?;
+    check_not_empty("test", &tables.test, &sources.test.path)?;
+    if let (Some(t), Some(s)) = (&tables.validation, &sources.validation) {
+        check_not_empty("validation", t, &s.path)?;
+    }
+    Ok(tables)
 }

@@ -92,6 +92,10 @@ pub fn builtin_files(name: &str, data_dir: &Path) -> Option<(PathBuf, PathBuf)> 
             d.join("drugLibTrain_raw.tsv"),
             d.join("drugLibTest_raw.tsv"),
         )),
+        "drugscom" => Some((
+            d.join("drugsComTrain_raw.tsv"),
+            d.join("drugsComTest_raw.tsv"),
+        )),
         _ => None,
     }
 }

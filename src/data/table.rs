@@ -1,6 +1,7 @@
 //! Rows as read from a file, and how a spec's column names map onto a file's header.
 
 use super::error::{DataError, DataErrorKind, Result};
+use super::options::ReadOptions;
 use crate::spec::{BadRows, DataSpec};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -18,15 +19,32 @@ pub struct Row {
     pub extra: BTreeMap<String, String>,
 }
 
+/// Most columns besides text, label and id kept per file as extras (for the
+/// report's exploration); later ones are not read at all, so a very wide file
+/// costs memory for the columns used only.
+pub const MAX_EXTRA_COLUMNS: usize = 64;
+
 /// All rows of one file.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Table {
     /// The rows in file order.
     pub rows: Vec<Row>,
-    /// Malformed rows skipped under `on_bad_rows: skip`.
+    /// Malformed rows skipped under `on_bad_rows: skip`, counted as the rows
+    /// they span: a record that a stray quote ran over several lines counts
+    /// each line it swallowed.
     pub skipped: usize,
     /// The file's column names (after built-in renames).
     pub columns: Vec<String>,
+    /// The first malformed row skipped (file and line), for messages.
+    pub first_bad: Option<DataError>,
+}
+
+impl Table {
+    /// Count `rows` skipped rows because of `problem` (kept when it is the first).
+    pub(crate) fn skip(&mut self, problem: DataError, rows: usize) {
+        self.skipped += rows;
+        self.first_bad.get_or_insert(problem);
+    }
 }
 
 /// Where a row's id comes from.
@@ -59,6 +77,8 @@ pub struct ColumnPlan {
     pub aliases: Vec<(String, String)>,
     /// Stop at or skip malformed rows.
     pub on_bad_rows: BadRows,
+    /// How text files are parsed (header, encoding, delimiter, quote).
+    pub options: ReadOptions,
 }
 
 /// Druglib's three free-text review fields, the default text for `dataset: druglib`.
@@ -73,6 +93,8 @@ impl ColumnPlan {
     /// train file's header says `DrugName`, the test file's `urlDrugName`; both
     /// spellings are accepted), and when the spec keeps the default `text` / `label`
     /// columns it reads the three review fields joined and the `rating` label.
+    /// `drugscom` takes ids from the first column (named `num`) and by default
+    /// reads the `review` text and the `rating` label.
     pub fn from_spec(data: &DataSpec) -> ColumnPlan {
         let mut text = if data.text_columns.is_empty() {
             vec![data.text_column.clone()]
@@ -106,6 +128,19 @@ impl ColumnPlan {
                     label = "rating".into();
                 }
             }
+            Some("drugscom") => {
+                // The first column (the review's number) has an empty header.
+                renames = vec![(0, "num".to_string())];
+                if data.id_column.is_none() {
+                    id = IdSource::Position(0);
+                }
+                if data.text_columns.is_empty() && data.text_column == "text" {
+                    text = vec!["review".into()];
+                }
+                if data.label_column == "label" {
+                    label = "rating".into();
+                }
+            }
             _ => {}
         }
         ColumnPlan {
@@ -116,6 +151,7 @@ impl ColumnPlan {
             renames,
             aliases,
             on_bad_rows: data.on_bad_rows,
+            options: ReadOptions::from_spec(data),
         }
     }
 
@@ -161,6 +197,7 @@ impl ColumnPlan {
         };
         let extra = (0..header.len())
             .filter(|i| !text.contains(i) && *i != label && Some(*i) != id && keep_extra(*i))
+            .take(MAX_EXTRA_COLUMNS)
             .map(|i| (i, header[i].clone()))
             .collect();
         Ok(Resolved {
@@ -250,15 +287,26 @@ impl Resolved {
         self.text.contains(&i) || self.label == i || self.id == Some(i)
     }
 
-    /// Build a row from its cells (indexed like the header). `index` is the 0-based
-    /// data row number, used as the id when there is no id column.
-    pub fn build_row<S: AsRef<str>>(
+    /// The columns read at all (text, label, id and kept extras), ascending.
+    pub fn used(&self) -> Vec<usize> {
+        let mut used = self.text.clone();
+        used.push(self.label);
+        used.extend(self.id);
+        used.extend(self.extra.iter().map(|(i, _)| *i));
+        used.sort_unstable();
+        used.dedup();
+        used
+    }
+
+    /// Build a row from its cells, `cell(i)` giving column `i` (indexed like
+    /// the header; only [`Resolved::used`] columns are asked for). `index` is
+    /// the 0-based data row number, used as the id when there is no id column.
+    pub fn build_row<'c>(
         &self,
-        cells: &[S],
+        cell: impl Fn(usize) -> &'c str,
         index: usize,
         separator: &str,
     ) -> std::result::Result<Row, CellProblem> {
-        let cell = |i: usize| cells.get(i).map(|c| c.as_ref()).unwrap_or("");
         let label = cell(self.label).trim();
         if label.is_empty() {
             return Err(CellProblem {

@@ -24,8 +24,8 @@ pub struct RunOutcome {
     pub artifacts: BTreeMap<String, PathBuf>,
     /// Total parameter count.
     pub params: usize,
-    /// Data rows skipped as malformed (`data.on_bad_rows: skip`).
-    pub skipped_rows: usize,
+    /// Data rows skipped as malformed (`data.on_bad_rows: skip`), per file.
+    pub skipped_rows: crate::data::SkippedRows,
     /// Wall time of the whole run in seconds.
     pub seconds: f64,
 }
@@ -52,7 +52,7 @@ impl RunOutcome {
             "report": self.report.display().to_string(),
             "artifacts": artifacts,
             "params": self.params,
-            "skipped_rows": self.skipped_rows,
+            "skipped_rows": self.skipped_rows.to_json(),
             "seconds": self.seconds,
         })
     }
@@ -71,8 +71,16 @@ impl RunOutcome {
             .iter()
             .filter(|(_, s)| *s == StageStatus::Ran)
             .count();
-        if self.skipped_rows > 0 {
-            let _ = writeln!(out, "  skipped rows           {}", self.skipped_rows);
+        let skipped = &self.skipped_rows;
+        if skipped.total() > 0 {
+            let _ = writeln!(
+                out,
+                "  skipped rows           {} (train {}, validation {}, test {})",
+                skipped.total(),
+                skipped.train,
+                skipped.validation,
+                skipped.test
+            );
         }
         let _ = writeln!(
             out,

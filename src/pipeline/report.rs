@@ -209,7 +209,20 @@ pub fn build(inputs: &ReportInputs) -> ReportData {
             split_summary("test", &p.test, &p.classes, regression),
         ],
         train_lengths: TextLengths::from_word_counts(&lengths, 30),
-        skipped_rows: p.skipped_rows as u64,
+        skipped_rows: p.skipped_rows.total() as u64,
+        skipped_per_split: if p.skipped_rows.total() == 0 {
+            Vec::new()
+        } else {
+            let s = &p.skipped_rows;
+            [
+                ("train", s.train),
+                ("validation", s.validation),
+                ("test", s.test),
+            ]
+            .into_iter()
+            .map(|(n, c)| (n.to_string(), c as u64))
+            .collect()
+        },
         sources: inputs
             .sources
             .iter()

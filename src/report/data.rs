@@ -62,6 +62,10 @@ pub struct DataSummary {
     pub train_lengths: Option<TextLengths>,
     /// Rows skipped while reading (empty text, missing label, ...).
     pub skipped_rows: u64,
+    /// The same per file read: (`train`, `validation`, `test`) → rows skipped;
+    /// empty when nothing was skipped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped_per_split: Vec<(String, u64)>,
     /// The files the data came from.
     pub sources: Vec<DataSource>,
 }

@@ -223,6 +223,9 @@ pub fn check(spec: &Spec) -> Result<(), Invalid> {
         if data.limit == Some(0) {
             return Err(Invalid::new("data.limit", "limit must be at least 1"));
         }
+        crate::data::ReadOptions::from_spec(data)
+            .check()
+            .map_err(|(key, message)| Invalid::new(key, message))?;
     }
     if let Some(bins) = &spec.task.bins {
         check_bins(bins)?;

@@ -166,6 +166,34 @@ pub struct DataSpec {
     /// What to do with a malformed row in a delimited file.
     #[serde(default)]
     pub on_bad_rows: BadRows,
+    /// Under `on_bad_rows: skip`, the most rows all files together may lose;
+    /// unset: a tenth of the rows read (`crate::data::MAX_BAD_FRACTION`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_bad_rows: Option<usize>,
+    /// Whether a CSV/TSV file starts with a header row naming its columns.
+    #[serde(default = "default_header", skip_serializing_if = "is_true")]
+    pub header: bool,
+    /// Names of a header-less CSV/TSV file's columns, in file order (`header: false`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub columns: Vec<String>,
+    /// Character encoding of CSV, TSV and JSONL files (`utf-8`, `latin-1`,
+    /// `windows-1252`, `utf-16`, ...); unset: UTF-8, or UTF-16 when the file
+    /// starts with a UTF-16 byte order mark.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<String>,
+    /// Field delimiter of a CSV/TSV file, one character (default `,` for CSV, tab for TSV).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delimiter: Option<String>,
+    /// Quote character of a CSV/TSV file, one character (default `"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote: Option<String>,
+}
+
+fn default_header() -> bool {
+    true
+}
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 fn default_text_column() -> String {

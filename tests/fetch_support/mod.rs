@@ -326,21 +326,3 @@ pub fn opts(url: String, sha256: Option<String>) -> kerros::data::fetch::FetchOp
         timeout: Duration::from_secs(5),
     }
 }
-
-/// The shared real data folder (`../shared/data`), if present.
-pub fn shared_data() -> Option<PathBuf> {
-    let primary = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
-    let dir = if primary.is_dir() {
-        primary
-    } else {
-        PathBuf::from("/work/shared/data")
-    };
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("shared data folder ../shared/data is missing (required when CI=true)");
-    }
-    eprintln!("note: ../shared/data not found; skipping the comparison with the real files");
-    None
-}

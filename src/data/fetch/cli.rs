@@ -37,12 +37,14 @@ pub fn list_text(data_dir: &Path) -> String {
             ),
             (None, Err(e)) => format!("unreadable lock: {e}"),
             (None, Ok(None)) => format!(
-                "not known in advance (recorded in {} on first fetch)",
+                "not pinned: kerros does not know the official archive's checksum, so the first fetch \
+                 records it in {} and every later fetch must match it (pass --sha256 HEX to pin one)",
                 lock_path(info.name, data_dir).display()
             ),
         };
         out.push_str(&format!("           sha256: {sha}\n"));
         out.push_str(&format!("           files: {}\n", info.files.join(", ")));
+        out.push_str(&format!("           use: {}\n", info.usage));
     }
     out
 }

@@ -2,6 +2,13 @@
 
 use std::path::PathBuf;
 
+/// Appended to every download or conversion failure: how to use a copy of
+/// the data prepared elsewhere instead of downloading it.
+pub const PREPARED_HINT: &str =
+    "to use a copy prepared elsewhere instead, point kerros at the folder \
+     holding it with `--data-dir DIR` or the environment variable KERROS_DATA_DIR=DIR \
+     (`kerros data path NAME` shows where a dataset is looked for)";
+
 /// Result of a fetch operation.
 pub type Result<T> = std::result::Result<T, FetchError>;
 
@@ -28,7 +35,7 @@ pub enum FetchError {
         value: String,
     },
     /// A URL that cannot be used (bad syntax or a scheme other than http/https).
-    #[error("cannot use URL `{url}`: {reason}")]
+    #[error("cannot use URL `{url}`: {reason}; {hint}", hint = PREPARED_HINT)]
     BadUrl {
         /// The URL.
         url: String,
@@ -36,7 +43,7 @@ pub enum FetchError {
         reason: String,
     },
     /// A redirect to a location that is not http(s), refused for safety.
-    #[error("refused redirect from `{from}` to `{location}`: only http:// and https:// locations are followed")]
+    #[error("refused redirect from `{from}` to `{location}`: only http:// and https:// locations are followed; {hint}", hint = PREPARED_HINT)]
     RedirectRefused {
         /// The URL that answered with the redirect.
         from: String,
@@ -44,7 +51,7 @@ pub enum FetchError {
         location: String,
     },
     /// More redirects than allowed.
-    #[error("too many redirects (more than {limit}) starting from `{url}`")]
+    #[error("too many redirects (more than {limit}) starting from `{url}`; {hint}", hint = PREPARED_HINT)]
     TooManyRedirects {
         /// The first URL.
         url: String,
@@ -52,7 +59,7 @@ pub enum FetchError {
         limit: u32,
     },
     /// The server answered with a non-success status.
-    #[error("download of `{url}` failed: HTTP status {status}")]
+    #[error("download of `{url}` failed: HTTP status {status}; {hint}", hint = PREPARED_HINT)]
     Status {
         /// The URL requested.
         url: String,
@@ -60,7 +67,7 @@ pub enum FetchError {
         status: u16,
     },
     /// A network error: connection refused or dropped, a timeout, a protocol error.
-    #[error("download of `{url}` failed: {message}")]
+    #[error("download of `{url}` failed: {message}; {hint}", hint = PREPARED_HINT)]
     Network {
         /// The URL requested.
         url: String,
@@ -68,7 +75,7 @@ pub enum FetchError {
         message: String,
     },
     /// The connection ended before the announced or expected number of bytes.
-    #[error("download of `{url}` is truncated: received {received} of {expected} bytes (connection closed early); nothing was kept, run the fetch again")]
+    #[error("download of `{url}` is truncated: received {received} of {expected} bytes (connection closed early); nothing was kept, run the fetch again; {hint}", hint = PREPARED_HINT)]
     Truncated {
         /// The URL requested.
         url: String,
@@ -78,7 +85,7 @@ pub enum FetchError {
         expected: u64,
     },
     /// The download is larger than allowed.
-    #[error("download of `{url}` exceeds {limit} bytes; refusing to continue")]
+    #[error("download of `{url}` exceeds {limit} bytes; refusing to continue; {hint}", hint = PREPARED_HINT)]
     TooLarge {
         /// The URL requested.
         url: String,
@@ -86,7 +93,7 @@ pub enum FetchError {
         limit: u64,
     },
     /// The downloaded size differs from the official size.
-    #[error("download of `{url}` has {actual} bytes, expected {expected} (the official size); nothing was kept (a mirror serving a different archive needs its checksum given explicitly with --sha256)")]
+    #[error("download of `{url}` has {actual} bytes, expected {expected} (the official size); nothing was kept (a mirror serving a different archive needs its checksum given explicitly with --sha256); {hint}", hint = PREPARED_HINT)]
     SizeMismatch {
         /// The URL requested.
         url: String,
@@ -96,7 +103,7 @@ pub enum FetchError {
         actual: u64,
     },
     /// The downloaded file's sha256 differs from the expected one.
-    #[error("checksum mismatch for `{url}`: sha256 is {actual}, expected {expected} ({origin}); the download was discarded and nothing was kept")]
+    #[error("checksum mismatch for `{url}`: sha256 is {actual}, expected {expected} ({origin}); the download was discarded and nothing was kept; {hint}", hint = PREPARED_HINT)]
     ChecksumMismatch {
         /// The URL requested.
         url: String,
@@ -108,7 +115,7 @@ pub enum FetchError {
         origin: String,
     },
     /// A malformed, truncated or malicious archive.
-    #[error("archive `{archive}` rejected: {message}; nothing was kept")]
+    #[error("archive `{archive}` rejected: {message}; nothing was kept; {hint}", hint = PREPARED_HINT)]
     Archive {
         /// The archive (URL or file name).
         archive: String,

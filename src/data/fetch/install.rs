@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+use super::created_dirs::CreatedDirs;
 use super::download::{check_http_url, download, Limits};
 use super::error::{FetchError, Result};
 use super::imdb;
@@ -77,7 +78,8 @@ pub fn fetch(name: &str, data_dir: &Path, opts: &FetchOptions) -> Result<PathBuf
     let explicit = opts.sha256.as_deref().map(normalize_sha256).transpose()?;
     let source = resolve_source(info, opts);
     check_http_url(&source.url)?;
-    std::fs::create_dir_all(data_dir)
+    // Dropped (removing the folders it made) on every early return below.
+    let created = CreatedDirs::create(data_dir)
         .map_err(|e| FetchError::io("cannot create the data dir", data_dir, e))?;
     remove_stale_leftovers(name, data_dir);
 
@@ -187,6 +189,7 @@ pub fn fetch(name: &str, data_dir: &Path, opts: &FetchOptions) -> Result<PathBuf
         let _ = std::fs::remove_dir_all(&staged);
         // Another fetch may have finished first; its result is as good.
         if is_present(name, data_dir) {
+            created.keep();
             return Ok(target);
         }
         return Err(FetchError::io(
@@ -195,6 +198,7 @@ pub fn fetch(name: &str, data_dir: &Path, opts: &FetchOptions) -> Result<PathBuf
             e,
         ));
     }
+    created.keep();
     say(&format!("{name}: ready in {}", target.display()));
     Ok(target)
 }

@@ -10,6 +10,7 @@
 //! time out. A dataset already present is used without any network access.
 
 pub mod cli;
+mod created_dirs;
 mod download;
 mod error;
 pub mod imdb;

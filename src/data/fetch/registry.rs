@@ -32,6 +32,8 @@ pub struct DatasetInfo {
     pub kind: ArchiveKind,
     /// The files the dataset folder holds once converted.
     pub files: &'static [&'static str],
+    /// How a spec uses it: the `dataset:` line and the columns read by default.
+    pub usage: &'static str,
 }
 
 impl DatasetInfo {
@@ -52,6 +54,7 @@ pub static REGISTRY: &[DatasetInfo] = &[
         sha256: Some("c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe"),
         kind: ArchiveKind::ImdbTarGz,
         files: &["train.parquet", "test.parquet", "unsup.parquet"],
+        usage: "data: {dataset: imdb}; text `text`, label `label` (pos/neg), id `id`; also `rating` (1-4, 7-10)",
     },
     DatasetInfo {
         name: "druglib",
@@ -61,6 +64,7 @@ pub static REGISTRY: &[DatasetInfo] = &[
         sha256: None,
         kind: ArchiveKind::ZipTsv,
         files: &["drugLibTrain_raw.tsv", "drugLibTest_raw.tsv"],
+        usage: "data: {dataset: druglib}; text: benefitsReview, sideEffectsReview and commentsReview joined; label `rating` (1-10); also urlDrugName, effectiveness, sideEffects, condition",
     },
     DatasetInfo {
         name: "drugscom",
@@ -70,6 +74,7 @@ pub static REGISTRY: &[DatasetInfo] = &[
         sha256: None,
         kind: ArchiveKind::ZipTsv,
         files: &["drugsComTrain_raw.tsv", "drugsComTest_raw.tsv"],
+        usage: "data: {dataset: drugscom}; text `review` (HTML entities: add clean: {html_entities: true}), label `rating` (1-10); also drugName, condition, date, usefulCount",
     },
 ];
 

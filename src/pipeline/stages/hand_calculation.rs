@@ -41,7 +41,7 @@ pub fn run(spec: &Spec, spec_path: &Path, opts: &RunOptions, start: Instant) -> 
         report: report_path,
         artifacts: BTreeMap::new(),
         params: summary.total_params,
-        skipped_rows: 0,
+        skipped_rows: crate::data::SkippedRows::default(),
         seconds: start.elapsed().as_secs_f64(),
     })
 }

@@ -22,6 +22,8 @@ pub const NAME: &str = "load";
 pub struct LoadSettings<'a> {
     /// The spec's `data` section.
     pub data: &'a DataSpec,
+    /// Changes when the readers count or store rows differently.
+    pub reader: u32,
 }
 
 /// One source file of the run: its role, path and content hash.
@@ -81,7 +83,13 @@ pub fn resolve(
 
 /// The stage key: the `data` settings and every source file's content.
 pub fn key(data_spec: &DataSpec, files: &[SourceFile]) -> StageKey {
-    let mut key = StageKey::build(NAME, &LoadSettings { data: data_spec });
+    let mut key = StageKey::build(
+        NAME,
+        &LoadSettings {
+            data: data_spec,
+            reader: data::READER_REVISION,
+        },
+    );
     for f in files {
         key = key.file(f.role, &f.blake3);
     }
@@ -91,14 +99,17 @@ pub fn key(data_spec: &DataSpec, files: &[SourceFile]) -> StageKey {
 /// Read every source file into `dir` (targets not assigned yet).
 pub fn compute(data_spec: &DataSpec, sources: &Sources, dir: &Path) -> Result<()> {
     let tables = data::read_sources(data_spec, sources)?;
-    let mut skipped = 0;
+    let skipped = data::SkippedRows {
+        train: tables.train.skipped,
+        validation: tables.validation.as_ref().map_or(0, |v| v.skipped),
+        test: tables.test.skipped,
+    };
     let mut named = vec![(Split::Train, tables.train), (Split::Test, tables.test)];
     if let Some(v) = tables.validation {
         named.push((Split::Validation, v));
     }
     let out = LoadArtifact::at(dir);
     for (split, table) in named {
-        skipped += table.skipped;
         let items: Vec<Item> = table
             .rows
             .into_iter()
@@ -140,7 +151,7 @@ impl LoadArtifact {
         self.dir.join(format!("{}.parquet", split.name()))
     }
 
-    /// The number of malformed rows skipped, all files together.
+    /// The number of malformed rows skipped, per file.
     pub fn skipped_json(&self) -> PathBuf {
         self.dir.join("skipped.json")
     }
@@ -158,13 +169,12 @@ impl LoadArtifact {
                     extra: i.extra,
                 })
                 .collect(),
-            skipped: 0,
-            columns: Vec::new(),
+            ..data::Table::default()
         })
     }
 
     /// The number of malformed rows skipped while reading.
-    pub fn skipped(&self) -> Result<usize> {
+    pub fn skipped(&self) -> Result<data::SkippedRows> {
         Ok(serde_json::from_slice(&fs::read(self.skipped_json())?)?)
     }
 }

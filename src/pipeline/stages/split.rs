@@ -32,8 +32,8 @@ pub struct SplitSettings<'a>(
 pub struct DataInfo {
     /// Class names in output order (empty for regression).
     pub classes: Vec<String>,
-    /// Rows skipped as malformed.
-    pub skipped_rows: usize,
+    /// Rows skipped as malformed, per file.
+    pub skipped_rows: data::SkippedRows,
     /// Source files with their content hashes.
     pub sources: Vec<(String, String)>,
 }
@@ -57,7 +57,7 @@ pub fn compute(spec: &Spec, load: &LoadArtifact, files: &[SourceFile], dir: &Pat
         validation,
         spec,
     )?;
-    prepared.skipped_rows += load.skipped()?;
+    prepared.skipped_rows = load.skipped()?;
     let out = SplitArtifact::at(dir);
     for (split, items) in [
         (Split::Train, &prepared.train),
