@@ -2,7 +2,8 @@
 
 use super::{DirArgs, EXIT_NOT_VERIFIED};
 use crate::pipeline::{self, RunOptions};
-use crate::report::compare::{self, Comparison, RunRecord};
+use crate::report::compare::Comparison;
+use crate::report::record::{self, RunRecord};
 use crate::report::verify::verify as verify_report;
 use crate::spec::sweep::{expand, read_source};
 use anyhow::{bail, Context, Result};
@@ -33,17 +34,17 @@ pub struct CompareArgs {
 
 fn records(args: &CompareArgs) -> Result<Vec<RunRecord>> {
     if args.inputs.is_empty() {
-        return compare::load_records(&args.dirs.cache_dir);
+        return record::load_records(&args.dirs.cache_dir);
     }
     let mut out = Vec::new();
     for input in &args.inputs {
         if input.extension().is_some_and(|e| e == "json") {
-            out.push(compare::load_record(input)?);
+            out.push(record::load_record(input)?);
             continue;
         }
         let source = read_source(input)?;
         for v in expand(&source, input)? {
-            let path = compare::record_path(&args.dirs.cache_dir, &v.name);
+            let path = record::record_path(&args.dirs.cache_dir, &v.name);
             if !path.is_file() {
                 bail!(
                     "no finished run of `{}` in {}; run it first: kerros run {} --cache-dir {}",
@@ -53,7 +54,7 @@ fn records(args: &CompareArgs) -> Result<Vec<RunRecord>> {
                     args.dirs.cache_dir.display()
                 );
             }
-            out.push(compare::load_record(&path)?);
+            out.push(record::load_record(&path)?);
         }
     }
     Ok(out)
@@ -76,7 +77,7 @@ pub fn compare(args: CompareArgs) -> Result<i32> {
     )?;
     print!("{}", cmp.text());
     if let Some(path) = &args.html {
-        std::fs::write(path, cmp.html())
+        std::fs::write(path, cmp.html()?)
             .with_context(|| format!("cannot write {}", path.display()))?;
         eprintln!("comparison written to {}", path.display());
     }
