@@ -9,7 +9,7 @@ mod forward;
 pub mod init;
 mod predict;
 mod run;
-mod workflow;
+mod verify;
 
 pub use predict::PredictArgs;
 
@@ -74,9 +74,9 @@ pub enum Command {
     /// Compute a hand-calculation network's forward pass, layer by layer.
     Forward(forward::ForwardArgs),
     /// Compare finished runs: the settings that differ and the metrics.
-    Compare(workflow::CompareArgs),
+    Compare(verify::CompareArgs),
     /// Check that a report is intact (and with --rerun, reproducible).
-    Verify(workflow::VerifyArgs),
+    Verify(verify::VerifyArgs),
     /// Create a new experiment folder with an example spec and CI workflow.
     Init {
         /// The folder to create.
@@ -149,9 +149,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Forward(args) => forward::forward(args),
-        Command::Compare(args) => workflow::compare(args),
-        Command::Verify(args) => workflow::verify(args),
-        Command::Init { dir } => workflow::init(&dir),
+        Command::Compare(args) => verify::compare(args),
+        Command::Verify(args) => verify::verify(args),
+        Command::Init { dir } => verify::init(&dir),
         Command::Data(cmd) => data::data(cmd),
     }
 }
