@@ -4,6 +4,7 @@
 //! command line or the spec is invalid; 3 a run finished but an `expect:`
 //! gate was not met; 4 `verify` found a report altered or not reproduced.
 
+mod compare;
 mod data;
 mod forward;
 pub mod init;
@@ -74,7 +75,7 @@ pub enum Command {
     /// Compute a hand-calculation network's forward pass, layer by layer.
     Forward(forward::ForwardArgs),
     /// Compare finished runs: the settings that differ and the metrics.
-    Compare(verify::CompareArgs),
+    Compare(compare::CompareArgs),
     /// Check that a report is intact (and with --rerun, reproducible).
     Verify(verify::VerifyArgs),
     /// Create a new experiment folder with an example spec and CI workflow.
@@ -149,9 +150,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Forward(args) => forward::forward(args),
-        Command::Compare(args) => verify::compare(args),
+        Command::Compare(args) => compare::compare(args),
         Command::Verify(args) => verify::verify(args),
-        Command::Init { dir } => verify::init(&dir),
+        Command::Init { dir } => init::command(&dir),
         Command::Data(cmd) => data::data(cmd),
     }
 }
