@@ -1,9 +1,7 @@
 //! Run records and `kerros compare`: differing settings, the table, the page.
 
-use kerros::report::compare::{
-    comparison_html, differing_settings, flatten, load_record, load_records, record_path,
-    save_record, table, Comparison, RunRecord,
-};
+use kerros::report::compare::{comparison_html, differing_settings, flatten, table, Comparison};
+use kerros::report::record::{load_record, load_records, record_path, save_record, RunRecord};
 use kerros::spec::sweep::expand;
 use serde_json::{json, Value};
 use std::path::Path;

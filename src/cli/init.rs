@@ -71,6 +71,19 @@ pub fn init(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(written)
 }
 
+/// `kerros init`.
+pub fn command(dir: &Path) -> Result<i32> {
+    let files = init(dir)?;
+    for f in &files {
+        println!("created {}", f.display());
+    }
+    println!(
+        "next: cd {} && kerros run experiment.yaml --data-dir <folder with imdb/>",
+        dir.display()
+    );
+    Ok(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,12 +5,13 @@
 //! gate was not met; 4 `verify` found a report altered or not reproduced.
 
 mod cache;
+mod compare;
 mod data;
 mod forward;
 pub mod init;
 mod predict;
 mod run;
-mod workflow;
+mod verify;
 
 pub use predict::PredictArgs;
 
@@ -77,9 +78,9 @@ pub enum Command {
     /// Compute a hand-calculation network's forward pass, layer by layer.
     Forward(forward::ForwardArgs),
     /// Compare finished runs: the settings that differ and the metrics.
-    Compare(workflow::CompareArgs),
+    Compare(compare::CompareArgs),
     /// Check that a report is intact (and with --rerun, reproducible).
-    Verify(workflow::VerifyArgs),
+    Verify(verify::VerifyArgs),
     /// Create a new experiment folder with an example spec and CI workflow.
     Init {
         /// The folder to create.
@@ -155,9 +156,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Forward(args) => forward::forward(args),
-        Command::Compare(args) => workflow::compare(args),
-        Command::Verify(args) => workflow::verify(args),
-        Command::Init { dir } => workflow::init(&dir),
+        Command::Compare(args) => compare::compare(args),
+        Command::Verify(args) => verify::verify(args),
+        Command::Init { dir } => init::command(&dir),
         Command::Data(cmd) => data::data(cmd),
         Command::Cache(cmd) => cache::cache(cmd),
     }

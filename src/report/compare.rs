@@ -1,115 +1,18 @@
-//! Comparing finished runs: the per-run record the runner saves under
-//! `<cache-dir>/runs/`, the settings that differ between runs, and the
-//! comparison as a terminal table or a self-contained HTML page with
-//! overlaid learning curves.
+//! Comparing finished runs (their [`RunRecord`]s): the settings that differ
+//! between runs, and the comparison as a terminal table or a self-contained
+//! HTML page (a tera template) with overlaid learning curves.
 
-use crate::report::svg::{escape_xml as html_escape, line_chart, Series, PALETTE};
-use anyhow::{bail, Context, Result};
-use serde::{Deserialize, Serialize};
+use super::record::RunRecord;
+use super::{line_chart, Series, PALETTE};
+use anyhow::{bail, Result};
+use serde::Serialize;
 use serde_json::Value;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
-
-/// Folder under the cache dir holding one record per run.
-pub const RUNS_DIR: &str = "runs";
 
 /// Metrics shown when none are chosen, in this order, where present.
 pub const DEFAULT_METRICS: &[&str] = &["accuracy", "cohen_kappa", "f1", "f1_macro"];
-
-/// What `kerros compare` needs from one finished run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunRecord {
-    /// Experiment (or variant) name.
-    pub name: String,
-    /// The resolved spec, as JSON.
-    pub spec: Value,
-    /// Test metrics, as in `kerros run --json`.
-    pub metrics: BTreeMap<String, Value>,
-    /// Per-epoch records (`loss`, `accuracy`, `val_loss`, `val_accuracy`, ...).
-    #[serde(default)]
-    pub history: Vec<Value>,
-    /// Path of the run's HTML report.
-    #[serde(default)]
-    pub report: Option<String>,
-}
-
-/// Where the record of run `name` lives: `<cache-dir>/runs/<file>.json`. The
-/// file name keeps ASCII letters, digits and `-_.=,[]+` of the lower-cased
-/// name; when anything had to change, a short hash of the exact name is
-/// appended, so distinct names never share a file (also on case-insensitive
-/// file systems).
-pub fn record_path(cache_dir: &Path, name: &str) -> PathBuf {
-    let mut safe: String = name
-        .chars()
-        .map(|c| {
-            let c = c.to_ascii_lowercase();
-            if c.is_ascii_alphanumeric() || "-_.=,[]+".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if safe.starts_with('.') {
-        safe.replace_range(0..1, "_");
-    }
-    if safe != name || safe.len() > 100 {
-        let hash = blake3::hash(name.as_bytes()).to_hex();
-        safe = format!("{}-{}", &safe[..safe.len().min(100)], &hash[..8]);
-    }
-    cache_dir.join(RUNS_DIR).join(format!("{safe}.json"))
-}
-
-/// Write `record` to [`record_path`] atomically (a temporary file renamed into
-/// place), creating `runs/`; an identical file is left as it is. Returns the
-/// path.
-pub fn save_record(cache_dir: &Path, record: &RunRecord) -> Result<PathBuf> {
-    let path = record_path(cache_dir, &record.name);
-    let dir = cache_dir.join(RUNS_DIR);
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("cannot create the run records folder {}", dir.display()))?;
-    let mut bytes = serde_json::to_vec_pretty(record).context("cannot serialise the run record")?;
-    bytes.push(b'\n');
-    // Unchanged (a cached rerun): leave the file alone, so such a run
-    // writes nothing into the cache.
-    crate::cache::write_file_atomically(&path, &bytes, true)
-        .with_context(|| format!("cannot write the run record {}", path.display()))?;
-    Ok(path)
-}
-
-/// Read one run record.
-pub fn load_record(path: &Path) -> Result<RunRecord> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the run record {}", path.display()))?;
-    serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a kerros run record", path.display()))
-}
-
-/// Every run record under `<cache-dir>/runs/`, sorted by name. A missing
-/// folder gives an error saying that no run has finished there yet.
-pub fn load_records(cache_dir: &Path) -> Result<Vec<RunRecord>> {
-    let dir = cache_dir.join(RUNS_DIR);
-    let entries = std::fs::read_dir(&dir).with_context(|| {
-        format!(
-            "no finished runs in {} (run `kerros run` with the same --cache-dir first)",
-            dir.display()
-        )
-    })?;
-    let mut out = Vec::new();
-    for entry in entries {
-        let path = entry?.path();
-        let hidden = path
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-        if !hidden && path.extension().is_some_and(|e| e == "json") {
-            out.push(load_record(&path)?);
-        }
-    }
-    out.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(out)
-}
 
 /// A JSON value flattened to (dotted path, leaf value): objects add `.key`,
 /// arrays `[i]` (e.g. `model.layers[1].dense.units`); empty containers are leaves.
@@ -356,63 +259,43 @@ impl Comparison {
         out
     }
 
-    /// A self-contained HTML page: the table, then validation accuracy and
-    /// validation loss by epoch, one coloured line per run.
-    pub fn html(&self) -> String {
+    /// A self-contained HTML page (the `compare.html` template): the table,
+    /// then validation accuracy and validation loss by epoch, one coloured
+    /// line per run drawn with the report's line chart. All text is escaped
+    /// by the template.
+    pub fn html(&self) -> Result<String> {
         let (header, rows, numeric) = self.grid();
-        let mut h = String::new();
-        h.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>kerros comparison</title><style>\n");
-        h.push_str(
-            "body{font-family:system-ui,sans-serif;margin:2em;color:#222}\
-             table{border-collapse:collapse;margin:1em 0}\
-             th,td{padding:.3em .7em;border-bottom:1px solid #ddd;text-align:left}\
-             td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}\
-             th{background:#f4f4f4}.swatch{display:inline-block;width:1.5em;height:.35em;vertical-align:middle;margin-right:.4em}\
-             ul.legend{list-style:none;padding:0}.charts svg{margin:0 1em 1em 0;max-width:100%}\n",
-        );
-        h.push_str("</style></head><body>\n<h1>kerros comparison</h1>\n");
-        let _ = write!(h, "<p>{} runs", self.records.len());
-        if let Some((by, desc)) = &self.sorted_by {
-            let _ = write!(
-                h,
-                ", sorted by <code>{}</code> ({})",
-                html_escape(by),
-                if *desc { "descending" } else { "ascending" }
-            );
-        }
-        h.push_str(".</p>\n<table><thead><tr>");
-        for (i, (label, num)) in header.iter().zip(&numeric).enumerate() {
-            let title = if i >= 1 && i <= self.settings.len() {
-                format!(" title=\"{}\"", html_escape(&self.settings[i - 1]))
-            } else {
-                String::new()
-            };
-            let class = if *num { " class=\"num\"" } else { "" };
-            let _ = write!(h, "<th{class}{title}>{}</th>", html_escape(label));
-        }
-        h.push_str("</tr></thead><tbody>\n");
-        for (r, row) in rows.iter().enumerate() {
-            h.push_str("<tr>");
-            for (c, (cell, num)) in row.iter().zip(&numeric).enumerate() {
-                let class = if *num { " class=\"num\"" } else { "" };
-                if c == 0 {
-                    let color = PALETTE[r % PALETTE.len()];
-                    let _ = write!(
-                        h,
-                        "<td><span class=\"swatch\" style=\"background:{color}\"></span>{}</td>",
-                        html_escape(cell)
-                    );
-                } else {
-                    let _ = write!(h, "<td{class}>{}</td>", html_escape(cell));
+        let header: Vec<PageHeader> = header
+            .into_iter()
+            .zip(&numeric)
+            .enumerate()
+            .map(|(i, (label, &numeric))| PageHeader {
+                label,
+                numeric,
+                title: (i >= 1 && i <= self.settings.len()).then(|| self.settings[i - 1].clone()),
+            })
+            .collect();
+        let rows: Vec<PageRow> = rows
+            .into_iter()
+            .enumerate()
+            .map(|(r, row)| {
+                let mut cells = row.into_iter().zip(&numeric);
+                let name = cells.next().map(|(c, _)| c).unwrap_or_default();
+                PageRow {
+                    name,
+                    color: PALETTE[r % PALETTE.len()],
+                    cells: cells
+                        .map(|(text, &numeric)| PageCell { text, numeric })
+                        .collect(),
                 }
-            }
-            h.push_str("</tr>\n");
-        }
-        h.push_str("</tbody></table>\n<h2>Learning curves</h2>\n<div class=\"charts\">\n");
-        for (key, title) in [
+            })
+            .collect();
+        let charts: Vec<String> = [
             ("val_accuracy", "Validation accuracy"),
             ("val_loss", "Validation loss"),
-        ] {
+        ]
+        .into_iter()
+        .map(|(key, title)| {
             let series: Vec<Series> = self
                 .records
                 .iter()
@@ -421,13 +304,63 @@ impl Comparison {
                     points: curve(&r.history, key),
                 })
                 .collect();
-            h.push_str(&line_chart(title, "epoch", key, &series));
-            h.push('\n');
-        }
-        h.push_str("</div>\n</body></html>\n");
+            line_chart(title, "epoch", key, &series)
+        })
+        .collect();
+        let page = Page {
+            runs: self.records.len(),
+            sorted_by: self.sorted_by.as_ref().map(|(by, _)| by.clone()),
+            descending: self.sorted_by.as_ref().is_some_and(|(_, d)| *d),
+            header,
+            rows,
+            charts,
+        };
+        let mut tera = tera::Tera::default();
+        tera.add_raw_template(TEMPLATE_NAME, TEMPLATE)?;
+        tera.autoescape_on(vec![".html"]);
+        let html = tera.render(TEMPLATE_NAME, &tera::Context::from_serialize(&page)?)?;
         // Inline SVG needs no namespace; without it the page holds no URL at all.
-        h.replace(" xmlns=\"http://www.w3.org/2000/svg\"", "")
+        Ok(html.replace(" xmlns=\"http://www.w3.org/2000/svg\"", ""))
     }
+}
+
+/// The comparison page's layout; `.html` so tera autoescapes it.
+const TEMPLATE: &str = include_str!("templates/compare.html");
+const TEMPLATE_NAME: &str = "compare.html";
+
+/// What the comparison template shows.
+#[derive(Serialize)]
+struct Page {
+    runs: usize,
+    sorted_by: Option<String>,
+    descending: bool,
+    header: Vec<PageHeader>,
+    rows: Vec<PageRow>,
+    /// Inline SVG charts, drawn (and escaped) by the chart code.
+    charts: Vec<String>,
+}
+
+/// One column header; `title` is the full dotted path of a setting column.
+#[derive(Serialize)]
+struct PageHeader {
+    label: String,
+    numeric: bool,
+    title: Option<String>,
+}
+
+/// One run's row: its name with its curve colour, then its cells.
+#[derive(Serialize)]
+struct PageRow {
+    name: String,
+    color: &'static str,
+    cells: Vec<PageCell>,
+}
+
+/// One table cell after the name.
+#[derive(Serialize)]
+struct PageCell {
+    text: String,
+    numeric: bool,
 }
 
 /// The terminal table for `records` (see [`Comparison::new`] and [`Comparison::text`]).
@@ -447,7 +380,7 @@ pub fn comparison_html(
     sort_by: Option<&str>,
     descending: bool,
 ) -> Result<String> {
-    Ok(Comparison::new(records, metrics, sort_by, descending)?.html())
+    Comparison::new(records, metrics, sort_by, descending)?.html()
 }
 
 /// (epoch, value) points of `key` in a history; the epoch is the record's

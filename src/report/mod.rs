@@ -12,6 +12,7 @@ mod data;
 pub mod format;
 pub mod manifest;
 mod network;
+pub mod record;
 pub mod svg;
 pub mod verify;
 mod view;
@@ -22,7 +23,7 @@ pub use data::{
     LayerRow, Metric, Metrics, ModelSummary, ReportData, SplitSummary, TextLengths, Training,
 };
 pub use network::network_diagram;
-pub use svg::{BarSeries, HistBin, Series};
+pub use svg::{line_chart, BarSeries, HistBin, Series, PALETTE};
 pub use view::EXAMPLE_TEXT_CHARS;
 
 /// The page layout; `.html` suffix so tera autoescapes it.

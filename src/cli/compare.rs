@@ -1,0 +1,83 @@
+//! `kerros compare`: finished runs side by side, as a table and optionally a page.
+
+use super::DirArgs;
+use crate::report::compare::Comparison;
+use crate::report::record::{self, RunRecord};
+use crate::spec::sweep::{expand, read_source};
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use std::path::PathBuf;
+
+/// Options of `kerros compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Spec files (their variants' latest runs) or run records (`.json`);
+    /// every recorded run in the cache when none are given.
+    pub inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub dirs: DirArgs,
+    /// Sort by this metric or setting (largest first unless --ascending).
+    #[arg(long)]
+    pub sort: Option<String>,
+    /// Sort smallest first.
+    #[arg(long)]
+    pub ascending: bool,
+    /// Metrics to show, comma-separated (default: accuracy, cohen_kappa, f1 / f1_macro).
+    #[arg(long, value_delimiter = ',')]
+    pub metrics: Vec<String>,
+    /// Also write a self-contained HTML comparison with overlaid learning curves.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+}
+
+fn records(args: &CompareArgs) -> Result<Vec<RunRecord>> {
+    if args.inputs.is_empty() {
+        return record::load_records(&args.dirs.cache_dir);
+    }
+    let mut out = Vec::new();
+    for input in &args.inputs {
+        if input.extension().is_some_and(|e| e == "json") {
+            out.push(record::load_record(input)?);
+            continue;
+        }
+        let source = read_source(input)?;
+        for v in expand(&source, input)? {
+            let path = record::record_path(&args.dirs.cache_dir, &v.name);
+            if !path.is_file() {
+                bail!(
+                    "no finished run of `{}` in {}; run it first: kerros run {} --cache-dir {}",
+                    v.name,
+                    args.dirs.cache_dir.display(),
+                    input.display(),
+                    args.dirs.cache_dir.display()
+                );
+            }
+            out.push(record::load_record(&path)?);
+        }
+    }
+    Ok(out)
+}
+
+/// `kerros compare`.
+pub fn compare(args: CompareArgs) -> Result<i32> {
+    let records = records(&args)?;
+    if records.is_empty() {
+        bail!(
+            "no finished runs in {}; run some experiments first",
+            args.dirs.cache_dir.display()
+        );
+    }
+    let cmp = Comparison::new(
+        &records,
+        &args.metrics,
+        args.sort.as_deref(),
+        !args.ascending,
+    )?;
+    print!("{}", cmp.text());
+    if let Some(path) = &args.html {
+        std::fs::write(path, cmp.html()?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("comparison written to {}", path.display());
+    }
+    Ok(0)
+}
