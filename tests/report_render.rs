@@ -201,34 +201,41 @@ fn sample() -> ReportData {
                     points: vec![(1.0, 0.9), (2.0, 0.7), (3.0, 0.65)],
                 },
             ],
+            ..Default::default()
         }),
         metrics: Some(Metrics {
             headline: vec![
                 Metric {
                     name: s("Accuracy"),
                     value: 0.7731,
+                    ..Default::default()
                 },
                 Metric {
                     name: s("Cohen's kappa"),
                     value: 0.5512,
+                    ..Default::default()
                 },
                 Metric {
                     name: s("Macro F1"),
                     value: 0.6420,
+                    ..Default::default()
                 },
             ],
             scalars: vec![
                 Metric {
                     name: s("accuracy"),
                     value: 0.773_12,
+                    ..Default::default()
                 },
                 Metric {
                     name: s("cohen_kappa"),
                     value: 0.551_23,
+                    ..Default::default()
                 },
                 Metric {
                     name: s("macro_f1"),
                     value: 0.641_98,
+                    ..Default::default()
                 },
             ],
             per_class: classes
@@ -245,6 +252,7 @@ fn sample() -> ReportData {
                 labels: classes.iter().map(|c| s(c)).collect(),
                 counts: vec![vec![6_120, 731, 1_549], vec![902, 1_104, 1_044], vec![1_650, 1_329, 19_544]],
             }),
+            ..Default::default()
         }),
         examples: vec![
             Example {
@@ -253,6 +261,7 @@ fn sample() -> ReportData {
                 true_label: s("positive"),
                 predicted_label: s("positive"),
                 confidence: 0.9312,
+                ..Default::default()
             },
             Example {
                 id: 95_260,
@@ -260,8 +269,10 @@ fn sample() -> ReportData {
                 true_label: s("negative"),
                 predicted_label: s("neutral"),
                 confidence: 0.5123,
+                ..Default::default()
             },
         ],
+        misclassified: Vec::new(),
         forward_pass: Some(forward_pass()),
         manifest_json: Some(s(r#"{"spec_hash": "abc123", "note": "</script><script>alert(2)</script>"}"#)),
         footer: Footer {

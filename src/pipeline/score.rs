@@ -157,8 +157,11 @@ fn score_classification(
         });
     }
     let c = crate::metrics::ClassificationMetrics::compute(&y_true, &y_pred, Some(probs), classes)?;
-    Ok((
-        preds,
-        crate::metrics::filter_metrics(c.metric_map(), &spec.metrics),
-    ))
+    let mut map = c.metric_map();
+    // Weighted kappas measure how far a miss is: meaningless for unordered classes.
+    if !spec.task.is_ordinal() {
+        map.remove("cohen_kappa_linear");
+        map.remove("cohen_kappa_quadratic");
+    }
+    Ok((preds, crate::metrics::filter_metrics(map, &spec.metrics)))
 }

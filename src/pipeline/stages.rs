@@ -455,7 +455,7 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
             opts.reports_dir.display()
         )
     })?;
-    let report_path = opts.reports_dir.join(format!("{}.html", spec.name));
+    let report_path = opts.reports_dir.join(crate::report::file_name(&spec.name));
     publish(&report_stage, &report_path)?;
 
     let record = crate::workflow::RunRecord {
@@ -643,7 +643,7 @@ fn forward_report(
             opts.reports_dir.display()
         )
     })?;
-    let report_path = opts.reports_dir.join(format!("{}.html", spec.name));
+    let report_path = opts.reports_dir.join(crate::report::file_name(&spec.name));
     let tmp = report_path.with_extension("html.tmp");
     fs::write(&tmp, html)?;
     fs::rename(&tmp, &report_path)?;

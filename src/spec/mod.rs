@@ -254,6 +254,18 @@ pub struct TaskSpec {
     /// For regression: the valid range that rounded predictions are clamped into.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub range: Option<[f64; 2]>,
+    /// The classes, in the order `classes` lists them, are ordered (e.g.
+    /// ratings), so linear and quadratic weighted kappa are meaningful.
+    /// Bins and regression are always ordered.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ordinal: bool,
+}
+
+impl TaskSpec {
+    /// The classes are ordered: regression, bins, or `ordinal: true`.
+    pub fn is_ordinal(&self) -> bool {
+        self.ordinal || self.bins.is_some() || self.kind == TaskKind::Regression
+    }
 }
 
 /// Ordered class bins over a numeric column: `name: [low, high]`, inclusive.
