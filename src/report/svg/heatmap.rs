@@ -25,7 +25,7 @@ pub fn heatmap(
 }
 
 /// Interpolates the shading from near-white to a calm dark blue.
-fn blues(frac: f64) -> String {
+pub(super) fn blues(frac: f64) -> String {
     let f = frac.clamp(0.0, 1.0);
     let (a, b) = ((247.0, 251.0, 255.0), (8.0, 69.0, 148.0));
     let c = |x: f64, y: f64| (x + (y - x) * f).round() as u8;
@@ -95,7 +95,7 @@ pub fn heatmap_with_axes(
                 escape_xml(rl),
                 escape_xml(cl),
                 thousands(v),
-                super::format::percent(frac),
+                crate::report::format::percent(frac),
                 n(x),
                 n(y),
                 blues(frac),
@@ -121,7 +121,7 @@ pub fn heatmap_with_axes(
                     n(x + cell / 2.0),
                     n(y + cell / 2.0 + font * 1.1),
                     n(font * 0.75),
-                    super::format::percent(frac),
+                    crate::report::format::percent(frac),
                 );
             }
             out.push_str("</g>");

@@ -89,7 +89,7 @@ fn charts_are_well_formed() {
     assert!(hm.contains(">163,201<"));
     assert!(hm.contains("Predicted label") && hm.contains("True label"));
     // Row-normalised shading: the dominant cell of each row is the darkest.
-    assert!(hm.contains(&blues(50.0 / 55.0)));
+    assert!(hm.contains(&heatmap::blues(50.0 / 55.0)));
     let bins = histogram_bins(&[1.0, 5.0, 7.0, 200.0], 10);
     balanced(&histogram("Lengths", "words", "reviews", &bins)).expect("histogram");
     let bars = bar_chart(

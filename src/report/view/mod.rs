@@ -14,7 +14,6 @@ use super::ReportError;
 mod forward;
 mod results;
 
-pub use forward::check_forward;
 use forward::{forward_view, ForwardView};
 pub use results::EXAMPLE_TEXT_CHARS;
 use results::{metrics_view, training_view, ExampleView, MetricsView, TrainingView};
