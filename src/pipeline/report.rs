@@ -197,10 +197,15 @@ fn metrics_section(inputs: &ReportInputs) -> Metrics {
         .iter()
         .filter_map(|key| m.get(*key).and_then(Value::as_f64).map(|v| metric(key, v)))
         .collect();
-    let scalars = m
+    // The headline metrics lead the table, in their order; the rest follow by key.
+    let keys = headline_keys(spec);
+    let rank = |k: &str| keys.iter().position(|h| *h == k).unwrap_or(keys.len());
+    let mut scalar_keys: Vec<(&String, f64)> = m
         .iter()
-        .filter_map(|(k, v)| v.as_f64().map(|x| metric(k, x)))
+        .filter_map(|(k, v)| v.as_f64().map(|x| (k, x)))
         .collect();
+    scalar_keys.sort_by(|a, b| rank(a.0).cmp(&rank(b.0)).then(a.0.cmp(b.0)));
+    let scalars = scalar_keys.into_iter().map(|(k, x)| metric(k, x)).collect();
     let mut notes = Vec::new();
     if m.contains_key("cohen_kappa_quadratic") || m.contains_key("cohen_kappa_linear") {
         notes.push(if spec.task.ordinal {
@@ -230,6 +235,11 @@ fn metrics_section(inputs: &ReportInputs) -> Metrics {
         (labels.len() == counts.len() && counts.iter().all(|r| r.len() == labels.len()))
             .then_some(Confusion { labels, counts })
     });
+    // A spec whose `metrics:` leaves out the confusion matrix still gets the
+    // per-class table and the predicted-vs-true chart, counted from the
+    // predictions themselves.
+    let confusion =
+        confusion.or_else(|| confusion_from_predictions(inputs.predictions, p, regression));
     let per_class = match (&confusion, regression) {
         (Some(c), false) => per_class_from_confusion(&c.labels, &c.counts),
         _ => Vec::new(),
@@ -271,7 +281,53 @@ fn metrics_section(inputs: &ReportInputs) -> Metrics {
         pr,
         calibration,
         notes,
+        majority_name: if regression {
+            "mean".to_string()
+        } else {
+            String::new()
+        },
     }
+}
+
+/// The confusion matrix counted from the test predictions: class names in
+/// class order for classification; for regression the rounded values seen
+/// (true or predicted), in numeric order. `None` when nothing was predicted.
+fn confusion_from_predictions(
+    predictions: &[Prediction],
+    p: &Prepared,
+    regression: bool,
+) -> Option<Confusion> {
+    if predictions.is_empty() {
+        return None;
+    }
+    let labels: Vec<String> = if regression {
+        let mut values: Vec<f64> = predictions
+            .iter()
+            .flat_map(|pr| [&pr.true_label, &pr.predicted_label])
+            .filter_map(|l| l.trim().parse::<f64>().ok())
+            .map(f64::round)
+            .collect();
+        values.sort_by(f64::total_cmp);
+        values.dedup();
+        values.iter().map(|v| format!("{v}")).collect()
+    } else {
+        p.classes.clone()
+    };
+    let index = |label: &str| -> Option<usize> {
+        if regression {
+            let v = label.trim().parse::<f64>().ok()?.round();
+            labels.iter().position(|l| l.parse::<f64>().ok() == Some(v))
+        } else {
+            labels.iter().position(|l| l == label)
+        }
+    };
+    let mut counts = vec![vec![0u64; labels.len()]; labels.len()];
+    for pr in predictions {
+        if let (Some(t), Some(q)) = (index(&pr.true_label), index(&pr.predicted_label)) {
+            counts[t][q] += 1;
+        }
+    }
+    (!labels.is_empty()).then_some(Confusion { labels, counts })
 }
 
 fn header(spec: &Spec, author: Option<String>) -> Header {

@@ -289,6 +289,10 @@ pub struct Metrics {
     /// Sentences explaining the metrics shown (kappas and their weights).
     #[serde(default)]
     pub notes: Vec<String>,
+    /// What the `majority` baseline is called on the page: empty means
+    /// "majority" (classification); regression uses "mean".
+    #[serde(default)]
+    pub majority_name: String,
 }
 
 /// A named scalar metric.

@@ -139,7 +139,7 @@ pub fn line_chart_with(
     if opts.diagonal {
         let _ = write!(
             out,
-            "<line class=\"grid\" x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{MUTED}\" stroke-dasharray=\"3 4\"/>",
+            "<line class=\"axis\" x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{MUTED}\" stroke-dasharray=\"3 4\"/>",
             n(f.x(0.0, &xs)),
             n(f.y(0.0, &ys)),
             n(f.x(1.0, &xs)),

@@ -23,6 +23,8 @@ pub struct TrainingView {
     pub total: String,
     pub loss_chart: String,
     pub accuracy_name: String,
+    /// Header of the epoch table's accuracy column, e.g. "Rounded accuracy".
+    pub accuracy_column: String,
     pub accuracy_chart: Option<String>,
     pub gradient_chart: Option<String>,
     pub gradient_notes: Vec<String>,
@@ -47,6 +49,10 @@ pub struct EpochRowView {
 pub struct MetricsView {
     pub headline: Vec<MetricView>,
     pub has_baselines: bool,
+    /// Some metric has a stratified-random baseline (classification only).
+    pub has_random: bool,
+    /// Name of the constant baseline: "majority" or "mean".
+    pub majority_name: String,
     pub scalars: Vec<MetricView>,
     pub notes: Vec<String>,
     pub per_class: Vec<ClassMetricsRow>,
@@ -148,6 +154,12 @@ pub fn training_view(t: &Training) -> TrainingView {
     } else {
         t.accuracy_name.clone()
     };
+    // The epoch table's column: short, capitalised ("Rounded accuracy").
+    let accuracy_column = if accuracy_name.contains("rounded") {
+        "Rounded accuracy".to_string()
+    } else {
+        capitalised(&accuracy_name)
+    };
     TrainingView {
         rows: h
             .iter()
@@ -167,13 +179,16 @@ pub fn training_view(t: &Training) -> TrainingView {
         total: duration(t.total_seconds),
         loss_chart: svg::line_chart_with("Loss", "epoch", &loss_axis, &loss, &marked),
         accuracy_chart: (!acc.is_empty()).then(|| {
-            let mut title = accuracy_name.clone();
-            if let Some(first) = title.get_mut(0..1) {
-                first.make_ascii_uppercase();
-            }
-            svg::line_chart_with(&title, "epoch", &accuracy_name, &acc, &marked)
+            svg::line_chart_with(
+                &capitalised(&accuracy_name),
+                "epoch",
+                &accuracy_name,
+                &acc,
+                &marked,
+            )
         }),
         accuracy_name,
+        accuracy_column,
         gradient_chart: (!t.gradient_norms.is_empty()).then(|| {
             svg::line_chart_with(
                 "Gradient norm per layer (log scale)",
@@ -191,12 +206,17 @@ pub fn training_view(t: &Training) -> TrainingView {
             let mut s = if es.stopped_epoch < es.max_epochs {
                 format!(
                     "Early stopping ended training at epoch {} of {}: {} had not improved since epoch {}",
-                    es.stopped_epoch, es.max_epochs, es.monitor, es.best_epoch
+                    es.stopped_epoch,
+                    es.max_epochs,
+                    monitor_name(&es.monitor),
+                    es.best_epoch
                 )
             } else {
                 format!(
                     "Training ran all {} epochs; {} was best at epoch {}",
-                    es.max_epochs, es.monitor, es.best_epoch
+                    es.max_epochs,
+                    monitor_name(&es.monitor),
+                    es.best_epoch
                 )
             };
             if es.restored {
@@ -301,6 +321,12 @@ pub fn metrics_view(m: &Metrics) -> Result<MetricsView, ReportError> {
         ));
     }
     Ok(MetricsView {
+        majority_name: if m.majority_name.is_empty() {
+            "majority".to_string()
+        } else {
+            m.majority_name.clone()
+        },
+        has_random: m.scalars.iter().any(|s| s.stratified.is_some()),
         has_baselines: m
             .headline
             .iter()
@@ -411,5 +437,27 @@ mod tests {
     fn line_breaks_are_cleaned() {
         assert_eq!(clean_text("a<br /><br />b<BR>c"), "a\n\nb\nc");
         assert_eq!(clean_text("x < y <b>"), "x < y <b>");
+    }
+}
+
+/// `text` with its first letter upper-cased.
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// The early-stopping monitor in words: `val_loss` → "validation loss".
+fn monitor_name(monitor: &str) -> String {
+    match monitor.strip_prefix("val_") {
+        Some("loss") => "validation loss".to_string(),
+        Some(rest) => format!(
+            "validation {}",
+            crate::report::metric_label(rest).0.to_lowercase()
+        ),
+        None if monitor == "loss" => "training loss".to_string(),
+        None => crate::report::metric_label(monitor).0.to_lowercase(),
     }
 }
