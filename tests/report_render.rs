@@ -347,9 +347,9 @@ fn report_is_self_contained_and_escaped() {
         "spec text shown escaped"
     );
 
-    // The malicious review is shown as text.
+    // The malicious review is shown as text; its `<br />` become line breaks.
     assert!(html.contains(
-        "Great drug.&lt;br &#x2F;&gt;&lt;br &#x2F;&gt;But &lt;script&gt;alert(1)&lt;&#x2F;script&gt; &amp; &quot;side effects&quot; &lt;&#x2F;script&gt;&lt;!--"
+        "Great drug.\n\nBut &lt;script&gt;alert(1)&lt;&#x2F;script&gt; &amp; &quot;side effects&quot; &lt;&#x2F;script&gt;&lt;!--"
     ));
     assert!(!html.contains("<br />"));
     assert!(html.contains("Drug review sentiment &lt;baseline&gt;"));
@@ -492,4 +492,15 @@ fn inconsistent_data_is_an_error_naming_the_field() {
     let mut data = sample();
     data.manifest_json = Some(s("{\"unterminated\": "));
     assert!(matches!(render(&data), Err(ReportError::Manifest(_))));
+}
+
+#[test]
+fn same_data_renders_byte_identical_reports() {
+    // `kerros verify` and the report cache rely on rendering being a pure
+    // function of the data: no clock, no map iteration order, no randomness.
+    let data = sample();
+    let first = render(&data).unwrap();
+    let again: ReportData = serde_json::from_str(&serde_json::to_string(&data).unwrap()).unwrap();
+    assert_eq!(render(&again).unwrap(), first);
+    assert_eq!(render(&sample()).unwrap(), first);
 }

@@ -5,6 +5,7 @@
 //! the files it reads, so a re-run reuses every stage whose inputs did not
 //! change.
 
+mod error_analysis;
 pub mod explore;
 pub mod forward;
 mod outcome;

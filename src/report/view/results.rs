@@ -429,17 +429,6 @@ pub fn examples_views(shown: &[Example], misclassified: &[Example]) -> [Vec<Exam
     ]
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn line_breaks_are_cleaned() {
-        assert_eq!(clean_text("a<br /><br />b<BR>c"), "a\n\nb\nc");
-        assert_eq!(clean_text("x < y <b>"), "x < y <b>");
-    }
-}
-
 /// `text` with its first letter upper-cased.
 fn capitalised(text: &str) -> String {
     let mut chars = text.chars();
@@ -459,5 +448,16 @@ fn monitor_name(monitor: &str) -> String {
         ),
         None if monitor == "loss" => "training loss".to_string(),
         None => crate::report::metric_label(monitor).0.to_lowercase(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_breaks_are_cleaned() {
+        assert_eq!(clean_text("a<br /><br />b<BR>c"), "a\n\nb\nc");
+        assert_eq!(clean_text("x < y <b>"), "x < y <b>");
     }
 }
