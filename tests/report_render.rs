@@ -202,34 +202,41 @@ fn sample() -> ReportData {
                     points: vec![(1.0, 0.9), (2.0, 0.7), (3.0, 0.65)],
                 },
             ],
+            ..Default::default()
         }),
         metrics: Some(Metrics {
             headline: vec![
                 Metric {
                     name: s("Accuracy"),
                     value: 0.7731,
+                    ..Default::default()
                 },
                 Metric {
                     name: s("Cohen's kappa"),
                     value: 0.5512,
+                    ..Default::default()
                 },
                 Metric {
                     name: s("Macro F1"),
                     value: 0.6420,
+                    ..Default::default()
                 },
             ],
             scalars: vec![
                 Metric {
                     name: s("accuracy"),
                     value: 0.773_12,
+                    ..Default::default()
                 },
                 Metric {
                     name: s("cohen_kappa"),
                     value: 0.551_23,
+                    ..Default::default()
                 },
                 Metric {
                     name: s("macro_f1"),
                     value: 0.641_98,
+                    ..Default::default()
                 },
             ],
             per_class: classes
@@ -246,6 +253,7 @@ fn sample() -> ReportData {
                 labels: classes.iter().map(|c| s(c)).collect(),
                 counts: vec![vec![6_120, 731, 1_549], vec![902, 1_104, 1_044], vec![1_650, 1_329, 19_544]],
             }),
+            ..Default::default()
         }),
         examples: vec![
             Example {
@@ -254,6 +262,7 @@ fn sample() -> ReportData {
                 true_label: s("positive"),
                 predicted_label: s("positive"),
                 confidence: 0.9312,
+                ..Default::default()
             },
             Example {
                 id: 95_260,
@@ -261,8 +270,10 @@ fn sample() -> ReportData {
                 true_label: s("negative"),
                 predicted_label: s("neutral"),
                 confidence: 0.5123,
+                ..Default::default()
             },
         ],
+        misclassified: Vec::new(),
         forward_pass: Some(forward_pass()),
         manifest_json: Some(s(r#"{"spec_hash": "abc123", "note": "</script><script>alert(2)</script>"}"#)),
         footer: Footer {
@@ -337,9 +348,9 @@ fn report_is_self_contained_and_escaped() {
         "spec text shown escaped"
     );
 
-    // The malicious review is shown as text.
+    // The malicious review is shown as text; its `<br />` become line breaks.
     assert!(html.contains(
-        "Great drug.&lt;br &#x2F;&gt;&lt;br &#x2F;&gt;But &lt;script&gt;alert(1)&lt;&#x2F;script&gt; &amp; &quot;side effects&quot; &lt;&#x2F;script&gt;&lt;!--"
+        "Great drug.\n\nBut &lt;script&gt;alert(1)&lt;&#x2F;script&gt; &amp; &quot;side effects&quot; &lt;&#x2F;script&gt;&lt;!--"
     ));
     assert!(!html.contains("<br />"));
     assert!(html.contains("Drug review sentiment &lt;baseline&gt;"));
@@ -482,4 +493,15 @@ fn inconsistent_data_is_an_error_naming_the_field() {
     let mut data = sample();
     data.manifest_json = Some(s("{\"unterminated\": "));
     assert!(matches!(render(&data), Err(ReportError::Manifest(_))));
+}
+
+#[test]
+fn same_data_renders_byte_identical_reports() {
+    // `kerros verify` and the report cache rely on rendering being a pure
+    // function of the data: no clock, no map iteration order, no randomness.
+    let data = sample();
+    let first = render(&data).unwrap();
+    let again: ReportData = serde_json::from_str(&serde_json::to_string(&data).unwrap()).unwrap();
+    assert_eq!(render(&again).unwrap(), first);
+    assert_eq!(render(&sample()).unwrap(), first);
 }

@@ -12,8 +12,10 @@
 //!
 //! The hand-computed test values were also checked against scikit-learn 1.9.1.
 
+mod baselines;
 mod classification;
 mod confusion;
+mod curves;
 mod error;
 mod filter;
 mod kappa;
@@ -27,8 +29,10 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
+pub use baselines::{classification_baselines, regression_baselines, Baselines};
 pub use classification::ClassificationMetrics;
 pub use confusion::confusion_matrix;
+pub use curves::{calibration_bins, precision_recall_points, roc_points};
 pub use error::MetricsError;
 pub use filter::{filter_metrics, metric_enabled};
 pub use kappa::{cohen_kappa, cohen_kappa_score, KappaWeights};

@@ -8,6 +8,7 @@
 //! typed handles.
 
 mod epoch_printer;
+mod error_analysis;
 pub mod explore;
 pub mod forward;
 mod outcome;

@@ -157,8 +157,16 @@ fn score_classification(
         });
     }
     let c = crate::metrics::ClassificationMetrics::compute(&y_true, &y_pred, Some(probs), classes)?;
-    Ok((
-        preds,
-        crate::metrics::filter_metrics(c.metric_map(), &spec.metrics),
-    ))
+    let mut map = c.metric_map();
+    // Weighted kappas measure how far a miss is: meaningless for unordered classes.
+    if !is_ordinal(&spec.task) {
+        map.remove("cohen_kappa_linear");
+        map.remove("cohen_kappa_quadratic");
+    }
+    Ok((preds, crate::metrics::filter_metrics(map, &spec.metrics)))
+}
+
+/// The classes are ordered: regression, bins, or `task.ordinal: true`.
+fn is_ordinal(task: &crate::spec::TaskSpec) -> bool {
+    task.ordinal || task.bins.is_some() || task.kind == TaskKind::Regression
 }

@@ -25,8 +25,12 @@ pub struct ReportData {
     pub training: Option<Training>,
     /// Evaluation metrics on the test split.
     pub metrics: Option<Metrics>,
-    /// The first test examples with their predictions; omitted when empty.
+    /// Test examples chosen for error analysis (per class the most confident
+    /// mistakes and a few correct ones); omitted when empty.
     pub examples: Vec<Example>,
+    /// Every misclassified test example, for small test sets (shown folded).
+    #[serde(default)]
+    pub misclassified: Vec<Example>,
     /// Forward pass of a hand-calculation spec (no data).
     pub forward_pass: Option<ForwardPass>,
     /// A JSON document embedded as `<script type="application/json"
@@ -206,8 +210,39 @@ pub struct Training {
     pub history: Vec<EpochRow>,
     /// Wall-clock seconds of the whole fit.
     pub total_seconds: f64,
-    /// Per-layer gradient norm by epoch; the chart is omitted when empty.
+    /// Per-layer gradient norm by epoch, drawn on a log axis; the chart is
+    /// omitted when empty.
     pub gradient_norms: Vec<Series>,
+    /// Sentences that state what the gradient chart shows, e.g. the ratio of
+    /// the first to the last band of a recurrent layer.
+    #[serde(default)]
+    pub gradient_notes: Vec<String>,
+    /// What the loss is, for the axis title, e.g. `binary cross-entropy`.
+    #[serde(default)]
+    pub loss_name: String,
+    /// What the accuracy curve measures, e.g. `accuracy` or
+    /// `accuracy of rounded predictions`.
+    #[serde(default)]
+    pub accuracy_name: String,
+    /// Early stopping, when it ended training before the last epoch or
+    /// restored an earlier epoch's weights.
+    #[serde(default)]
+    pub early_stop: Option<EarlyStop>,
+}
+
+/// What early stopping did.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct EarlyStop {
+    /// The last epoch trained.
+    pub stopped_epoch: u32,
+    /// The epochs the spec allowed.
+    pub max_epochs: u32,
+    /// The epoch with the best monitored value.
+    pub best_epoch: u32,
+    /// The monitored quantity, e.g. `val_loss`.
+    pub monitor: String,
+    /// The best epoch's weights were restored and used for the test metrics.
+    pub restored: bool,
 }
 
 /// One epoch of the history. Metrics that were not computed are `None`.
@@ -239,6 +274,29 @@ pub struct Metrics {
     pub per_class: Vec<ClassMetrics>,
     /// Confusion matrix; omitted when `None`.
     pub confusion: Option<Confusion>,
+    /// Title of the confusion chart; empty means "Confusion matrix (test split)".
+    #[serde(default)]
+    pub confusion_title: String,
+    /// Regression: prediction minus true value, one per test example.
+    #[serde(default)]
+    pub residuals: Vec<f64>,
+    /// Binary tasks: the ROC curve as `(false positive rate, true positive rate)`.
+    #[serde(default)]
+    pub roc: Vec<(f64, f64)>,
+    /// Binary tasks: the precision-recall curve as `(recall, precision)`.
+    #[serde(default)]
+    pub pr: Vec<(f64, f64)>,
+    /// Reliability of the predicted probabilities: `(mean predicted
+    /// probability, observed frequency, examples)` per bin.
+    #[serde(default)]
+    pub calibration: Vec<(f64, f64, u64)>,
+    /// Sentences explaining the metrics shown (kappas and their weights).
+    #[serde(default)]
+    pub notes: Vec<String>,
+    /// What the `majority` baseline is called on the page: empty means
+    /// "majority" (classification); regression uses "mean".
+    #[serde(default)]
+    pub majority_name: String,
 }
 
 /// A named scalar metric.
@@ -248,6 +306,17 @@ pub struct Metric {
     pub name: String,
     /// Value.
     pub value: f64,
+    /// One line saying what the metric means; empty when none is known.
+    #[serde(default)]
+    pub meaning: String,
+    /// The same metric for a model that always predicts the most frequent
+    /// training class.
+    #[serde(default)]
+    pub majority: Option<f64>,
+    /// The expected value for a model that guesses at random with the
+    /// training split's class frequencies.
+    #[serde(default)]
+    pub stratified: Option<f64>,
 }
 
 /// Per-class metrics (scikit-learn `classification_report` columns).
@@ -285,8 +354,18 @@ pub struct Example {
     pub true_label: String,
     /// Predicted label.
     pub predicted_label: String,
-    /// Probability of the predicted label (confidence).
+    /// Probability of the predicted label (confidence); unused for regression.
     pub confidence: f64,
+    /// Regression: the raw predicted value (the error is its difference to
+    /// the true value); `None` for classification.
+    #[serde(default)]
+    pub predicted_value: Option<f64>,
+    /// Regression: the true value.
+    #[serde(default)]
+    pub true_value: Option<f64>,
+    /// Why the example is shown, e.g. `confident mistakes, true class pos`.
+    #[serde(default)]
+    pub group: String,
 }
 
 /// A forward pass through a small network, computed by hand-calculation specs.

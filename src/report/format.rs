@@ -57,6 +57,35 @@ pub fn compact(x: f64, decimals: usize) -> String {
     }
 }
 
+/// Formats `x` with `digits` significant digits, without exponent for
+/// everyday magnitudes: `0.0019342` → `0.001934`, `1.6612` → `1.661`.
+/// Integer digits are kept: `1234.56` with 3 digits is `1235`.
+pub fn significant(x: f64, digits: usize) -> String {
+    if !x.is_finite() || x == 0.0 {
+        return fixed(x, 0);
+    }
+    let magnitude = x.abs().log10().floor() as i64;
+    if !(-6..=12).contains(&magnitude) {
+        return format!("{x:.prec$e}", prec = digits.saturating_sub(1));
+    }
+    let decimals = (digits as i64 - 1 - magnitude).max(0) as usize;
+    fixed(x, decimals)
+}
+
+/// Formats seconds for a table cell with enough digits for short epochs:
+/// `0.0432` → `0.043`, `3.217` → `3.22`, `45.61` → `45.6`, `312.4` → `312`.
+pub fn seconds(x: f64) -> String {
+    if !x.is_finite() || x >= 100.0 {
+        fixed(x, 0)
+    } else if x >= 10.0 {
+        fixed(x, 1)
+    } else if x >= 1.0 {
+        fixed(x, 2)
+    } else {
+        significant(x, 2)
+    }
+}
+
 /// Formats a fraction as a percentage with one decimal: `0.9123` → `91.2%`.
 pub fn percent(fraction: f64) -> String {
     format!("{}%", fixed(fraction * 100.0, 1))
@@ -116,6 +145,18 @@ mod tests {
         assert_eq!(compact(1.0, 4), "1");
         assert_eq!(compact(0.731_058_6, 4), "0.7311");
         assert_eq!(compact(-0.00001, 4), "0");
+    }
+
+    #[test]
+    fn significant_digits_and_seconds() {
+        assert_eq!(significant(0.0019342, 4), "0.001934");
+        assert_eq!(significant(1.66123, 4), "1.661");
+        // Integer digits are never rounded away.
+        assert_eq!(significant(1234.56, 3), "1235");
+        assert_eq!(seconds(0.0432), "0.043");
+        assert_eq!(seconds(0.00012), "0.00012");
+        assert_eq!(seconds(3.217), "3.22");
+        assert_eq!(seconds(45.61), "45.6");
     }
 
     #[test]

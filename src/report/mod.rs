@@ -10,6 +10,7 @@
 pub mod compare;
 mod data;
 pub mod format;
+mod labels;
 pub mod manifest;
 mod network;
 pub mod record;
@@ -18,10 +19,12 @@ pub mod verify;
 mod view;
 
 pub use data::{
-    ClassLength, ClassMetrics, Confusion, DataSource, DataSummary, EmbeddingCoverage, EpochRow,
-    Example, Exploration, Footer, ForwardInput, ForwardLayer, ForwardPass, ForwardStep, Header,
-    LayerRow, Metric, Metrics, ModelSummary, ReportData, SplitSummary, TextLengths, Training,
+    ClassLength, ClassMetrics, Confusion, DataSource, DataSummary, EarlyStop, EmbeddingCoverage,
+    EpochRow, Example, Exploration, Footer, ForwardInput, ForwardLayer, ForwardPass, ForwardStep,
+    Header, LayerRow, Metric, Metrics, ModelSummary, ReportData, SplitSummary, TextLengths,
+    Training,
 };
+pub use labels::metric_label;
 pub use network::network_diagram;
 pub use svg::{line_chart, BarSeries, HistBin, Series, PALETTE};
 pub use view::EXAMPLE_TEXT_CHARS;
@@ -90,5 +93,45 @@ pub fn render(data: &ReportData) -> Result<String, ReportError> {
     let html = tera.render(TEMPLATE_NAME, &context).map_err(tera_error)?;
     // Inline SVG in HTML needs no namespace; dropping it keeps the page free
     // of any URL, so a reader can check at a glance that nothing is fetched.
-    Ok(html.replace(" xmlns=\"http://www.w3.org/2000/svg\"", ""))
+    // NUL is never valid in HTML text; user text may carry it.
+    Ok(html
+        .replace(" xmlns=\"http://www.w3.org/2000/svg\"", "")
+        .replace('\0', ""))
+}
+
+/// The report's file name for an experiment name: characters that Windows
+/// forbids in file names (`: * ? " < > | \ /`) and control characters become
+/// `_`, as do trailing dots and spaces; the page itself keeps the real name.
+pub fn file_name(name: &str) -> String {
+    let mut out: String = name
+        .chars()
+        .map(|c| match c {
+            ':' | '*' | '?' | '"' | '<' | '>' | '|' | '\\' | '/' => '_',
+            c if c.is_control() => '_',
+            c => c,
+        })
+        .collect();
+    // Windows drops trailing dots and spaces; make them visible instead.
+    let kept = out.trim_end_matches(['.', ' ']).len();
+    let trailing = out.len() - kept;
+    out.truncate(kept);
+    out.push_str(&"_".repeat(trailing));
+    if out.is_empty() {
+        out.push('_');
+    }
+    format!("{out}.html")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_are_valid_on_windows() {
+        assert_eq!(file_name("imdb_seed"), "imdb_seed.html");
+        assert_eq!(file_name("a:b*c?\"d<e>f|g\\h/i"), "a_b_c__d_e_f_g_h_i.html");
+        assert_eq!(file_name("tab\there\0"), "tab_here_.html");
+        assert_eq!(file_name("end. "), "end__.html");
+        assert_eq!(file_name(""), "_.html");
+    }
 }

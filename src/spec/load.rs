@@ -236,6 +236,16 @@ pub fn check(spec: &Spec) -> Result<(), Invalid> {
             ));
         }
     }
+    if spec.task.ordinal
+        && spec.task.kind != TaskKind::Regression
+        && spec.task.bins.is_none()
+        && spec.task.classes.is_empty()
+    {
+        return Err(Invalid::new(
+            "task.ordinal",
+            "ordered classes need their order: list them from lowest to highest in `task.classes` (or use `bins`)",
+        ));
+    }
     if spec.task.kind == TaskKind::Regression && spec.task.bins.is_some() {
         return Err(Invalid::new(
             "task.bins",

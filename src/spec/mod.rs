@@ -64,13 +64,11 @@ pub struct Spec {
     /// Report title, author and how many examples to show.
     #[serde(default)]
     pub report: ReportSpec,
-    /// A sweep: dotted spec paths mapped to lists of values; the cartesian
-    /// product runs as named variants.
+    /// A sweep: dotted spec paths mapped to value lists; each combination runs as a variant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub matrix: Option<OrderedMap<Vec<serde_yaml::Value>>>,
     /// Example inputs for a spec without data (hand calculation): each row is
-    /// one input vector A1, e.g. `[[1, 3, 2]]`; `kerros run` reports their
-    /// forward pass.
+    /// one input vector A1, e.g. `[[1, 3, 2]]`; `kerros run` shows their pass.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub inputs: Vec<Vec<f64>>,
     /// CI gates: metric name mapped to a bound such as `">= 0.85"`.
@@ -274,8 +272,7 @@ pub struct TaskSpec {
     /// `binary`, `multiclass` or `regression`.
     #[serde(default, rename = "type")]
     pub kind: TaskKind,
-    /// Class names in the order used for outputs and reports. Empty: sorted
-    /// distinct labels of the training split (for `imdb`: `neg`, `pos`).
+    /// Class names in output and report order; empty: sorted training labels (`neg`, `pos`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub classes: Vec<String>,
     /// Classes derived from a numeric label column by inclusive ranges, in order.
@@ -284,6 +281,9 @@ pub struct TaskSpec {
     /// For regression: the valid range that rounded predictions are clamped into.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub range: Option<[f64; 2]>,
+    /// `classes` are listed lowest to highest (ratings): weighted kappas apply.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ordinal: bool,
 }
 
 /// Ordered class bins over a numeric column: `name: [low, high]`, inclusive.

@@ -137,9 +137,10 @@ impl ReportArtifact {
     }
 }
 
-/// `<reports_dir>/<name>.html`, creating the folder.
+/// `<reports_dir>/<name>.html` (the name made safe as a file name on every
+/// system, see [`report::file_name`]), creating the folder.
 pub fn published_path(reports_dir: &Path, name: &str) -> Result<PathBuf> {
     fs::create_dir_all(reports_dir)
         .with_context(|| format!("cannot create reports folder {}", reports_dir.display()))?;
-    Ok(reports_dir.join(format!("{name}.html")))
+    Ok(reports_dir.join(report::file_name(name)))
 }

@@ -6,13 +6,17 @@
 
 use serde::Serialize;
 
-use super::data::{ForwardPass, ReportData};
-use super::format::{compact, duration, fixed, megabytes, percent, thousands, truncate_chars};
-use super::svg::{self, BarSeries, Series};
+use super::data::ReportData;
+use super::format::{compact, fixed, megabytes, percent, thousands};
+use super::svg::{self, BarSeries};
 use super::ReportError;
 
-/// Example texts are cut to this many characters.
-pub const EXAMPLE_TEXT_CHARS: usize = 600;
+mod forward;
+mod results;
+
+use forward::{forward_view, ForwardView};
+pub use results::EXAMPLE_TEXT_CHARS;
+use results::{metrics_view, training_view, ExampleView, MetricsView, TrainingView};
 
 /// Root of the template context.
 #[derive(Debug, Serialize)]
@@ -32,6 +36,9 @@ pub struct View {
     pub training: Option<TrainingView>,
     pub metrics: Option<MetricsView>,
     pub examples: Vec<ExampleView>,
+    pub misclassified: Vec<ExampleView>,
+    /// Regression task: examples show the predicted value and the error.
+    pub regression_examples: bool,
     pub examples_truncated_to: usize,
     pub forward: Option<ForwardView>,
     pub manifest: Option<String>,
@@ -144,85 +151,6 @@ pub struct LayerRowView {
     pub params: String,
 }
 
-#[derive(Debug, Serialize)]
-pub struct TrainingView {
-    pub rows: Vec<EpochRowView>,
-    pub has_accuracy: bool,
-    pub has_val_loss: bool,
-    pub has_val_accuracy: bool,
-    pub total: String,
-    pub loss_chart: String,
-    pub accuracy_chart: Option<String>,
-    pub gradient_chart: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct EpochRowView {
-    pub epoch: String,
-    pub loss: String,
-    pub accuracy: String,
-    pub val_loss: String,
-    pub val_accuracy: String,
-    pub seconds: String,
-    /// The epoch with the lowest validation loss.
-    pub best: bool,
-}
-
-#[derive(Debug, Serialize)]
-pub struct MetricsView {
-    pub headline: Vec<Pair>,
-    pub scalars: Vec<Pair>,
-    pub per_class: Vec<ClassMetricsRow>,
-    pub confusion_chart: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct ClassMetricsRow {
-    pub class: String,
-    pub precision: String,
-    pub recall: String,
-    pub f1: String,
-    pub support: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct ExampleView {
-    pub id: String,
-    pub text: String,
-    pub truncated: bool,
-    pub true_label: String,
-    pub predicted_label: String,
-    pub confidence: String,
-    pub correct: bool,
-}
-
-#[derive(Debug, Serialize)]
-pub struct ForwardView {
-    pub diagram: String,
-    pub inputs: Vec<ForwardInputView>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct ForwardInputView {
-    pub name: String,
-    pub values: String,
-    pub layers: Vec<ForwardLayerView>,
-}
-
-/// The matrices of one layer for one input, each as rows of cells.
-#[derive(Debug, Serialize)]
-pub struct ForwardLayerView {
-    pub index: usize,
-    pub prev_index: usize,
-    pub name: String,
-    pub activation: String,
-    pub w: Vec<Vec<String>>,
-    pub a_prev: Vec<Vec<String>>,
-    pub b: Vec<Vec<String>>,
-    pub z: Vec<Vec<String>>,
-    pub a: Vec<Vec<String>>,
-}
-
 /// Builds the view, checking the shapes that would otherwise draw nonsense.
 pub fn build(d: &ReportData, css: &'static str) -> Result<View, ReportError> {
     let mut nav = Vec::new();
@@ -237,9 +165,10 @@ pub fn build(d: &ReportData, css: &'static str) -> Result<View, ReportError> {
     push_nav(d.model.is_some(), "model", "Model");
     push_nav(d.training.is_some(), "training", "Training");
     push_nav(d.metrics.is_some(), "metrics", "Metrics");
-    push_nav(!d.examples.is_empty(), "examples", "Examples");
+    push_nav(!d.examples.is_empty(), "examples", "Error analysis");
     push_nav(d.forward_pass.is_some(), "forward", "Forward pass");
 
+    let [examples, misclassified] = results::examples_views(&d.examples, &d.misclassified);
     Ok(View {
         css,
         title: d.header.title.clone(),
@@ -255,7 +184,9 @@ pub fn build(d: &ReportData, css: &'static str) -> Result<View, ReportError> {
         model: d.model.as_ref().map(model_view),
         training: d.training.as_ref().map(training_view),
         metrics: d.metrics.as_ref().map(metrics_view).transpose()?,
-        examples: d.examples.iter().map(example_view).collect(),
+        examples,
+        misclassified,
+        regression_examples: d.examples.iter().any(|e| e.predicted_value.is_some()),
         examples_truncated_to: EXAMPLE_TEXT_CHARS,
         forward: d.forward_pass.as_ref().map(forward_view).transpose()?,
         manifest: d.manifest_json.as_deref().map(manifest).transpose()?,
@@ -479,272 +410,10 @@ fn model_view(m: &super::data::ModelSummary) -> ModelView {
     }
 }
 
-fn opt(v: Option<f64>) -> String {
-    v.map(|x| fixed(x, 4)).unwrap_or_else(|| "—".to_string())
-}
-
-fn training_view(t: &super::data::Training) -> TrainingView {
-    let h = &t.history;
-    let best = h
-        .iter()
-        .filter_map(|r| r.val_loss.filter(|v| v.is_finite()).map(|v| (r.epoch, v)))
-        .min_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(e, _)| e);
-    let series = |name: &str, f: &dyn Fn(&super::data::EpochRow) -> Option<f64>| Series {
-        name: name.to_string(),
-        points: h
-            .iter()
-            .filter_map(|r| f(r).map(|v| (r.epoch as f64, v)))
-            .collect(),
-    };
-    let has_accuracy = h.iter().any(|r| r.accuracy.is_some());
-    let has_val_loss = h.iter().any(|r| r.val_loss.is_some());
-    let has_val_accuracy = h.iter().any(|r| r.val_accuracy.is_some());
-    let mut loss = vec![series("train", &|r| Some(r.loss))];
-    if has_val_loss {
-        loss.push(series("validation", &|r| r.val_loss));
-    }
-    let mut acc = Vec::new();
-    if has_accuracy {
-        acc.push(series("train", &|r| r.accuracy));
-    }
-    if has_val_accuracy {
-        acc.push(series("validation", &|r| r.val_accuracy));
-    }
-    TrainingView {
-        rows: h
-            .iter()
-            .map(|r| EpochRowView {
-                epoch: r.epoch.to_string(),
-                loss: fixed(r.loss, 4),
-                accuracy: opt(r.accuracy),
-                val_loss: opt(r.val_loss),
-                val_accuracy: opt(r.val_accuracy),
-                seconds: fixed(r.seconds, 1),
-                best: Some(r.epoch) == best && h.len() > 1,
-            })
-            .collect(),
-        has_accuracy,
-        has_val_loss,
-        has_val_accuracy,
-        total: duration(t.total_seconds),
-        loss_chart: svg::line_chart("Loss", "epoch", "loss", &loss),
-        accuracy_chart: (!acc.is_empty())
-            .then(|| svg::line_chart("Accuracy", "epoch", "accuracy", &acc)),
-        gradient_chart: (!t.gradient_norms.is_empty()).then(|| {
-            svg::line_chart(
-                "Gradient norm per layer",
-                "epoch",
-                "gradient L2 norm",
-                &t.gradient_norms,
-            )
-        }),
-    }
-}
-
-fn metrics_view(m: &super::data::Metrics) -> Result<MetricsView, ReportError> {
-    let pairs = |v: &[super::data::Metric]| -> Vec<Pair> {
-        v.iter()
-            .map(|m| Pair {
-                key: m.name.clone(),
-                value: fixed(m.value, 4),
-            })
-            .collect()
-    };
-    let confusion_chart = match &m.confusion {
-        None => None,
-        Some(c) => {
-            let k = c.labels.len();
-            if c.counts.len() != k || c.counts.iter().any(|row| row.len() != k) {
-                return Err(ReportError::Invalid {
-                    field: "metrics.confusion.counts".into(),
-                    message: format!(
-                        "expected a {k}×{k} matrix (one row and column per label), got rows of lengths {:?}",
-                        c.counts.iter().map(Vec::len).collect::<Vec<_>>()
-                    ),
-                });
-            }
-            Some(svg::heatmap(
-                &c.labels,
-                &c.labels,
-                &c.counts,
-                "Confusion matrix (test split)",
-            ))
-        }
-    };
-    Ok(MetricsView {
-        headline: pairs(&m.headline),
-        scalars: pairs(&m.scalars),
-        per_class: m
-            .per_class
-            .iter()
-            .map(|c| ClassMetricsRow {
-                class: c.class.clone(),
-                precision: fixed(c.precision, 4),
-                recall: fixed(c.recall, 4),
-                f1: fixed(c.f1, 4),
-                support: thousands(c.support),
-            })
-            .collect(),
-        confusion_chart,
-    })
-}
-
-fn example_view(e: &super::data::Example) -> ExampleView {
-    let text = truncate_chars(&e.text, EXAMPLE_TEXT_CHARS);
-    ExampleView {
-        id: e.id.to_string(),
-        truncated: text.len() != e.text.len(),
-        text,
-        true_label: e.true_label.clone(),
-        predicted_label: e.predicted_label.clone(),
-        confidence: fixed(e.confidence, 4),
-        correct: e.true_label == e.predicted_label,
-    }
-}
-
-fn column(values: &[f64]) -> Vec<Vec<String>> {
-    values.iter().map(|v| vec![compact(*v, 4)]).collect()
-}
-
-fn invalid(field: String, message: String) -> ReportError {
-    ReportError::Invalid { field, message }
-}
-
-/// Checks that every matrix of the forward pass has matching dimensions and
-/// returns the input names (generated `x1…xn` when none were given).
-pub fn check_forward(fp: &ForwardPass) -> Result<Vec<String>, ReportError> {
-    let n_in = match fp.layers.first() {
-        Some(l) => l.weights.first().map(Vec::len).unwrap_or(0),
-        None => {
-            return Err(invalid(
-                "forward_pass.layers".into(),
-                "at least one layer is needed".into(),
-            ))
-        }
-    };
-    let names = if fp.input_names.is_empty() {
-        (1..=n_in).map(|i| format!("x{i}")).collect()
-    } else {
-        fp.input_names.clone()
-    };
-    let mut prev = names.len();
-    for (l, layer) in fp.layers.iter().enumerate() {
-        let units = layer.bias.len();
-        if layer.weights.len() != units {
-            return Err(invalid(
-                format!("forward_pass.layers[{l}].weights"),
-                format!(
-                    "has {} rows but the layer has {units} biases; W must be units × inputs",
-                    layer.weights.len()
-                ),
-            ));
-        }
-        if let Some((j, row)) = layer
-            .weights
-            .iter()
-            .enumerate()
-            .find(|(_, r)| r.len() != prev)
-        {
-            return Err(invalid(
-                format!("forward_pass.layers[{l}].weights[{j}]"),
-                format!("has {} values but the layer has {prev} inputs", row.len()),
-            ));
-        }
-        prev = units;
-    }
-    for (k, input) in fp.inputs.iter().enumerate() {
-        if input.values.len() != names.len() {
-            return Err(invalid(
-                format!("forward_pass.inputs[{k}].values"),
-                format!(
-                    "has {} values; the network has {} inputs",
-                    input.values.len(),
-                    names.len()
-                ),
-            ));
-        }
-        if input.steps.len() != fp.layers.len() {
-            return Err(invalid(
-                format!("forward_pass.inputs[{k}].steps"),
-                format!(
-                    "has {} steps; expected one per layer ({})",
-                    input.steps.len(),
-                    fp.layers.len()
-                ),
-            ));
-        }
-        for (l, (step, layer)) in input.steps.iter().zip(&fp.layers).enumerate() {
-            if step.z.len() != layer.bias.len() || step.a.len() != layer.bias.len() {
-                return Err(invalid(
-                    format!("forward_pass.inputs[{k}].steps[{l}]"),
-                    format!(
-                        "z has {} and a has {} values; the layer has {} units",
-                        step.z.len(),
-                        step.a.len(),
-                        layer.bias.len()
-                    ),
-                ));
-            }
-        }
-    }
-    Ok(names)
-}
-
-fn forward_view(fp: &ForwardPass) -> Result<ForwardView, ReportError> {
-    let names = check_forward(fp)?;
-    let inputs = fp
-        .inputs
-        .iter()
-        .map(|input| {
-            let mut prev: Vec<f64> = input.values.clone();
-            let layers = fp
-                .layers
-                .iter()
-                .zip(&input.steps)
-                .enumerate()
-                .map(|(l, (layer, step))| {
-                    let view = ForwardLayerView {
-                        index: l + 1,
-                        prev_index: l,
-                        name: layer.name.clone(),
-                        activation: layer.activation.clone(),
-                        w: layer
-                            .weights
-                            .iter()
-                            .map(|row| row.iter().map(|v| compact(*v, 4)).collect())
-                            .collect(),
-                        a_prev: column(&prev),
-                        b: column(&layer.bias),
-                        z: column(&step.z),
-                        a: column(&step.a),
-                    };
-                    prev = step.a.clone();
-                    view
-                })
-                .collect();
-            ForwardInputView {
-                name: input.name.clone(),
-                values: names
-                    .iter()
-                    .zip(&input.values)
-                    .map(|(n, v)| format!("{n} = {}", compact(*v, 4)))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                layers,
-            }
-        })
-        .collect();
-    Ok(ForwardView {
-        diagram: super::network::network_diagram(fp, &names),
-        inputs,
-    })
-}
-
+/// `\u003c` means the same thing.
 /// Re-serialises the caller's JSON and escapes `<`, `>` and `&` as JSON
 /// unicode escapes, so no `</script>` or `<!--` can end or confuse the
 /// script element. Those characters only occur inside JSON strings, where
-/// `\u003c` means the same thing.
 pub fn manifest(json: &str) -> Result<String, ReportError> {
     let value: serde_json::Value =
         serde_json::from_str(json).map_err(|e| ReportError::Manifest(e.to_string()))?;

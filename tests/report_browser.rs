@@ -1,0 +1,249 @@
+//! Reports opened in a real browser (headless Chromium) at 1280 px and
+//! 390 px: no horizontal overflow of the page, every chart legend entry
+//! inside its SVG, no console errors, no network requests, and no script
+//! from hostile texts runs.
+//!
+//! Chromium is driven through `--dump-dom`: a check script is injected into
+//! a copy of each report (the report itself stays script-free), runs after
+//! layout and writes its findings as JSON into the DOM, which the test then
+//! reads back. Skips with a reason when `chromium` is missing, except under
+//! `CI=true`, where `.ci/run` installs it and a missing browser fails.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use support::{kerros, write};
+
+/// Hostile text: it would set `window.__pwned` if any of it ran.
+const HOSTILE: &str = "<script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=2\"> {{ 7*7 }} \u{202E}reversed";
+
+/// Injected before `</body>` of the test copy: measures and reports.
+const CHECK: &str = r#"<script>
+window.addEventListener('load', () => setTimeout(() => {
+  const r = {
+    width: window.innerWidth,
+    scrollWidth: document.documentElement.scrollWidth,
+    pwned: window.__pwned || 0,
+    resources: performance.getEntriesByType('resource').map(e => e.name),
+    legendOutside: [],
+    legends: 0,
+  };
+  for (const svg of document.querySelectorAll('svg.chart')) {
+    const vb = svg.viewBox.baseVal;
+    for (const g of svg.querySelectorAll('.legend-entry')) {
+      r.legends++;
+      const b = g.getBBox();
+      if (b.x < vb.x - 0.5 || b.y < vb.y - 0.5 || b.x + b.width > vb.x + vb.width + 0.5 || b.y + b.height > vb.y + vb.height + 0.5) {
+        r.legendOutside.push(g.textContent + ' in ' + svg.getAttribute('aria-label'));
+      }
+    }
+  }
+  parent.postMessage(JSON.stringify(r), '*');
+}, 50));
+</script>"#;
+
+/// The chromium binary, or `None` (with the reason printed) outside CI.
+fn chromium() -> Option<PathBuf> {
+    for name in ["chromium", "chromium-browser", "google-chrome"] {
+        if let Ok(out) = Command::new("which").arg(name).output() {
+            if out.status.success() {
+                let p = String::from_utf8_lossy(&out.stdout).trim().to_string();
+                if !p.is_empty() {
+                    return Some(PathBuf::from(p));
+                }
+            }
+        }
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("chromium is missing (CI=true): .ci/run installs it with apt-get");
+    }
+    eprintln!("note: chromium not found; browser check skipped outside CI");
+    None
+}
+
+/// Runs Chromium headless on `page` shown `width` px wide and returns the
+/// check's JSON and Chromium's stderr (console messages are logged there).
+///
+/// Headless Chromium will not make its window narrower than 500 px, so the
+/// page is shown in an iframe of exactly `width` px (media queries and
+/// `innerWidth` inside it see that width); the injected check posts its
+/// findings to the frame's parent, which writes them into the dumped DOM.
+fn open(browser: &Path, page: &Path, width: u32) -> (serde_json::Value, String) {
+    let profile = tempfile::tempdir().unwrap();
+    let name = page.file_name().unwrap().to_string_lossy().to_string();
+    let frame = write(
+        page.parent().unwrap(),
+        &format!("frame-{width}-{name}"),
+        &format!(
+            "<!doctype html><html><body style=\"margin:0\">\
+             <iframe src=\"{}\" style=\"width:{width}px;height:2000px;border:0\"></iframe>\
+             <script>addEventListener('message', e => {{ const p = document.createElement('pre'); \
+             p.id = 'kerros-check'; p.textContent = e.data; document.body.appendChild(p); }});</script>\
+             </body></html>",
+            name
+        ),
+    );
+    let out = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--enable-logging=stderr",
+            "--v=0",
+            &format!("--user-data-dir={}", profile.path().display()),
+            "--window-size=1400,2100",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+        ])
+        .arg(format!("file://{}", frame.display()))
+        .output()
+        .expect("chromium starts");
+    let dom = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let start = dom
+        .find("<pre id=\"kerros-check\">")
+        .unwrap_or_else(|| panic!("no check result in the DOM of {}: {stderr}", page.display()))
+        + "<pre id=\"kerros-check\">".len();
+    let end = start + dom[start..].find("</pre>").unwrap();
+    let json = dom[start..end]
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    (serde_json::from_str(&json).unwrap(), stderr)
+}
+
+/// A copy of `report` with the check script injected.
+/// Named by `index`, so the copy's URL needs no escaping.
+fn instrumented(report: &Path, dir: &Path, index: usize) -> PathBuf {
+    let html = std::fs::read_to_string(report).unwrap();
+    let at = html.rfind("</body>").expect("a body");
+    let copy = format!("{}{CHECK}{}", &html[..at], &html[at..]);
+    write(dir, &format!("check-{index}.html"), &copy)
+}
+
+/// `s` as a single-quoted YAML scalar (no escapes but `''`).
+fn quoted(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+fn csv(dir: &Path, name: &str, rows: &[(String, String)]) {
+    let mut text = String::from("text,label\n");
+    for (t, l) in rows {
+        text.push_str(&format!("\"{}\",{l}\n", t.replace('"', "\"\"")));
+    }
+    write(dir, name, &text);
+}
+
+/// Writes the data and specs of the synthetic runs; returns the spec paths.
+fn specs(dir: &Path) -> Vec<PathBuf> {
+    let words = ["good", "bad", "fine", "awful", "great", "dull"];
+    let mut binary = Vec::new();
+    let mut multi = Vec::new();
+    let mut rating = Vec::new();
+    for i in 0..120 {
+        let w = words[i % words.len()];
+        let hostile = if i % 10 == 0 { HOSTILE } else { "" };
+        let text = format!("a {w} film<br /><br />number {i} {hostile}");
+        binary.push((
+            text.clone(),
+            if i % 2 == 0 { "pos" } else { "neg" }.to_string(),
+        ));
+        multi.push((text.clone(), ["red", "blue", "green"][i % 3].to_string()));
+        rating.push((text, (1 + i % 10).to_string()));
+    }
+    csv(dir, "bin_train.csv", &binary[..90]);
+    csv(dir, "bin_test.csv", &binary[90..]);
+    csv(dir, "multi_train.csv", &multi[..90]);
+    csv(dir, "multi_test.csv", &multi[90..]);
+    csv(dir, "rate_train.csv", &rating[..90]);
+    csv(dir, "rate_test.csv", &rating[90..]);
+    let common = "tokenizer: {num_words: 60}\nsequence: {maxlen: 12}\n";
+    let texts = [
+        ("binary", format!(
+            "name: {}\nseed: 1\ndata: {{train: bin_train.csv, test: bin_test.csv, validation: {{fraction: 0.25}}}}\n{common}model:\n  layers:\n    - embedding: {{input_dim: 60, output_dim: 4}}\n    - flatten\n    - dense: {{units: 1}}\ntrain: {{epochs: 3, batch_size: 16, loss: {{name: binary_crossentropy, from_logits: true}}}}\nreport: {{examples: 4, title: {}, author: {}}}\n",
+            quoted("browser<binary>: *?\"|{{ 7*7 }}"),
+            quoted(&format!("T {HOSTILE}")),
+            quoted("\u{202E}evil author"),
+        )),
+        ("multiclass", format!(
+            "name: browser_multi\nseed: 1\ndata: {{train: multi_train.csv, test: multi_test.csv, validation: {{fraction: 0.25}}}}\ntask: {{type: multiclass}}\n{common}model:\n  layers:\n    - embedding: {{input_dim: 60, output_dim: 4}}\n    - flatten\n    - dense: {{units: 3}}\ntrain: {{epochs: 2, batch_size: 16, loss: {{name: sparse_categorical_crossentropy, from_logits: true}}}}\n"
+        )),
+        ("regression", format!(
+            "name: browser_regression\nseed: 1\ndata: {{train: rate_train.csv, test: rate_test.csv, validation: {{fraction: 0.25}}}}\ntask: {{type: regression, range: [1, 10]}}\n{common}model:\n  layers:\n    - embedding: {{input_dim: 60, output_dim: 4}}\n    - flatten\n    - dense: {{units: 1, activation: linear}}\ntrain: {{epochs: 2, batch_size: 16, loss: {{name: mse}}}}\n"
+        )),
+        ("rnn", format!(
+            "name: browser_rnn_with_a_long_name_for_the_legend\nseed: 1\ndata: {{train: bin_train.csv, test: bin_test.csv, validation: {{fraction: 0.25}}}}\n{common}model:\n  layers:\n    - embedding: {{input_dim: 60, output_dim: 4}}\n    - simple_rnn: {{units: 4}}\n    - dense: {{units: 1}}\ntrain: {{epochs: 3, batch_size: 16, loss: {{name: binary_crossentropy, from_logits: true}}, early_stopping: {{monitor: val_loss, patience: 1, restore_best_weights: true}}}}\n"
+        )),
+        ("hand", "name: browser_hand\ninputs: [[1, 3]]\nmodel:\n  input_dim: 2\n  layers:\n    - dense: {units: 2, use_bias: false, kernel: [[1, -1], [0.5, 2]], activation: relu}\n    - dense: {units: 1, use_bias: false, kernel: [[1, 1]]}\n".to_string()),
+    ];
+    texts
+        .iter()
+        .map(|(name, text)| write(dir, &format!("{name}.yaml"), text))
+        .collect()
+}
+
+#[test]
+fn reports_pass_the_browser_check() {
+    let Some(browser) = chromium() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut reports = Vec::new();
+    for spec in specs(dir) {
+        let o = kerros(dir, &["run", spec.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(0), "{}: {stderr}", spec.display());
+        for entry in std::fs::read_dir(dir.join("reports")).unwrap() {
+            let p = entry.unwrap().path();
+            if p.extension().is_some_and(|e| e == "html") && !reports.contains(&p) {
+                reports.push(p);
+            }
+        }
+    }
+    reports.sort();
+    assert!(reports.len() >= 5, "{reports:?}");
+    let checks = dir.join("checks");
+    std::fs::create_dir_all(&checks).unwrap();
+    let mut legends = 0;
+    for (index, report) in reports.iter().enumerate() {
+        let html = std::fs::read_to_string(report).unwrap();
+        assert!(!html.contains('\0'));
+        assert!(
+            !html.contains("<script>window.__pwned"),
+            "{}",
+            report.display()
+        );
+        let page = instrumented(report, &checks, index);
+        for width in [1280, 390] {
+            let (r, stderr) = open(&browser, &page, width);
+            let at = format!("{} at {width} px", report.display());
+            assert_eq!(r["width"], width, "{at}: {r}");
+            assert!(
+                r["scrollWidth"].as_u64().unwrap() <= width as u64,
+                "{at}: the page scrolls sideways: {r}"
+            );
+            assert_eq!(r["pwned"], 0, "{at}: a hostile script ran");
+            assert_eq!(r["resources"], serde_json::json!([]), "{at}: requests");
+            assert_eq!(
+                r["legendOutside"],
+                serde_json::json!([]),
+                "{at}: legend cut"
+            );
+            legends += r["legends"].as_u64().unwrap();
+            let console: Vec<&str> = stderr
+                .lines()
+                .filter(|l| l.contains("CONSOLE") || l.contains("Uncaught"))
+                .collect();
+            assert!(console.is_empty(), "{at}: console messages: {console:?}");
+        }
+    }
+    assert!(legends > 0, "the check saw no legend at all");
+}
