@@ -5,6 +5,7 @@
 //! the files it reads, so a re-run reuses every stage whose inputs did not
 //! change.
 
+pub mod explain;
 pub mod explore;
 pub mod forward;
 mod outcome;
