@@ -8,6 +8,7 @@ mod data;
 mod forward;
 mod predict;
 mod run;
+mod serve;
 mod workflow;
 
 pub use predict::PredictArgs;
@@ -34,6 +35,7 @@ Examples:
   kerros show pipelines/imdb_seed.yaml
   kerros forward pipelines/hand_calculation.yaml --input 1,3,2
   kerros predict pipelines/druglib_rating3.yaml --text \"It worked well, few side effects\"
+  kerros serve pipelines/druglib_rating3.yaml --port 8080
   kerros compare pipelines/imdb_seed.yaml pipelines/imdb_lstm.yaml --sort cohen_kappa
   kerros verify reports/imdb_seed.html
   kerros init my_experiment
@@ -87,6 +89,9 @@ pub enum Command {
     /// Label new texts (--text, or --input/--output CSV) with the experiment's
     /// trained model, training it first when the cache has none.
     Predict(PredictArgs),
+    /// Serve the experiment's model as a local web page and JSON API
+    /// (training it first when the cache has none) until SIGINT / SIGTERM.
+    Serve(serve::ServeArgs),
 }
 
 /// Data and cache folders, shared by the commands that run stages.
@@ -130,6 +135,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Run(args) => run::run(args),
         Command::Validate { spec } => run::validate(&spec),
         Command::Predict(args) => predict::run(args),
+        Command::Serve(args) => serve::run(args),
         Command::Show { spec } => {
             let (s, _) = crate::spec::load_spec(&spec)?;
             print!("{}", serde_yaml::to_string(&s)?);
