@@ -6,7 +6,7 @@
 // shows; fails when the result, the class bars or the highlighted words are
 // missing, the page scrolls sideways, or the console reports an error.
 //
-//   node bench/serve_browser_check.js http://127.0.0.1:8080 [CHROMIUM]
+//   [SCREENSHOT=page.png] node bench/serve_browser_check.js http://127.0.0.1:8080 [CHROMIUM]
 "use strict";
 const { spawn } = require("child_process");
 
@@ -87,6 +87,11 @@ async function main() {
     marked: document.querySelectorAll('#prediction mark.up, #prediction mark.down').length,
     overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
   })`);
+  if (process.env.SCREENSHOT) {
+    // SCREENSHOT=file.png keeps a picture of the result page.
+    const shot = await page("Page.captureScreenshot", { format: "png", captureBeyondViewport: true });
+    require("fs").writeFileSync(process.env.SCREENSHOT, Buffer.from(shot.data, "base64"));
+  }
   browser.kill();
   console.log(`text boxes: ${boxes}`);
   console.log(`#prediction:\n${shown}`);
