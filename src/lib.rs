@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod model;
 pub mod pipeline;
 pub mod report;
+pub mod serve;
 pub mod spec;
 pub mod text;
 pub mod train;

@@ -12,6 +12,7 @@ pub mod init;
 mod predict;
 mod run;
 mod verify;
+mod serve;
 
 pub use predict::PredictArgs;
 
@@ -37,6 +38,7 @@ Examples:
   kerros show pipelines/imdb_seed.yaml
   kerros forward pipelines/hand_calculation.yaml --input 1,3,2
   kerros predict pipelines/druglib_rating3.yaml --text \"It worked well, few side effects\"
+  kerros serve pipelines/druglib_rating3.yaml --port 8080
   kerros compare pipelines/imdb_seed.yaml pipelines/imdb_lstm.yaml --sort cohen_kappa
   kerros verify reports/imdb_seed.html
   kerros init my_experiment
@@ -95,6 +97,9 @@ pub enum Command {
     /// The stage cache: size per stage (info), clean-up (gc).
     #[command(subcommand)]
     Cache(cache::CacheCommand),
+    /// Serve the experiment's model as a local web page and JSON API
+    /// (training it first when the cache has none) until SIGINT / SIGTERM.
+    Serve(serve::ServeArgs),
 }
 
 /// Data and cache folders, shared by the commands that run stages.
@@ -150,6 +155,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Run(args) => run::run(args),
         Command::Validate { spec } => run::validate(&spec),
         Command::Predict(args) => predict::run(args),
+        Command::Serve(args) => serve::run(args),
         Command::Show { spec } => {
             let (s, _) = crate::spec::load_spec(&spec)?;
             print!("{}", serde_yaml::to_string(&s)?);

@@ -9,6 +9,7 @@
 
 mod epoch_printer;
 mod error_analysis;
+pub mod explain;
 pub mod explore;
 pub mod forward;
 mod outcome;
