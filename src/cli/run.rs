@@ -19,8 +19,12 @@ pub struct RunArgs {
     #[command(flatten)]
     pub dirs: DirArgs,
     /// Where reports are written.
-    #[arg(long, value_name = "DIR", default_value = "reports")]
+    #[arg(long, value_name = "DIR", default_value = crate::spec::DEFAULT_REPORTS_DIR)]
     pub reports_dir: PathBuf,
+    /// Refuse a run whose estimated memory (weights, optimizer state, one
+    /// batch's activations) is above this, e.g. `16G`; default half the RAM.
+    #[arg(long, value_name = "SIZE", value_parser = pipeline::memory::parse_memory_size)]
+    pub max_memory: Option<u64>,
     /// Re-run every stage, ignoring cached artifacts.
     #[arg(long)]
     pub force: bool,
@@ -42,19 +46,16 @@ struct Job {
     spec: Spec,
 }
 
-/// Parse every spec and expand its sweep into jobs.
-fn jobs(files: &[PathBuf]) -> Result<Vec<Job>> {
+/// Parse every spec, expand its sweep into jobs and validate each one.
+fn jobs(files: &[PathBuf], max_memory: Option<u64>) -> Result<Vec<Job>> {
+    let limit = pipeline::memory::MemoryLimit::from_flag(max_memory);
     let mut out = Vec::new();
     for file in files {
-        let source = std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read the spec file {}", file.display()))?;
+        let source = spec::read_spec_file(file)?;
         let variants = workflow::expand(&source, file)?;
+        let locator = spec::Locator::new(&source);
         for v in variants {
-            let locator = spec::Locator::new(&source);
-            pipeline::check_model(&v.spec, file, &locator)?;
-            if let Some(expect) = &v.spec.expect {
-                workflow::parse_expectations(expect).map_err(|i| i.at(file, &locator))?;
-            }
+            pipeline::validate_with(&v.spec, file, &locator, &limit)?;
             out.push(Job {
                 file: file.clone(),
                 spec: v.spec,
@@ -65,8 +66,8 @@ fn jobs(files: &[PathBuf]) -> Result<Vec<Job>> {
 }
 
 /// `kerros validate`: every check that needs no data.
-pub fn validate(file: &Path) -> Result<i32> {
-    let jobs = jobs(&[file.to_path_buf()])?;
+pub fn validate(file: &Path, max_memory: Option<u64>) -> Result<i32> {
+    let jobs = jobs(&[file.to_path_buf()], max_memory)?;
     if jobs.len() > 1 {
         println!("{}: ok ({} variants)", file.display(), jobs.len());
     } else {
@@ -77,7 +78,7 @@ pub fn validate(file: &Path) -> Result<i32> {
 
 /// `kerros run`.
 pub fn run(args: RunArgs) -> Result<i32> {
-    let jobs = jobs(&args.specs)?;
+    let jobs = jobs(&args.specs, args.max_memory)?;
     let several = jobs.len() > 1;
     let workers = args.jobs.clamp(1, jobs.len().max(1));
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());

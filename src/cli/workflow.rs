@@ -128,6 +128,8 @@ pub fn verify(args: VerifyArgs) -> Result<i32> {
     let tmp = tempfile::tempdir()?;
     let spec_path = tmp.path().join(format!("{}.yaml", spec.name));
     std::fs::write(&spec_path, &manifest.spec_yaml)?;
+    let locator = crate::spec::Locator::new(&manifest.spec_yaml);
+    pipeline::validate(&spec, &spec_path, &locator)?;
     let opts = RunOptions {
         data_dir: args.dirs.data_dir.clone(),
         cache_dir: args.dirs.cache_dir.clone(),

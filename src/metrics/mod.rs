@@ -12,6 +12,7 @@
 //!
 //! The hand-computed test values were also checked against scikit-learn 1.9.1.
 
+pub mod catalog;
 mod classification;
 mod confusion;
 mod error;

@@ -7,6 +7,7 @@
 
 pub mod explore;
 pub mod forward;
+pub mod memory;
 mod outcome;
 pub mod predict;
 mod report;
@@ -14,10 +15,12 @@ mod runner;
 pub mod score;
 mod stages;
 pub mod tables;
+pub mod validate;
 
 pub use outcome::RunOutcome;
 pub use runner::{Runner, StageStatus};
-pub use stages::{check_model, run_spec};
+pub use stages::run_spec;
+pub use validate::{validate, validate_with};
 
 use anyhow::Result;
 use std::path::{Path, PathBuf};
@@ -46,8 +49,8 @@ impl RunOptions {
     pub fn new(data_dir: Option<PathBuf>) -> RunOptions {
         RunOptions {
             data_dir,
-            cache_dir: PathBuf::from(".kerros/cache"),
-            reports_dir: PathBuf::from("reports"),
+            cache_dir: PathBuf::from(crate::spec::DEFAULT_CACHE_DIR),
+            reports_dir: PathBuf::from(crate::spec::DEFAULT_REPORTS_DIR),
             force: false,
             quiet: false,
             author: None,

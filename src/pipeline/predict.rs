@@ -22,7 +22,7 @@ use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 /// Rows per forward pass.
-const BATCH: usize = 1024;
+const BATCH: usize = crate::spec::EVALUATION_BATCH_SIZE;
 
 /// Encode already-cleaned texts as model inputs, exactly as the encode stage
 /// does for the splits.

@@ -8,7 +8,7 @@ use crate::cache::{hash_file, Artifact, Cache, StageKey};
 use crate::data::{self, Item, Prepared};
 use crate::model::{self, Model, ModelInput};
 use crate::report::ReportData;
-use crate::spec::{self, Invalid, LayerSpec, Locator, Spec, SpecError, TaskKind, VectorizeMode};
+use crate::spec::{self, Spec, VectorizeMode};
 use crate::text::{self, Tokenizer};
 use crate::train::{self, EpochRecord, TaskInfo};
 use anyhow::{bail, Context, Result};
@@ -17,53 +17,6 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 use std::time::Instant;
-
-/// Check the layer stack's shapes against the spec's input without data.
-pub fn check_model(spec: &Spec, file: &Path, locator: &Locator) -> Result<(), SpecError> {
-    let input = model_input_without_data(spec).map_err(|i| i.at(file, locator))?;
-    model::infer_shapes(&spec.model.layers, &input).map_err(|i| i.at(file, locator))?;
-    if let (Some(n), Some(LayerSpec::Embedding(e))) =
-        (spec.tokenizer.num_words, spec.model.layers.first())
-    {
-        if spec.vectorize.mode == VectorizeMode::Int && e.input_dim < n {
-            return Err(Invalid::new(
-                "model.layers[0].embedding.input_dim",
-                format!(
-                    "input_dim {} is smaller than tokenizer.num_words {n}: token indices go up to {}; set input_dim to at least {n}",
-                    e.input_dim,
-                    n - 1
-                ),
-            )
-            .at(file, locator));
-        }
-    }
-    Ok(())
-}
-
-fn model_input_without_data(spec: &Spec) -> Result<ModelInput, Invalid> {
-    if spec.data.is_none() {
-        return match spec.model.input_dim {
-            Some(width) => Ok(ModelInput::Features { width }),
-            None => Err(Invalid::new(
-                "model.input_dim",
-                "a spec without `data` needs `model.input_dim` (the number of inputs, e.g. 3)",
-            )),
-        };
-    }
-    match spec.vectorize.mode {
-        VectorizeMode::Int => match spec.sequence.maxlen {
-            Some(maxlen) => Ok(ModelInput::Sequence { maxlen }),
-            None => Err(Invalid::new(
-                "sequence.maxlen",
-                "set `sequence.maxlen` (e.g. 200): the model's shapes depend on it",
-            )),
-        },
-        // The feature count is known only after fitting; any width checks ranks.
-        _ => Ok(ModelInput::Features {
-            width: spec.vectorize.max_tokens.unwrap_or(1),
-        }),
-    }
-}
 
 /// Settings that decide what the load stage reads.
 #[derive(Serialize)]
@@ -101,7 +54,7 @@ fn items_to_table(items: Vec<Item>) -> data::Table {
 /// Run every stage of the experiment in `spec_path`.
 pub fn run(spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
     let (spec, locator) = spec::load_spec(spec_path)?;
-    check_model(&spec, spec_path, &locator)?;
+    super::validate(&spec, spec_path, &locator)?;
     run_spec(&spec, spec_path, opts)
 }
 
@@ -223,6 +176,7 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
         Ok(())
     })?;
     let info: DataInfo = serde_json::from_slice(&fs::read(split.file("info.json"))?)?;
+    super::validate::check_classes(&spec, spec_path, info.classes.len())?;
     let prepared_lazy = || -> Result<Prepared> {
         Ok(Prepared {
             classes: info.classes.clone(),
@@ -344,7 +298,6 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
         if let Some(c) = m.embedding_coverage() {
             fs::write(dir.join("coverage.json"), serde_json::to_vec(&c)?)?;
         }
-        check_output_layer(&spec, &m, &task)?;
         let mut observer =
             EpochPrinter::new(spec.train.epochs, opts.quiet, opts.log_prefix.as_deref());
         let va = (!va.ids.is_empty()).then(|| train_input(&va));
@@ -390,8 +343,20 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
             &train_stage.file("model.safetensors"),
         )?;
         let ds = to_dataset(&te);
-        let probs = train::predict(&m, &ds.inputs, &task, spec.train.loss.from_logits, 1024)?;
-        let test_loss = train::evaluate_loss(&m, &ds, &spec.train.loss, &task, 1024)?;
+        let probs = train::predict(
+            &m,
+            &ds.inputs,
+            &task,
+            spec.train.loss.from_logits,
+            spec::EVALUATION_BATCH_SIZE,
+        )?;
+        let test_loss = train::evaluate_loss(
+            &m,
+            &ds,
+            &spec.train.loss,
+            &task,
+            spec::EVALUATION_BATCH_SIZE,
+        )?;
         let p = prepared()?;
         let (preds, mut metrics) =
             super::score::score(&spec, &info.classes, &p.train, &p.test, &probs)?;
@@ -521,32 +486,6 @@ fn to_dataset(e: &Encoded) -> train::Dataset {
         inputs,
         targets: e.targets.clone(),
     }
-}
-
-/// The last layer must match the task: one logit / probability for binary,
-/// one unit per class for multi-class, one linear unit for regression.
-fn check_output_layer(spec: &Spec, m: &Model, task: &TaskInfo) -> Result<()> {
-    let last = spec.model.layers.len() - 1;
-    let Some(LayerSpec::Dense(d)) = spec.model.layers.last() else {
-        bail!("the last layer (model.layers[{last}]) must be `dense`, the model's output");
-    };
-    let want = match task.kind {
-        TaskKind::Binary | TaskKind::Regression => 1,
-        TaskKind::Multiclass => task.n_classes,
-    };
-    if d.units != want {
-        bail!(
-            "model.layers[{last}] (dense) has {} units but the task needs {want} output(s){}",
-            d.units,
-            if task.kind == TaskKind::Multiclass {
-                format!(" (one per class: {})", spec.task.classes.join(", "))
-            } else {
-                String::new()
-            }
-        );
-    }
-    let _ = m;
-    Ok(())
 }
 
 /// Prints one Keras-like line per epoch on stderr, with a progress bar within

@@ -112,6 +112,11 @@ impl Locator {
         }
     }
 
+    /// Whether `path` itself was written in the source (not just an ancestor).
+    pub fn contains(&self, path: &str) -> bool {
+        self.positions.contains_key(path)
+    }
+
     /// Line and column of `path`, or of its nearest located ancestor.
     pub fn find(&self, path: &str) -> Option<(usize, usize)> {
         let mut p = path.to_string();
