@@ -210,6 +210,13 @@ fn output_layer_loss_metrics_and_inputs_are_checked_before_data() {
         13,
         &["no metric `acuracy`", "did you mean `accuracy`"],
     );
+    refused(
+        d,
+        "expect_list.yaml",
+        &format!("{BASE}metrics: [accuracy]\nexpect:\n  f1: \">= 0.5\"\n"),
+        14,
+        &["expect.f1", "`metrics:` list leaves it out"],
+    );
     // (b) a last layer that is not dense.
     refused(
         d,
@@ -267,7 +274,11 @@ fn output_layer_loss_metrics_and_inputs_are_checked_before_data() {
         "metrics.yaml",
         &reg,
         4,
-        &["metrics[0]", "roc_auc", "regression"],
+        &[
+            "metrics[0]",
+            "`roc_auc` is not computed for a regression task",
+            "confusion_matrix, cohen_kappa",
+        ],
     );
 }
 
@@ -343,4 +354,39 @@ train: {epochs: 3, batch_size: 8, loss: {name: sparse_categorical_crossentropy}}
     }
     assert!(m.get("f1_macro").is_none(), "{m}");
     assert!(dir.join("reports/softmax2.html").is_file());
+}
+
+#[test]
+fn classes_found_in_the_data_are_checked_against_the_last_layer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut rows = String::from("text,label\n");
+    for i in 0..30 {
+        let label = ["red", "green", "blue"][i % 3];
+        rows.push_str(&format!("a {label} thing {i},{label}\n"));
+    }
+    write(dir, "train.csv", &rows);
+    write(dir, "test.csv", &rows);
+    let spec = r#"name: colours
+data: {train: train.csv, test: test.csv}
+task: {type: multiclass}
+tokenizer: {num_words: 100}
+sequence: {maxlen: 5}
+model:
+  layers:
+    - embedding: {input_dim: 100, output_dim: 4}
+    - flatten
+    - dense: {units: 2}
+train: {epochs: 1, loss: {name: sparse_categorical_crossentropy}}
+"#;
+    let p = write(dir, "colours.yaml", spec);
+    // The spec alone cannot know there are three classes.
+    let o = kerros(dir, &["validate", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = kerros(dir, &["run", p.to_str().unwrap()]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    assert!(e.contains("colours.yaml:10:"), "{e}");
+    assert!(e.contains("the training data has 3 classes"), "{e}");
+    assert!(!dir.join(".kerros/cache/train").exists(), "no training ran");
 }

@@ -157,7 +157,14 @@ pub fn run(args: RunArgs) -> Result<i32> {
             }
             Err(e) => {
                 eprintln!("error: {e:#}");
-                code = EXIT_FAILURE;
+                // A spec problem only the data revealed (classes vs. the
+                // output layer) is still an invalid spec: exit 2.
+                let invalid = e.downcast_ref::<spec::SpecError>().is_some();
+                code = if invalid && code != EXIT_FAILURE {
+                    super::EXIT_INVALID
+                } else {
+                    EXIT_FAILURE
+                };
             }
         }
     }

@@ -252,6 +252,16 @@ pub fn computed_scalars(scoring: Scoring, enabled: &[MetricName]) -> Vec<&'stati
         .collect()
 }
 
+/// Whether the spec's `metrics:` entry `family` adds any metric for
+/// `scoring` (beyond those every run computes, such as `log_loss`).
+pub fn family_applies(family: MetricName, scoring: Scoring) -> bool {
+    METRICS.iter().any(|m| {
+        m.scorings.contains(&scoring)
+            && !super::metric_enabled(m.name, &[])
+            && super::metric_enabled(m.name, &[family])
+    })
+}
+
 /// The human label of a metric name; the name itself when it is not in the catalog.
 pub fn label(name: &str) -> &str {
     find(name).map_or(name, |m| m.label)
@@ -278,14 +288,14 @@ mod tests {
     #[test]
     fn catalog_matches_the_metric_maps() {
         let two = vec!["a".to_string(), "b".to_string()];
-        let probs = vec![vec![0.7, 0.3], vec![0.2, 0.8], vec![0.6, 0.4]];
+        let probs = [vec![0.7, 0.3], vec![0.2, 0.8], vec![0.6, 0.4]];
         let m =
             ClassificationMetrics::compute(&[0, 1, 1], &[0, 1, 0], Some(&probs[..]), &two).unwrap();
         let want: BTreeSet<String> = names(TwoClasses).iter().map(|s| s.to_string()).collect();
         assert_eq!(keys(m.metric_map()), want);
 
         let three = vec!["a".to_string(), "b".to_string(), "c".to_string()];
-        let probs = vec![
+        let probs = [
             vec![0.7, 0.2, 0.1],
             vec![0.2, 0.5, 0.3],
             vec![0.1, 0.1, 0.8],
@@ -316,5 +326,9 @@ mod tests {
         assert!(!computed("accuracy", Regression, &[Accuracy]));
         assert!(!computed("confusion_matrix", TwoClasses, &[Accuracy]));
         assert!(!computed_scalars(TwoClasses, &[F1]).contains(&"confusion_matrix"));
+        assert!(family_applies(Precision, ManyClasses));
+        assert!(!family_applies(RocAuc, Regression));
+        assert!(!family_applies(Accuracy, Regression));
+        assert!(family_applies(CohenKappa, Regression));
     }
 }

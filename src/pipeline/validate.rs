@@ -199,54 +199,26 @@ fn check_metric_list(spec: &Spec, locator: &Locator) -> Result<(), Invalid> {
         return Ok(());
     }
     let scorings = possible_scorings(spec);
+    let applies = |m: MetricName| scorings.iter().any(|&s| catalog::family_applies(m, s));
     for (i, m) in spec.metrics.iter().enumerate() {
-        let gives = catalog::METRICS.iter().any(|info| {
-            scorings
-                .iter()
-                .any(|&s| info.name != "loss" && catalog::computed(info.name, s, &[*m]))
-                && !crate::metrics::metric_enabled(info.name, &[])
-        });
-        if !gives {
-            let name = serde_json::to_value(m)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default();
+        if !applies(*m) {
+            let valid: Vec<&str> = MetricName::ALL
+                .into_iter()
+                .filter(|&f| applies(f))
+                .map(MetricName::as_str)
+                .collect();
             return Err(Invalid::new(
                 format!("metrics[{i}]"),
                 format!(
-                    "`{name}` is not computed for a {} task; it computes: {}",
-                    task_name(spec.task.kind),
-                    metric_families(&scorings).join(", ")
+                    "`{}` is not computed for a {} task; for it, list any of: {}",
+                    m.as_str(),
+                    describe_task(spec),
+                    valid.join(", ")
                 ),
             ));
         }
     }
     Ok(())
-}
-
-/// The `metrics:` names that give something for one of `scorings`.
-fn metric_families(scorings: &[Scoring]) -> Vec<String> {
-    use MetricName::*;
-    [
-        Accuracy,
-        Precision,
-        Recall,
-        F1,
-        RocAuc,
-        ConfusionMatrix,
-        CohenKappa,
-    ]
-    .into_iter()
-    .filter(|m| {
-        catalog::METRICS.iter().any(|info| {
-            scorings
-                .iter()
-                .any(|&s| catalog::computed(info.name, s, &[*m]))
-                && !crate::metrics::metric_enabled(info.name, &[])
-        })
-    })
-    .filter_map(|m| serde_json::to_value(m).ok()?.as_str().map(str::to_string))
-    .collect()
 }
 
 fn task_name(kind: TaskKind) -> &'static str {
@@ -282,24 +254,20 @@ fn check_expectations(spec: &Spec) -> Result<(), Invalid> {
         if available.contains(&e.metric.as_str()) {
             continue;
         }
+        let computed_with = |enabled: &[MetricName]| {
+            scorings
+                .iter()
+                .any(|&s| catalog::computed(&e.metric, s, enabled))
+        };
         let why = match catalog::find(&e.metric) {
             Some(info) if !info.scalar => format!(
                 "`{}` is not a single number, so it cannot be bounded",
                 e.metric
             ),
-            Some(_)
-                if !scorings
-                    .iter()
-                    .any(|&s| catalog::computed(&e.metric, s, &spec.metrics))
-                    && scorings
-                        .iter()
-                        .any(|&s| catalog::computed(&e.metric, s, &catalog_all_metrics())) =>
-            {
-                format!(
-                    "`{}` is not computed because the spec's `metrics:` list leaves it out",
-                    e.metric
-                )
-            }
+            Some(_) if computed_with(&MetricName::ALL) => format!(
+                "`{}` is not computed because the spec's `metrics:` list leaves it out",
+                e.metric
+            ),
             Some(_) => format!(
                 "`{}` is not computed for a {} task",
                 e.metric,
@@ -316,20 +284,6 @@ fn check_expectations(spec: &Spec) -> Result<(), Invalid> {
         ));
     }
     Ok(())
-}
-
-/// Every family of metrics, as the default `metrics:` list has it.
-fn catalog_all_metrics() -> Vec<MetricName> {
-    use MetricName::*;
-    vec![
-        Accuracy,
-        Precision,
-        Recall,
-        F1,
-        RocAuc,
-        ConfusionMatrix,
-        CohenKappa,
-    ]
 }
 
 /// `binary`, `multiclass (3 classes)`, `regression`.

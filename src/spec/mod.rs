@@ -589,17 +589,34 @@ pub enum MetricName {
     CohenKappa,
 }
 
+impl MetricName {
+    /// Every metric family, in the order of the default `metrics:` list.
+    pub const ALL: [MetricName; 7] = [
+        MetricName::Accuracy,
+        MetricName::Precision,
+        MetricName::Recall,
+        MetricName::F1,
+        MetricName::RocAuc,
+        MetricName::ConfusionMatrix,
+        MetricName::CohenKappa,
+    ];
+
+    /// The name as written in a spec (`roc_auc`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MetricName::Accuracy => "accuracy",
+            MetricName::Precision => "precision",
+            MetricName::Recall => "recall",
+            MetricName::F1 => "f1",
+            MetricName::RocAuc => "roc_auc",
+            MetricName::ConfusionMatrix => "confusion_matrix",
+            MetricName::CohenKappa => "cohen_kappa",
+        }
+    }
+}
+
 fn default_metrics() -> Vec<MetricName> {
-    use MetricName::*;
-    vec![
-        Accuracy,
-        Precision,
-        Recall,
-        F1,
-        RocAuc,
-        ConfusionMatrix,
-        CohenKappa,
-    ]
+    MetricName::ALL.to_vec()
 }
 
 /// Report settings.
