@@ -121,6 +121,25 @@ fn ten_thousand_layers_fail_fast() {
 }
 
 #[test]
+fn deep_nesting_fails_fast() {
+    let tmp = tempfile::tempdir().unwrap();
+    let n = 200_000;
+    let deep = format!("name: x\nmodel: {}{}\n", "[".repeat(n), "]".repeat(n));
+    let (o, took) = validate(tmp.path(), "deep.yaml", &deep, &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("levels deep; at most 32"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(took < Duration::from_secs(1), "{took:?}");
+    let unclosed = format!("name: x\nmodel: {}\n", "{a: ".repeat(n));
+    let (o, took) = validate(tmp.path(), "open.yaml", &unclosed, &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(took < Duration::from_secs(1), "{took:?}");
+}
+
+#[test]
 fn memory_estimate_refuses_what_does_not_fit() {
     let tmp = tempfile::tempdir().unwrap();
     // 5,000,000 × 300 embedding weights: 6 GiB, and Adam keeps two more copies.

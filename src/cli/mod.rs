@@ -63,7 +63,7 @@ pub enum Command {
     /// Check a spec without touching data: keys, types, values, bounds, layer
     /// shapes, output layer, metrics and `expect:`, and the memory it needs.
     ///
-    /// Documented bounds: a spec file of at most 1 MiB; epochs <= 100000;
+    /// Documented bounds: a spec file of at most 1 MiB nested at most 32 deep; epochs <= 100000;
     /// at most 500 layers; units, filters and output_dim <= 1000000; maxlen,
     /// kernel_size and pool_size <= 100000; input_dim, num_words and
     /// max_tokens <= 10000000; batch_size <= 1000000.

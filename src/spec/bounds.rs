@@ -14,6 +14,9 @@ use super::{Invalid, LayerSpec, Spec};
 /// `kernel` becomes a value and a located path), so a spec is kept small;
 /// real specs are a few kilobytes.
 pub const MAX_SPEC_BYTES: u64 = 1 << 20;
+/// Deepest nesting of mappings and lists in a spec file (a spec nests a few
+/// levels; a `bidirectional` layer adds two).
+pub const MAX_NESTING: usize = 32;
 /// Most passes over the training split.
 pub const MAX_EPOCHS: usize = 100_000;
 /// Most layers in `model.layers`. Gradients are taken by walking the graph of

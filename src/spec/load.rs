@@ -60,9 +60,56 @@ pub fn read_spec_file(path: &Path) -> Result<String, SpecError> {
 /// Parse spec text (`file` is used in messages only), then check it.
 pub fn parse_spec(source: &str, file: &Path) -> Result<(Spec, Locator), SpecError> {
     let locator = Locator::new(source);
+    // The YAML reader behind serde takes time quadratic in the nesting depth
+    // of flow collections (`[[[[...`), so a deep document is refused first.
+    let depth = locator.depth().max(flow_depth(source));
+    if depth > super::MAX_NESTING {
+        return Err(SpecError {
+            file: file.to_path_buf(),
+            line: None,
+            column: None,
+            path: None,
+            message: format!(
+                "the spec nests mappings and lists {depth} levels deep; at most {} are allowed",
+                super::MAX_NESTING
+            ),
+        });
+    }
     let spec: Spec = serde_yaml::from_str(source).map_err(|e| yaml_error(e, file))?;
     check(&spec).map_err(|inv| inv.at(file, &locator))?;
     Ok((spec, locator))
+}
+
+/// The deepest nesting of flow collections (`[` and `{`), skipping quoted
+/// text and comments: a linear scan that also sees a document the YAML
+/// parser gives up on before its first event.
+fn flow_depth(source: &str) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    let mut quote: Option<char> = None;
+    let mut previous = '\n';
+    let mut comment = false;
+    for c in source.chars() {
+        if comment {
+            comment = c != '\n';
+        } else if let Some(q) = quote {
+            if c == q {
+                quote = None;
+            }
+        } else {
+            match c {
+                '"' | '\'' => quote = Some(c),
+                '#' if previous.is_whitespace() => comment = true,
+                '[' | '{' => {
+                    depth += 1;
+                    max = max.max(depth);
+                }
+                ']' | '}' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        previous = c;
+    }
+    max
 }
 
 /// Turn a serde_yaml error into a positioned message with a suggestion for typos.

@@ -17,8 +17,8 @@ mod load;
 mod locate;
 
 pub use bounds::{
-    check_bounds, MAX_BATCH_SIZE, MAX_EPOCHS, MAX_LAYERS, MAX_NGRAMS, MAX_SEQUENCE_LENGTH,
-    MAX_SPEC_BYTES, MAX_UNITS, MAX_VOCABULARY,
+    check_bounds, MAX_BATCH_SIZE, MAX_EPOCHS, MAX_LAYERS, MAX_NESTING, MAX_NGRAMS,
+    MAX_SEQUENCE_LENGTH, MAX_SPEC_BYTES, MAX_UNITS, MAX_VOCABULARY,
 };
 pub use controls::{
     ClassWeightSpec, EarlyStoppingSpec, ExponentialDecaySpec, MonitorMode, MonitorName,
