@@ -37,7 +37,7 @@ fn parse_row(text: &str, what: &str) -> Result<Vec<f64>> {
 /// `kerros forward`.
 pub fn forward(args: ForwardArgs) -> Result<i32> {
     let (spec, locator) = crate::spec::load_spec(&args.spec)?;
-    crate::pipeline::check_model(&spec, &args.spec, &locator)?;
+    crate::pipeline::validate(&spec, &args.spec, &locator)?;
     let mut rows = Vec::new();
     for (i, text) in args.inputs.iter().enumerate() {
         rows.push(parse_row(text, &format!("--input {}", i + 1))?);

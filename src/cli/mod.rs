@@ -67,10 +67,20 @@ pub enum Command {
     /// the variants of a `matrix:` sweep, run in parallel with --jobs.
     #[command(after_help = EXAMPLES)]
     Run(run::RunArgs),
-    /// Check a spec (keys, types, values, layer shapes) without touching data.
+    /// Check a spec without touching data: keys, types, values, bounds, layer
+    /// shapes, output layer, metrics and `expect:`, and the memory it needs.
+    ///
+    /// Documented bounds: a spec file of at most 1 MiB nested at most 32 deep; epochs <= 100000;
+    /// at most 500 layers; units, filters and output_dim <= 1000000; maxlen,
+    /// kernel_size and pool_size <= 100000; input_dim, num_words and
+    /// max_tokens <= 10000000; batch_size <= 1000000.
     Validate {
         /// The spec file.
         spec: PathBuf,
+        /// Refuse a spec whose estimated memory is above this, e.g. `16G`;
+        /// default half the RAM.
+        #[arg(long, value_name = "SIZE", value_parser = crate::pipeline::memory::parse_memory_size)]
+        max_memory: Option<u64>,
     },
     /// Print the fully resolved spec, every default filled in.
     Show {
@@ -110,7 +120,7 @@ pub struct DirArgs {
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// Folder for cached stage artifacts.
-    #[arg(long, value_name = "DIR", default_value = ".kerros/cache")]
+    #[arg(long, value_name = "DIR", default_value = crate::spec::DEFAULT_CACHE_DIR)]
     pub cache_dir: PathBuf,
 }
 
@@ -153,7 +163,7 @@ fn report_error(e: &anyhow::Error) {
 fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Run(args) => run::run(args),
-        Command::Validate { spec } => run::validate(&spec),
+        Command::Validate { spec, max_memory } => run::validate(&spec, max_memory),
         Command::Predict(args) => predict::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Show { spec } => {

@@ -38,7 +38,7 @@ pub struct PredictArgs {
     #[command(flatten)]
     pub dirs: DirArgs,
     /// Where the report of a run needed to train the model is written.
-    #[arg(long, value_name = "DIR", default_value = "reports")]
+    #[arg(long, value_name = "DIR", default_value = crate::spec::DEFAULT_REPORTS_DIR)]
     pub reports_dir: PathBuf,
 }
 

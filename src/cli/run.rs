@@ -17,8 +17,12 @@ pub struct RunArgs {
     #[command(flatten)]
     pub dirs: DirArgs,
     /// Where reports are written.
-    #[arg(long, value_name = "DIR", default_value = "reports")]
+    #[arg(long, value_name = "DIR", default_value = crate::spec::DEFAULT_REPORTS_DIR)]
     pub reports_dir: PathBuf,
+    /// Refuse a run whose estimated memory (weights, optimizer state, one
+    /// batch's activations) is above this, e.g. `16G`; default half the RAM.
+    #[arg(long, value_name = "SIZE", value_parser = crate::pipeline::memory::parse_memory_size)]
+    pub max_memory: Option<u64>,
     /// Re-run every stage, ignoring cached artifacts.
     #[arg(long)]
     pub force: bool,
@@ -35,8 +39,8 @@ pub struct RunArgs {
 }
 
 /// `kerros validate`: every check that needs no data.
-pub fn validate(file: &Path) -> Result<i32> {
-    let jobs = schedule::jobs(&[file.to_path_buf()])?;
+pub fn validate(file: &Path, max_memory: Option<u64>) -> Result<i32> {
+    let jobs = schedule::jobs(&[file.to_path_buf()], max_memory)?;
     if jobs.len() > 1 {
         println!("{}: ok ({} variants)", file.display(), jobs.len());
     } else {
@@ -47,7 +51,7 @@ pub fn validate(file: &Path) -> Result<i32> {
 
 /// `kerros run`.
 pub fn run(args: RunArgs) -> Result<i32> {
-    let jobs = schedule::jobs(&args.specs)?;
+    let jobs = schedule::jobs(&args.specs, args.max_memory)?;
     let opts = RunOptions {
         data_dir: args.dirs.data_dir.clone(),
         cache_dir: args.dirs.cache_dir.clone(),
@@ -82,7 +86,14 @@ pub fn run(args: RunArgs) -> Result<i32> {
             }
             Err(e) => {
                 eprintln!("error: {e:#}");
-                code = EXIT_FAILURE;
+                // A spec problem only the data revealed (classes vs. the
+                // output layer) is still an invalid spec: exit 2.
+                let invalid = e.downcast_ref::<crate::spec::SpecError>().is_some();
+                code = if invalid && code != EXIT_FAILURE {
+                    super::EXIT_INVALID
+                } else {
+                    EXIT_FAILURE
+                };
             }
         }
     }

@@ -13,6 +13,7 @@
 //! The hand-computed test values were also checked against scikit-learn 1.9.1.
 
 mod baselines;
+pub mod catalog;
 mod classification;
 mod confusion;
 mod curves;

@@ -7,8 +7,10 @@
 //! scatters the window gradients back to the steps (adding overlaps).
 
 use super::bias_activation::bias_activation;
+use super::conv1d_geometry::Geometry;
 use super::conv1d_tokens::token_conv;
 use super::layer::{live, Layer, Pass, Weight};
+use super::layer_shape::{LayerShape, ShapeContext};
 use super::shape::{Inferred, Site};
 use super::storage::f32_values;
 use super::tokens::EmbeddedTokens;
@@ -64,6 +66,16 @@ pub(crate) fn needs_sequence(kind: &str, input: &Shape, site: Site) -> Invalid {
 }
 
 /// Check a conv1d against its input. Params `kernel_size · channels · filters + filters`.
+impl LayerShape for Conv1dSpec {
+    fn infer(
+        &self,
+        input: &Shape,
+        cx: &ShapeContext<'_>,
+    ) -> std::result::Result<Inferred, Invalid> {
+        infer(self, input, cx.site)
+    }
+}
+
 pub(crate) fn infer(
     spec: &Conv1dSpec,
     input: &Shape,
@@ -229,70 +241,6 @@ impl Layer for Conv1d {
                 trainable: true,
             },
         ]
-    }
-}
-
-/// Where the windows of a batch lie.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Geometry {
-    pub batch: usize,
-    pub steps: usize,
-    pub channels: usize,
-    pub size: usize,
-    pub stride: usize,
-    pub out: usize,
-    pub pad_left: usize,
-}
-
-impl Geometry {
-    /// For window `o`, offset `j`: the input step, when inside the sequence.
-    pub(crate) fn source(&self, o: usize, j: usize) -> Option<usize> {
-        (o * self.stride + j)
-            .checked_sub(self.pad_left)
-            .filter(|&s| s < self.steps)
-    }
-
-    /// The im2col matrix `(batch · out) × (size · channels)` of `x`.
-    fn gather(&self, x: &[f32]) -> Vec<f32> {
-        let c = self.channels;
-        let per_example = self.out * self.size * c;
-        let mut dst = vec![0f32; self.batch * per_example];
-        for b in 0..self.batch {
-            let x = &x[b * self.steps * c..(b + 1) * self.steps * c];
-            let y = &mut dst[b * per_example..(b + 1) * per_example];
-            for o in 0..self.out {
-                for j in 0..self.size {
-                    if let Some(s) = self.source(o, j) {
-                        let at = (o * self.size + j) * c;
-                        y[at..at + c].copy_from_slice(&x[s * c..(s + 1) * c]);
-                    }
-                }
-            }
-        }
-        dst
-    }
-
-    /// The input gradient from the window gradient: each window value's
-    /// gradient added back to the step it was copied from.
-    fn scatter(&self, g: &[f32]) -> Vec<f32> {
-        let c = self.channels;
-        let per_example = self.out * self.size * c;
-        let mut dx = vec![0f32; self.batch * self.steps * c];
-        for b in 0..self.batch {
-            let gy = &g[b * per_example..(b + 1) * per_example];
-            let x = &mut dx[b * self.steps * c..(b + 1) * self.steps * c];
-            for o in 0..self.out {
-                for j in 0..self.size {
-                    if let Some(s) = self.source(o, j) {
-                        let at = (o * self.size + j) * c;
-                        for (d, v) in x[s * c..(s + 1) * c].iter_mut().zip(&gy[at..at + c]) {
-                            *d += v;
-                        }
-                    }
-                }
-            }
-        }
-        dx
     }
 }
 

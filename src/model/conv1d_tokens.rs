@@ -7,7 +7,7 @@
 //! replaced by a matmul over the (far fewer) distinct tokens and a gather-add.
 //! Backward adds each output gradient into the `P` slice it came from.
 
-use super::conv1d::Geometry;
+use super::conv1d_geometry::Geometry;
 use super::storage::{f32_values, with_f32};
 use super::tokens::EmbeddedTokens;
 use candle_core::{bail, CpuStorage, CustomOp1, Device, Layout, Result, Shape, Tensor};

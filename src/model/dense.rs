@@ -8,6 +8,7 @@
 use super::bias_activation::bias_activation;
 use super::embedding_dense::embedding_matmul;
 use super::layer::{live, Layer, Pass, Weight};
+use super::layer_shape::{LayerShape, ShapeContext};
 use super::shape::{Inferred, Site};
 use super::sparse::SparseGradSlot;
 use super::tokens::EmbeddedTokens;
@@ -15,6 +16,16 @@ use super::{init, Shape};
 use crate::spec::{Activation, DenseSpec, Invalid};
 use candle_core::{Device, Result, Tensor, Var};
 use rand_chacha::ChaCha8Rng;
+
+impl LayerShape for DenseSpec {
+    fn infer(
+        &self,
+        input: &Shape,
+        cx: &ShapeContext<'_>,
+    ) -> std::result::Result<Inferred, Invalid> {
+        infer(self, input, cx.site)
+    }
+}
 
 /// Check a dense layer against its input (it needs a 2-D input) and its fixed
 /// weights. Params: `inputs · units + units` (no bias: `inputs · units`).
@@ -252,6 +263,13 @@ impl Dense {
     }
 }
 
+impl dyn Layer {
+    /// The layer as a dense layer, for hand-calculation traces and the sparse path.
+    pub fn as_dense(&self) -> Option<&Dense> {
+        self.as_any().downcast_ref::<Dense>()
+    }
+}
+
 impl Layer for Dense {
     fn name(&self) -> &str {
         &self.name
@@ -286,9 +304,6 @@ impl Layer for Dense {
             });
         }
         w
-    }
-    fn as_dense(&self) -> Option<&Dense> {
-        Some(self)
     }
     fn forward_tokens(
         &self,

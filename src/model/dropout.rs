@@ -1,6 +1,7 @@
 //! `dropout`: zero a random fraction of values while training (Keras `Dropout`).
 
 use super::layer::{Layer, Pass};
+use super::layer_shape::{LayerShape, ShapeContext};
 use super::shape::{Inferred, Site};
 use super::Shape;
 use crate::spec::{DropoutSpec, Invalid};
@@ -8,6 +9,16 @@ use candle_core::{Result, Tensor};
 use rand::Rng;
 
 /// Dropout keeps the shape; it has no parameters.
+impl LayerShape for DropoutSpec {
+    fn infer(
+        &self,
+        input: &Shape,
+        cx: &ShapeContext<'_>,
+    ) -> std::result::Result<Inferred, Invalid> {
+        infer(self, input, cx.site)
+    }
+}
+
 pub(crate) fn infer(
     spec: &DropoutSpec,
     input: &Shape,

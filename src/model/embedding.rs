@@ -1,14 +1,24 @@
 //! `embedding`: token id → dense vector lookup (Keras `Embedding`).
 
 use super::layer::{live, Layer, Pass, Weight};
+use super::layer_shape::{LayerShape, ShapeContext};
 use super::pretrained::{load_vectors, resolve, BuildContext, Coverage};
 use super::shape::{Inferred, Site};
-use super::storage::{f32_values, with_f32};
 use super::tokens::EmbeddedTokens;
 use super::{init, ModelError, ModelInput, Shape};
 use crate::spec::{EmbeddingInit, EmbeddingSpec, Invalid};
-use candle_core::{bail, CpuStorage, CustomOp1, Device, Layout, Result, Tensor, Var};
+use candle_core::{bail, Device, Result, Tensor, Var};
 use rand_chacha::ChaCha8Rng;
+
+impl LayerShape for EmbeddingSpec {
+    fn infer(
+        &self,
+        input: &Shape,
+        cx: &ShapeContext<'_>,
+    ) -> std::result::Result<Inferred, Invalid> {
+        infer(self, input, cx.site, cx.model_input)
+    }
+}
 
 /// Check an embedding against its input: it must read token ids, so it is the
 /// first layer of a sequence model. Params: `input_dim · output_dim`.
@@ -208,6 +218,14 @@ impl Embedding {
     }
 }
 
+impl dyn Layer {
+    /// The layer as an embedding, so the model can hand the next layer its
+    /// tokens instead of looked-up vectors.
+    pub fn as_embedding(&self) -> Option<&Embedding> {
+        self.as_any().downcast_ref::<Embedding>()
+    }
+}
+
 impl Layer for Embedding {
     fn name(&self) -> &str {
         &self.name
@@ -227,70 +245,11 @@ impl Layer for Embedding {
     fn trainable(&self) -> bool {
         self.trainable
     }
-    fn as_embedding(&self) -> Option<&Embedding> {
-        Some(self)
-    }
     fn weights(&self) -> Vec<Weight<'_>> {
         vec![Weight {
             name: "embeddings",
             var: &self.embeddings,
             trainable: self.trainable,
         }]
-    }
-}
-
-/// The lookup as one candle op: a row gather forward, and a backward that adds
-/// each position's gradient straight into a `vocab × dim` buffer. (candle's
-/// `index_select` backward builds a zero table and an `index_add` copy instead.)
-pub(crate) struct Lookup {
-    /// Token ids, row-major.
-    ids: std::sync::Arc<Vec<u32>>,
-    /// Output shape: `ids.len()` rows of the table's width, in any grouping
-    /// (`(batch, steps, dim)`, flat `(batch, steps · dim)` or `(n, dim)`).
-    shape: candle_core::Shape,
-}
-
-impl Lookup {
-    /// A gather of the table rows `ids`, shaped `shape`.
-    pub(crate) fn new(ids: std::sync::Arc<Vec<u32>>, shape: candle_core::Shape) -> Lookup {
-        Lookup { ids, shape }
-    }
-}
-
-impl CustomOp1 for Lookup {
-    fn name(&self) -> &'static str {
-        "embedding-lookup"
-    }
-
-    fn cpu_fwd(
-        &self,
-        storage: &CpuStorage,
-        layout: &Layout,
-    ) -> Result<(CpuStorage, candle_core::Shape)> {
-        let table = f32_values(storage, layout, "embedding table")?;
-        let (vocab, dim) = layout.shape().dims2()?;
-        let mut out = Vec::with_capacity(self.ids.len() * dim);
-        for &id in self.ids.iter() {
-            let id = id as usize;
-            if id >= vocab {
-                bail!("token id {id} is outside the embedding's input_dim {vocab}");
-            }
-            out.extend_from_slice(&table[id * dim..(id + 1) * dim]);
-        }
-        Ok((CpuStorage::F32(out), self.shape.clone()))
-    }
-
-    fn bwd(&self, arg: &Tensor, _res: &Tensor, grad_res: &Tensor) -> Result<Option<Tensor>> {
-        let (vocab, dim) = arg.dims2()?;
-        let mut out = vec![0f32; vocab * dim];
-        with_f32(grad_res, "embedding gradient", |g| {
-            for (row, &id) in g.chunks_exact(dim).zip(self.ids.iter()) {
-                let dst = &mut out[id as usize * dim..(id as usize + 1) * dim];
-                for (d, s) in dst.iter_mut().zip(row) {
-                    *d += s;
-                }
-            }
-        })?;
-        Ok(Some(Tensor::from_vec(out, (vocab, dim), arg.device())?))
     }
 }

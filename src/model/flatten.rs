@@ -1,9 +1,23 @@
 //! `flatten`: collapse all axes but the batch axis (Keras `Flatten`).
 
 use super::layer::{Layer, Pass};
+use super::layer_shape::{LayerShape, ShapeContext};
 use super::shape::Inferred;
 use super::Shape;
 use candle_core::{Result, Tensor};
+
+/// The shape rule of `flatten` (it has no settings).
+pub(crate) struct FlattenShape;
+
+impl LayerShape for FlattenShape {
+    fn infer(
+        &self,
+        input: &Shape,
+        _cx: &ShapeContext<'_>,
+    ) -> std::result::Result<Inferred, crate::spec::Invalid> {
+        Ok(infer(input))
+    }
+}
 
 /// Flatten's output: one axis of all values; a 2-D input passes unchanged.
 pub(crate) fn infer(input: &Shape) -> Inferred {

@@ -1,6 +1,6 @@
 //! The layer abstraction every layer type implements.
 
-use super::{Dense, EmbeddedTokens, Embedding, Shape};
+use super::{EmbeddedTokens, Shape};
 use candle_core::{Result, Tensor, Var};
 use rand_chacha::ChaCha8Rng;
 
@@ -78,9 +78,24 @@ pub struct Weight<'a> {
     pub trainable: bool,
 }
 
+/// Any layer as [`std::any::Any`], so a caller that needs one concrete layer
+/// type (`dyn Layer::as_dense`) can ask for it without this module knowing
+/// every layer type. Implemented for every type.
+pub trait AsAny {
+    /// `self` as `Any`.
+    fn as_any(&self) -> &dyn std::any::Any;
+}
+
+impl<T: std::any::Any> AsAny for T {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
 /// A layer of a Sequential model. New layer types (bag-of-n-gram input,
-/// recurrent layers) implement this and are added to `Model::new`.
-pub trait Layer: Send + Sync + std::fmt::Debug {
+/// recurrent layers) implement this and are added to `Model::new`; their
+/// shape rule without weights is [`super::layer_shape::LayerShape`].
+pub trait Layer: AsAny + Send + Sync + std::fmt::Debug {
     /// Keras-style unique name (`dense_1`).
     fn name(&self) -> &str;
     /// Layer type as written in the spec (`dense`).
@@ -98,15 +113,6 @@ pub trait Layer: Send + Sync + std::fmt::Debug {
     /// The layer's weights, in a fixed order.
     fn weights(&self) -> Vec<Weight<'_>> {
         Vec::new()
-    }
-    /// The layer as a dense layer, for hand-calculation traces.
-    fn as_dense(&self) -> Option<&Dense> {
-        None
-    }
-    /// The layer as an embedding, so the model can hand the next layer its
-    /// tokens instead of looked-up vectors.
-    fn as_embedding(&self) -> Option<&Embedding> {
-        None
     }
     /// Apply the layer straight to an embedding's tokens when that is faster
     /// than reading the looked-up vectors (same result up to rounding);

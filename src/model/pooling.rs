@@ -1,11 +1,25 @@
 //! `global_average_pooling1d` / `global_max_pooling1d`: reduce the time axis.
 
 use super::layer::{Layer, Pass};
+use super::layer_shape::{LayerShape, ShapeContext};
 use super::pool_op::pool;
 use super::shape::{Inferred, Site};
 use super::Shape;
 use crate::spec::Invalid;
 use candle_core::{Result, Tensor};
+
+/// The shape rule of both global poolings (they have no settings).
+pub(crate) struct GlobalPoolingShape;
+
+impl LayerShape for GlobalPoolingShape {
+    fn infer(
+        &self,
+        input: &Shape,
+        cx: &ShapeContext<'_>,
+    ) -> std::result::Result<Inferred, Invalid> {
+        infer(cx.layer.type_name(), input, cx.site)
+    }
+}
 
 /// Pooling needs `(batch, steps, features)` and gives `(batch, features)`.
 pub(crate) fn infer(

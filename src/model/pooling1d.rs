@@ -3,6 +3,7 @@
 
 use super::conv1d::{needs_sequence, output_length};
 use super::layer::{Layer, Pass};
+use super::layer_shape::{LayerShape, ShapeContext};
 use super::pool_op::pool;
 use super::shape::{Inferred, Site};
 use super::{PoolKind, Shape};
@@ -10,6 +11,16 @@ use crate::spec::{Invalid, Padding, Pooling1dSpec};
 use candle_core::{Result, Tensor};
 
 /// Check a local pooling layer: a 3-D input, output `(⌊(L − p)/s⌋ + 1, channels)`, no params.
+impl LayerShape for Pooling1dSpec {
+    fn infer(
+        &self,
+        input: &Shape,
+        cx: &ShapeContext<'_>,
+    ) -> std::result::Result<Inferred, Invalid> {
+        infer(cx.layer.type_name(), self, input, cx.site)
+    }
+}
+
 pub(crate) fn infer(
     kind: &str,
     spec: &Pooling1dSpec,

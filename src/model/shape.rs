@@ -1,9 +1,8 @@
-//! Shapes without data: each layer's Keras output shape and parameter count.
+//! Shapes without data: a tensor shape, one summary row, and where a layer
+//! sits. A leaf module: each layer type's shape rule lives in its own file
+//! (the `LayerShape` trait) and `infer_shapes` walks the stack.
 
-use super::{
-    conv1d, dense, dropout, embedding, flatten, pooling, pooling1d, recurrent, ModelInput,
-};
-use crate::spec::{Invalid, LayerSpec};
+use crate::spec::LayerSpec;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fmt;
@@ -109,86 +108,4 @@ pub(crate) struct Inferred {
     pub shape: Shape,
     pub params: usize,
     pub trainable: bool,
-}
-
-/// Check a layer stack against its input without data and return each layer's
-/// name, Keras output shape and parameter count.
-///
-/// Errors name the layer (`model.layers[1]`) and the fix, e.g. a `dense` fed a
-/// 3-D input asks for a `flatten` or `global_average_pooling1d` before it.
-/// (Keras itself would apply such a dense layer to the last axis; kerros rejects
-/// it because it is almost always a forgotten flatten.)
-pub fn infer_shapes(layers: &[LayerSpec], input: &ModelInput) -> Result<Vec<LayerInfo>, Invalid> {
-    if layers.is_empty() {
-        return Err(Invalid::new(
-            "model.layers",
-            "the model has no layers; add e.g. `- dense: {units: 1}`",
-        ));
-    }
-    match *input {
-        ModelInput::Sequence { maxlen: 0 } => {
-            return Err(Invalid::new("sequence.maxlen", "maxlen must be at least 1"))
-        }
-        ModelInput::Features { width: 0 } => {
-            return Err(Invalid::new(
-                "model.input_dim",
-                "the input has no features; input_dim must be at least 1",
-            ))
-        }
-        _ => {}
-    }
-    let names = layer_names(layers);
-    let mut shape = input.shape();
-    let mut out = Vec::with_capacity(layers.len());
-    for (index, layer) in layers.iter().enumerate() {
-        let site = Site {
-            index,
-            previous: index.checked_sub(1).map(|p| layers[p].type_name()),
-        };
-        if index == 0 {
-            if let (ModelInput::Sequence { .. }, false) =
-                (input, matches!(layer, LayerSpec::Embedding(_)))
-            {
-                return Err(Invalid::new(
-                    site.path(),
-                    format!(
-                        "the input is token ids {shape}, so the first layer must be an `embedding` (it turns ids into vectors), not `{}`; add e.g. `- embedding: {{input_dim: 10000, output_dim: 16}}` first",
-                        layer.type_name()
-                    ),
-                ));
-            }
-        }
-        let inferred = match layer {
-            LayerSpec::Embedding(e) => embedding::infer(e, &shape, site, input)?,
-            LayerSpec::Flatten => flatten::infer(&shape),
-            LayerSpec::Dense(d) => dense::infer(d, &shape, site)?,
-            LayerSpec::Dropout(d) => dropout::infer(d, &shape, site)?,
-            LayerSpec::GlobalAveragePooling1d | LayerSpec::GlobalMaxPooling1d => {
-                pooling::infer(layer.type_name(), &shape, site)?
-            }
-            LayerSpec::Conv1d(c) => conv1d::infer(c, &shape, site)?,
-            LayerSpec::MaxPooling1d(p) | LayerSpec::AveragePooling1d(p) => {
-                pooling1d::infer(layer.type_name(), p, &shape, site)?
-            }
-            LayerSpec::SimpleRnn(_)
-            | LayerSpec::Lstm(_)
-            | LayerSpec::Gru(_)
-            | LayerSpec::Bidirectional(_) => recurrent::infer(
-                layer,
-                &shape,
-                site,
-                index.checked_sub(1).map(|p| &layers[p]),
-            )?,
-        };
-        shape = inferred.shape;
-        out.push(LayerInfo {
-            name: names[index].clone(),
-            kind: layer.type_name().to_string(),
-            output_shape: shape.to_string(),
-            dims: shape.0.clone(),
-            params: inferred.params,
-            trainable: inferred.trainable,
-        });
-    }
-    Ok(out)
 }

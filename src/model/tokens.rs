@@ -2,13 +2,13 @@
 //!
 //! The layer right after an `embedding` often does not need the
 //! `(batch, steps, dim)` tensor of looked-up vectors: a `dense` after
-//! `flatten` can read the table rows directly ([`super::embedding_dense`]),
+//! `flatten` can read the table rows directly (`embedding_dense.rs`),
 //! and a recurrent layer only needs the input projection of each distinct
 //! token, `table[id]·W`, which is far fewer rows than positions in a batch.
 //! Such layers implement [`Layer::forward_tokens`](super::Layer::forward_tokens);
 //! every other layer gets [`EmbeddedTokens::materialize`].
 
-use super::embedding::Lookup;
+use super::lookup::Lookup;
 use candle_core::{Result, Tensor};
 use std::sync::{Arc, OnceLock};
 

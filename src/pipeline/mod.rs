@@ -12,6 +12,7 @@ mod error_analysis;
 pub mod explain;
 pub mod explore;
 pub mod forward;
+pub mod memory;
 mod outcome;
 pub mod predict;
 mod report;
@@ -22,11 +23,12 @@ pub mod schedule;
 pub mod score;
 pub mod stages;
 pub mod tables;
+pub mod validate;
 
 pub use outcome::RunOutcome;
 pub use run::run_spec;
 pub use runner::{Runner, StageStatus};
-pub use stages::check_model;
+pub use validate::{validate, validate_with};
 
 use anyhow::Result;
 use std::path::{Path, PathBuf};
@@ -55,8 +57,8 @@ impl RunOptions {
     pub fn new(data_dir: Option<PathBuf>) -> RunOptions {
         RunOptions {
             data_dir,
-            cache_dir: PathBuf::from(".kerros/cache"),
-            reports_dir: PathBuf::from("reports"),
+            cache_dir: PathBuf::from(crate::spec::DEFAULT_CACHE_DIR),
+            reports_dir: PathBuf::from(crate::spec::DEFAULT_REPORTS_DIR),
             force: false,
             quiet: false,
             author: None,

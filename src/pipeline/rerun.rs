@@ -52,6 +52,9 @@ pub fn rerun(manifest: &Manifest, spec_dir: Option<&Path>, opts: &RunOptions) ->
     };
     // Only its folder matters: the spec itself comes from the manifest.
     let spec_path = folder.join(format!("{}.yaml", spec.name));
+    // The same checks as `kerros run`, before touching data.
+    let locator = crate::spec::Locator::new(&manifest.spec_yaml);
+    super::validate(&spec, &spec_path, &locator)?;
     let outcome = run_spec(&spec, &spec_path, &opts)?;
     let differences = compare_metrics(&manifest.metrics, &outcome.metrics, 1e-9);
     Ok(Rerun {

@@ -10,7 +10,7 @@ use super::stages::report::{self, ReportArtifact, ReportStageInputs};
 use super::stages::split::{self, SplitArtifact};
 use super::stages::train::{self, TrainArtifact, TrainInputs};
 use super::stages::vocabulary::{self, VocabularyArtifact};
-use super::stages::{check_model, hand_calculation};
+use super::stages::hand_calculation;
 use super::RunOptions;
 use crate::cache::Cache;
 use crate::data::Prepared;
@@ -25,7 +25,7 @@ use std::time::Instant;
 /// Run every stage of the experiment in `spec_path`.
 pub fn run(spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
     let (spec, locator) = spec::load_spec(spec_path)?;
-    check_model(&spec, spec_path, &locator)?;
+    super::validate(&spec, spec_path, &locator)?;
     run_spec(&spec, spec_path, opts)
 }
 
@@ -52,6 +52,7 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
     let splits = runner.stage(&split_key, |dir| split::compute(spec, &loaded, &files, dir))?;
     let splits = SplitArtifact::from_artifact(&splits);
     let info = splits.info()?;
+    super::validate::check_classes(spec, spec_path, info.classes.len())?;
     // Read the splits once, and only if some stage needs them.
     let prepared_cell = OnceCell::new();
     let prepared = || -> Result<&Prepared> { cached(&prepared_cell, || splits.prepared(&info)) };

@@ -3,7 +3,8 @@
 //! between them, and their `expect:` gates checked.
 
 use super::{run_spec, RunOptions, RunOutcome};
-use crate::pipeline::check_model;
+use crate::pipeline::memory::MemoryLimit;
+use crate::pipeline::validate_with;
 use crate::spec::expect::{self, Unmet};
 use crate::spec::{sweep, Locator, Spec, SpecError};
 use anyhow::{Context, Result};
@@ -36,17 +37,16 @@ impl Job {
 }
 
 /// Parse every spec file, expand its sweep and check each variant without
-/// data (layer shapes, `expect:` bounds): the jobs to run, in order.
-pub fn jobs(files: &[PathBuf]) -> Result<Vec<Job>, SpecError> {
+/// data ([`validate_with`], against the `--max-memory` limit, default half
+/// the RAM): the jobs to run, in order.
+pub fn jobs(files: &[PathBuf], max_memory: Option<u64>) -> Result<Vec<Job>, SpecError> {
+    let limit = MemoryLimit::from_flag(max_memory);
     let mut out = Vec::new();
     for file in files {
         let source = sweep::read_source(file)?;
         let locator = Locator::new(&source);
         for v in sweep::expand(&source, file)? {
-            check_model(&v.spec, file, &locator)?;
-            if let Some(bounds) = &v.spec.expect {
-                expect::parse_expectations(bounds).map_err(|i| i.at(file, &locator))?;
-            }
+            validate_with(&v.spec, file, &locator, &limit)?;
             out.push(Job {
                 file: file.clone(),
                 spec: v.spec,

@@ -155,39 +155,22 @@ pub enum MonitorMode {
 
 /// Keras `ReduceLROnPlateau` settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct ReduceOnPlateauSpec {
     /// The watched quantity.
-    #[serde(default)]
     pub monitor: MonitorName,
     /// Direction of improvement.
-    #[serde(default)]
     pub mode: MonitorMode,
     /// New rate = rate · factor, in (0, 1).
-    #[serde(default = "default_plateau_factor")]
     pub factor: f64,
     /// Epochs without improvement before the rate is reduced.
-    #[serde(default = "default_plateau_patience")]
     pub patience: usize,
     /// Smallest change that counts as an improvement.
-    #[serde(default = "default_plateau_min_delta")]
     pub min_delta: f64,
     /// The rate is never reduced below this.
-    #[serde(default)]
     pub min_lr: f64,
     /// Epochs to wait after a reduction before counting again.
-    #[serde(default)]
     pub cooldown: usize,
-}
-
-fn default_plateau_factor() -> f64 {
-    0.1
-}
-fn default_plateau_patience() -> usize {
-    10
-}
-fn default_plateau_min_delta() -> f64 {
-    1e-4
 }
 
 impl Default for ReduceOnPlateauSpec {
@@ -195,9 +178,9 @@ impl Default for ReduceOnPlateauSpec {
         ReduceOnPlateauSpec {
             monitor: MonitorName::ValLoss,
             mode: MonitorMode::Auto,
-            factor: default_plateau_factor(),
-            patience: default_plateau_patience(),
-            min_delta: default_plateau_min_delta(),
+            factor: 0.1,
+            patience: 10,
+            min_delta: 1e-4,
             min_lr: 0.0,
             cooldown: 0,
         }
@@ -206,23 +189,18 @@ impl Default for ReduceOnPlateauSpec {
 
 /// Keras `EarlyStopping` settings (`train.early_stopping`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct EarlyStoppingSpec {
     /// The watched quantity.
-    #[serde(default)]
     pub monitor: MonitorName,
     /// Direction of improvement.
-    #[serde(default)]
     pub mode: MonitorMode,
     /// Epochs without improvement before training stops (Keras: 0 and 1 both
     /// stop after the first epoch that does not improve).
-    #[serde(default)]
     pub patience: usize,
     /// Smallest change that counts as an improvement.
-    #[serde(default)]
     pub min_delta: f64,
     /// When training stops early, put back the weights of the best epoch.
-    #[serde(default)]
     pub restore_best_weights: bool,
 }
 

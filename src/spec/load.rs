@@ -1,95 +1,115 @@
 //! Reading a spec file: YAML parsing with positioned errors, suggestions for
 //! misspelt keys, and the checks that need no data.
 
+use super::error::{Invalid, SpecError};
 use super::{Locator, Spec, TaskKind, VectorizeMode};
-use std::fmt;
-use std::path::{Path, PathBuf};
-
-/// A problem with a spec, pointing at the file, line and column that caused it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SpecError {
-    /// The spec file.
-    pub file: PathBuf,
-    /// 1-based line, when known.
-    pub line: Option<usize>,
-    /// 1-based column, when known.
-    pub column: Option<usize>,
-    /// Dotted path of the offending key (`train.epochs`), when known.
-    pub path: Option<String>,
-    /// What is wrong and what would be valid.
-    pub message: String,
-}
-
-impl fmt::Display for SpecError {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "{}", self.file.display())?;
-        if let Some(line) = self.line {
-            write!(f, ":{line}")?;
-            if let Some(col) = self.column {
-                write!(f, ":{col}")?;
-            }
-        }
-        write!(f, ": ")?;
-        if let Some(path) = &self.path {
-            if !path.is_empty() {
-                write!(f, "`{path}`: ")?;
-            }
-        }
-        write!(f, "{}", self.message)
-    }
-}
-
-impl std::error::Error for SpecError {}
-
-/// A problem found after parsing, located by its dotted spec path.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Invalid {
-    /// Dotted path, e.g. `model.layers[2]`.
-    pub path: String,
-    /// What is wrong and what would fix it.
-    pub message: String,
-}
-
-impl Invalid {
-    /// A problem at `path`.
-    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Invalid {
-        Invalid {
-            path: path.into(),
-            message: message.into(),
-        }
-    }
-
-    /// Attach the file and position of the path.
-    pub fn at(self, file: &Path, locator: &Locator) -> SpecError {
-        let pos = locator.find(&self.path);
-        SpecError {
-            file: file.to_path_buf(),
-            line: pos.map(|p| p.0),
-            column: pos.map(|p| p.1),
-            path: Some(self.path),
-            message: self.message,
-        }
-    }
-}
+use std::path::Path;
 
 /// Read and parse a spec file, then run the checks that need no data.
+///
+/// Only a regular file of at most [`super::MAX_SPEC_BYTES`] is read (not a
+/// folder, a fifo or a device such as `/dev/zero`), and never more than that.
 pub fn load_spec(path: &Path) -> Result<(Spec, Locator), SpecError> {
-    let source = std::fs::read_to_string(path).map_err(|e| SpecError {
+    let source = read_spec_file(path)?;
+    parse_spec(&source, path)
+}
+
+/// The text of a spec file, read with a bound: see [`load_spec`].
+pub fn read_spec_file(path: &Path) -> Result<String, SpecError> {
+    use std::io::Read;
+    let fail = |message: String| SpecError {
         file: path.to_path_buf(),
         line: None,
         column: None,
         path: None,
-        message: format!("cannot read the spec file: {e}"),
-    })?;
-    parse_spec(&source, path)
+        message,
+    };
+    let meta =
+        std::fs::metadata(path).map_err(|e| fail(format!("cannot read the spec file: {e}")))?;
+    if !meta.is_file() {
+        return Err(fail(
+            "the spec is not a regular file (a folder, fifo or device); give a .yaml file".into(),
+        ));
+    }
+    let max = super::MAX_SPEC_BYTES;
+    if meta.len() > max {
+        return Err(fail(format!(
+            "the spec file is {} bytes, above the largest allowed, {max} bytes (1 MiB); a spec holds settings, not data",
+            meta.len()
+        )));
+    }
+    let file =
+        std::fs::File::open(path).map_err(|e| fail(format!("cannot read the spec file: {e}")))?;
+    let mut bytes = Vec::new();
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(format!("cannot read the spec file: {e}")))?;
+    if bytes.len() as u64 > max {
+        return Err(fail(format!(
+            "the spec file grew past the largest allowed size, {max} bytes, while it was read"
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        fail(format!(
+            "the spec file is not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })
 }
 
 /// Parse spec text (`file` is used in messages only), then check it.
 pub fn parse_spec(source: &str, file: &Path) -> Result<(Spec, Locator), SpecError> {
     let locator = Locator::new(source);
+    // The YAML reader behind serde takes time quadratic in the nesting depth
+    // of flow collections (`[[[[...`), so a deep document is refused first.
+    let depth = locator.depth().max(flow_depth(source));
+    if depth > super::MAX_NESTING {
+        return Err(SpecError {
+            file: file.to_path_buf(),
+            line: None,
+            column: None,
+            path: None,
+            message: format!(
+                "the spec nests mappings and lists {depth} levels deep; at most {} are allowed",
+                super::MAX_NESTING
+            ),
+        });
+    }
     let spec: Spec = serde_yaml::from_str(source).map_err(|e| yaml_error(e, file))?;
     check(&spec).map_err(|inv| inv.at(file, &locator))?;
     Ok((spec, locator))
+}
+
+/// The deepest nesting of flow collections (`[` and `{`), skipping quoted
+/// text and comments: a linear scan that also sees a document the YAML
+/// parser gives up on before its first event.
+fn flow_depth(source: &str) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    let mut quote: Option<char> = None;
+    let mut previous = '\n';
+    let mut comment = false;
+    for c in source.chars() {
+        if comment {
+            comment = c != '\n';
+        } else if let Some(q) = quote {
+            if c == q {
+                quote = None;
+            }
+        } else {
+            match c {
+                '"' | '\'' => quote = Some(c),
+                '#' if previous.is_whitespace() => comment = true,
+                '[' | '{' => {
+                    depth += 1;
+                    max = max.max(depth);
+                }
+                ']' | '}' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        previous = c;
+    }
+    max
 }
 
 /// Turn a serde_yaml error into a positioned message with a suggestion for typos.
@@ -165,6 +185,7 @@ pub fn check(spec: &Spec) -> Result<(), Invalid> {
             "the name is used as the report's file name: it may not contain `/`, `\\` or control characters",
         ));
     }
+    super::bounds::check_bounds(spec)?;
     if let Some(data) = &spec.data {
         match (&data.dataset, &data.train, &data.test) {
             (Some(_), None, None) | (None, Some(_), Some(_)) => {}

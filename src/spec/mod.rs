@@ -2,27 +2,38 @@
 //! default and its validation.
 //!
 //! A spec is read from YAML with unknown keys rejected everywhere. Every
-//! default lives in this module (as a `default_*` function or a `Default`
-//! impl), so `kerros show` can print the fully resolved spec and two runs of
-//! the same resolved spec are the same experiment.
+//! default lives in this module, written once: a section whose keys are all
+//! optional takes its missing keys from its one `Default` impl (container
+//! `#[serde(default)]`); the few required-key structs name a single function
+//! per default. So `kerros show` can print the fully resolved spec and two
+//! runs of the same resolved spec are the same experiment.
 
+mod bounds;
 mod controls;
+mod defaults;
+mod error;
 pub mod expect;
 mod layers;
 mod load;
 mod locate;
 pub mod sweep;
 
+pub use bounds::{
+    check_bounds, MAX_BATCH_SIZE, MAX_EPOCHS, MAX_LAYERS, MAX_NESTING, MAX_NGRAMS,
+    MAX_SEQUENCE_LENGTH, MAX_SPEC_BYTES, MAX_UNITS, MAX_VOCABULARY,
+};
 pub use controls::{
     ClassWeightSpec, EarlyStoppingSpec, ExponentialDecaySpec, MonitorMode, MonitorName,
     ReduceOnPlateauSpec, ScheduleSpec,
 };
+pub use defaults::{DEFAULT_CACHE_DIR, DEFAULT_REPORTS_DIR, EVALUATION_BATCH_SIZE};
+pub use error::{Invalid, SpecError};
 pub use layers::{
     Activation, BidirectionalSpec, Conv1dSpec, DenseSpec, DropoutSpec, EmbeddingInit,
     EmbeddingSpec, GruSpec, LayerSpec, LstmSpec, MergeMode, Padding, Pooling1dSpec,
     RegularizerSpec, SimpleRnnSpec,
 };
-pub use load::{check, load_spec, nearest, parse_spec, Invalid, SpecError};
+pub use load::{check, load_spec, nearest, parse_spec, read_spec_file};
 pub use locate::Locator;
 
 use serde::{Deserialize, Serialize};
@@ -123,85 +134,91 @@ fn default_seed() -> u64 {
 
 /// The data section: a built-in dataset or explicit files.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct DataSpec {
     /// A built-in dataset name (`imdb`, `druglib`), resolved under the data dir.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dataset: Option<String>,
     /// Training file (CSV, TSV, Parquet or JSONL), relative to the spec file.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub train: Option<PathBuf>,
     /// Test file, relative to the spec file.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub test: Option<PathBuf>,
     /// File format; `auto` picks it from the extension.
-    #[serde(default)]
     pub format: FileFormat,
     /// Column holding the text. Ignored when `text_columns` is set.
-    #[serde(default = "default_text_column")]
     pub text_column: String,
     /// Several text columns joined with `text_separator` (empty cells allowed).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub text_columns: Vec<String>,
     /// Separator placed between the cells of `text_columns`.
-    #[serde(default = "default_text_separator")]
     pub text_separator: String,
     /// Column holding the label (a class name or a number).
-    #[serde(default = "default_label_column")]
     pub label_column: String,
     /// Optional column with a stable example id; the row number otherwise.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id_column: Option<String>,
     /// How the validation split is made.
-    #[serde(default)]
     pub validation: ValidationSpec,
     /// Take at most this many rows per split after a seeded shuffle (quick runs).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<usize>,
     /// Text cleaning applied before tokenization.
-    #[serde(default)]
     pub clean: CleanSpec,
     /// What to do with a malformed row in a delimited file.
-    #[serde(default)]
     pub on_bad_rows: BadRows,
     /// Under `on_bad_rows: skip`, the most rows all files together may lose;
     /// unset: a tenth of the rows read (`crate::data::MAX_BAD_FRACTION`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_bad_rows: Option<usize>,
     /// Whether a CSV/TSV file starts with a header row naming its columns.
-    #[serde(default = "default_header", skip_serializing_if = "is_true")]
+    #[serde(skip_serializing_if = "is_true")]
     pub header: bool,
     /// Names of a header-less CSV/TSV file's columns, in file order (`header: false`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub columns: Vec<String>,
     /// Character encoding of CSV, TSV and JSONL files (`utf-8`, `latin-1`,
     /// `windows-1252`, `utf-16`, ...); unset: UTF-8, or UTF-16 when the file
     /// starts with a UTF-16 byte order mark.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub encoding: Option<String>,
     /// Field delimiter of a CSV/TSV file, one character (default `,` for CSV, tab for TSV).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub delimiter: Option<String>,
     /// Quote character of a CSV/TSV file, one character (default `"`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub quote: Option<String>,
 }
 
-fn default_header() -> bool {
-    true
-}
 fn is_true(b: &bool) -> bool {
     *b
 }
 
-fn default_text_column() -> String {
-    "text".into()
-}
-fn default_text_separator() -> String {
-    " ".into()
-}
-fn default_label_column() -> String {
-    "label".into()
+impl Default for DataSpec {
+    fn default() -> Self {
+        DataSpec {
+            dataset: None,
+            train: None,
+            test: None,
+            format: FileFormat::Auto,
+            text_column: "text".into(),
+            text_columns: Vec::new(),
+            text_separator: " ".into(),
+            label_column: "label".into(),
+            id_column: None,
+            validation: ValidationSpec::default(),
+            limit: None,
+            clean: CleanSpec::default(),
+            on_bad_rows: BadRows::Error,
+            max_bad_rows: None,
+            header: true,
+            columns: Vec::new(),
+            encoding: None,
+            delimiter: None,
+            quote: None,
+        }
+    }
 }
 
 /// Input file format.
@@ -255,31 +272,29 @@ impl Default for ValidationSpec {
 
 /// Text cleaning before tokenization.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct CleanSpec {
     /// Decode HTML entities such as `&#039;` and `&amp;`.
-    #[serde(default)]
     pub html_entities: bool,
     /// Replace HTML tags such as `<br />` with a space.
-    #[serde(default)]
     pub strip_tags: bool,
 }
 
 /// What is predicted and how labels are made.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct TaskSpec {
     /// `binary`, `multiclass` or `regression`.
-    #[serde(default, rename = "type")]
+    #[serde(rename = "type")]
     pub kind: TaskKind,
     /// Class names in output and report order; empty: sorted training labels (`neg`, `pos`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub classes: Vec<String>,
     /// Classes derived from a numeric label column by inclusive ranges, in order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bins: Option<BinsSpec>,
     /// For regression: the valid range that rounded predictions are clamped into.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub range: Option<[f64; 2]>,
     /// `classes` are listed lowest to highest (ratings): weighted kappas apply.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -304,48 +319,34 @@ pub enum TaskKind {
 
 /// Keras `Tokenizer` settings.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct TokenizerSpec {
     /// Keep only words with index below `num_words` (Keras semantics); all when unset.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub num_words: Option<usize>,
     /// Characters replaced by the split character before splitting.
-    #[serde(default = "default_filters")]
     pub filters: String,
     /// Lower-case before splitting.
-    #[serde(default = "default_true")]
     pub lower: bool,
     /// The split string.
-    #[serde(default = "default_split")]
     pub split: String,
     /// Every character is a token.
-    #[serde(default)]
     pub char_level: bool,
     /// Token for out-of-vocabulary words; gets index 1 when set.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub oov_token: Option<String>,
 }
 
 /// Keras's default `Tokenizer` filters: punctuation, tab and newline.
 pub const KERAS_DEFAULT_FILTERS: &str = "!\"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n";
 
-fn default_filters() -> String {
-    KERAS_DEFAULT_FILTERS.into()
-}
-fn default_true() -> bool {
-    true
-}
-fn default_split() -> String {
-    " ".into()
-}
-
 impl Default for TokenizerSpec {
     fn default() -> Self {
         TokenizerSpec {
             num_words: None,
-            filters: default_filters(),
+            filters: KERAS_DEFAULT_FILTERS.into(),
             lower: true,
-            split: default_split(),
+            split: " ".into(),
             char_level: false,
             oov_token: None,
         }
@@ -365,55 +366,39 @@ pub enum Side {
 
 /// Keras `pad_sequences` settings.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct SequenceSpec {
     /// Length of every sequence; the longest training sequence when unset.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub maxlen: Option<usize>,
     /// Where padding goes.
-    #[serde(default)]
     pub padding: Side,
     /// Where long sequences are cut.
-    #[serde(default)]
     pub truncating: Side,
     /// The padding value.
-    #[serde(default)]
     pub value: u32,
 }
 
 /// How text becomes model input (Keras `TextVectorization` output modes).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct VectorizeSpec {
     /// `int` (token sequences through `tokenizer` and `sequence`), or a bag of
     /// n-grams: `multi_hot`, `count`, `tf_idf`.
-    #[serde(default)]
     pub mode: VectorizeMode,
     /// Use all n-grams from 1 up to this length (bag modes).
-    #[serde(default = "default_ngrams")]
     pub ngrams: usize,
     /// Keep the most frequent `max_tokens` n-grams (bag modes); all when unset.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_tokens: Option<usize>,
     /// Drop n-grams seen in fewer than this many training documents (bag modes).
-    #[serde(default = "default_min_df")]
     pub min_df: usize,
     /// Text standardisation (bag modes).
-    #[serde(default)]
     pub standardize: Standardize,
     /// Replace HTML tags like `<br />` with spaces before standardising (bag modes).
-    #[serde(default = "default_true")]
     pub strip_html: bool,
     /// Scale each feature by its naive-Bayes log-count ratio (Wang & Manning 2012).
-    #[serde(default)]
     pub nb_weighting: bool,
-}
-
-fn default_ngrams() -> usize {
-    1
-}
-fn default_min_df() -> usize {
-    1
 }
 
 impl Default for VectorizeSpec {
@@ -471,36 +456,24 @@ pub struct ModelSpec {
 
 /// Training settings.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct TrainSpec {
     /// The optimizer.
-    #[serde(default)]
     pub optimizer: OptimizerSpec,
     /// The loss.
-    #[serde(default)]
     pub loss: LossSpec,
     /// Passes over the training split.
-    #[serde(default = "default_epochs")]
     pub epochs: usize,
     /// Examples per gradient step.
-    #[serde(default = "default_batch_size")]
     pub batch_size: usize,
     /// Shuffle the training split before each epoch (seeded).
-    #[serde(default = "default_true")]
     pub shuffle: bool,
     /// Stop when a watched quantity stops improving (Keras `EarlyStopping`); off when unset.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub early_stopping: Option<EarlyStoppingSpec>,
     /// Weight each training example's loss by its class (`balanced` or a map); off when unset.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub class_weight: Option<ClassWeightSpec>,
-}
-
-fn default_epochs() -> usize {
-    10
-}
-fn default_batch_size() -> usize {
-    32
 }
 
 impl Default for TrainSpec {
@@ -508,8 +481,8 @@ impl Default for TrainSpec {
         TrainSpec {
             optimizer: OptimizerSpec::default(),
             loss: LossSpec::default(),
-            epochs: default_epochs(),
-            batch_size: default_batch_size(),
+            epochs: 10,
+            batch_size: 32,
             shuffle: true,
             early_stopping: None,
             class_weight: None,
@@ -519,82 +492,51 @@ impl Default for TrainSpec {
 
 /// Optimizer settings.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct OptimizerSpec {
     /// Optimizer name.
-    #[serde(default)]
     pub name: OptimizerName,
     /// Step size.
-    #[serde(default = "default_learning_rate")]
     pub learning_rate: f64,
     /// Adam's first-moment decay.
-    #[serde(default = "default_beta_1")]
     pub beta_1: f64,
     /// Adam's second-moment decay.
-    #[serde(default = "default_beta_2")]
     pub beta_2: f64,
     /// Adam's epsilon (Keras default 1e-7).
-    #[serde(default = "default_epsilon")]
     pub epsilon: f64,
     /// Decoupled weight decay (AdamW).
-    #[serde(default)]
     pub weight_decay: f64,
     /// SGD / RMSprop momentum, in [0, 1).
-    #[serde(default)]
     pub momentum: f64,
     /// SGD: use Nesterov momentum.
-    #[serde(default)]
     pub nesterov: bool,
     /// RMSprop's discount of the squared-gradient average.
-    #[serde(default = "default_rho")]
     pub rho: f64,
     /// Adagrad's starting accumulator value.
-    #[serde(default = "default_initial_accumulator_value")]
     pub initial_accumulator_value: f64,
     /// Clip each weight tensor's gradient to this L2 norm (Keras `clipnorm`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub clipnorm: Option<f64>,
     /// Clip all gradients together to this global L2 norm (Keras `global_clipnorm`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub global_clipnorm: Option<f64>,
     /// How the learning rate changes during training.
-    #[serde(default)]
     pub schedule: ScheduleSpec,
-}
-
-fn default_rho() -> f64 {
-    0.9
-}
-fn default_initial_accumulator_value() -> f64 {
-    0.1
-}
-
-fn default_learning_rate() -> f64 {
-    0.001
-}
-fn default_beta_1() -> f64 {
-    0.9
-}
-fn default_beta_2() -> f64 {
-    0.999
-}
-fn default_epsilon() -> f64 {
-    1e-7
 }
 
 impl Default for OptimizerSpec {
     fn default() -> Self {
         OptimizerSpec {
             name: OptimizerName::Adam,
-            learning_rate: default_learning_rate(),
-            beta_1: default_beta_1(),
-            beta_2: default_beta_2(),
-            epsilon: default_epsilon(),
+            learning_rate: 0.001,
+            beta_1: 0.9,
+            beta_2: 0.999,
+            epsilon: 1e-7,
             weight_decay: 0.0,
             momentum: 0.0,
             nesterov: false,
-            rho: default_rho(),
-            initial_accumulator_value: default_initial_accumulator_value(),
+            rho: 0.9,
+            initial_accumulator_value: 0.1,
             clipnorm: None,
             global_clipnorm: None,
             schedule: ScheduleSpec::Constant,
@@ -621,21 +563,14 @@ pub enum OptimizerName {
 
 /// Loss settings.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct LossSpec {
     /// Loss name.
-    #[serde(default)]
     pub name: LossName,
     /// The model's last layer outputs logits, not probabilities.
-    #[serde(default = "default_true")]
     pub from_logits: bool,
     /// Huber loss: where the quadratic part becomes linear (Keras default 1).
-    #[serde(default = "default_huber_delta")]
     pub delta: f64,
-}
-
-fn default_huber_delta() -> f64 {
-    1.0
 }
 
 impl Default for LossSpec {
@@ -643,7 +578,7 @@ impl Default for LossSpec {
         LossSpec {
             name: LossName::BinaryCrossentropy,
             from_logits: true,
-            delta: default_huber_delta(),
+            delta: 1.0,
         }
     }
 }
@@ -687,36 +622,48 @@ pub enum MetricName {
     CohenKappa,
 }
 
+impl MetricName {
+    /// Every metric family, in the order of the default `metrics:` list.
+    pub const ALL: [MetricName; 7] = [
+        MetricName::Accuracy,
+        MetricName::Precision,
+        MetricName::Recall,
+        MetricName::F1,
+        MetricName::RocAuc,
+        MetricName::ConfusionMatrix,
+        MetricName::CohenKappa,
+    ];
+
+    /// The name as written in a spec (`roc_auc`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MetricName::Accuracy => "accuracy",
+            MetricName::Precision => "precision",
+            MetricName::Recall => "recall",
+            MetricName::F1 => "f1",
+            MetricName::RocAuc => "roc_auc",
+            MetricName::ConfusionMatrix => "confusion_matrix",
+            MetricName::CohenKappa => "cohen_kappa",
+        }
+    }
+}
+
 fn default_metrics() -> Vec<MetricName> {
-    use MetricName::*;
-    vec![
-        Accuracy,
-        Precision,
-        Recall,
-        F1,
-        RocAuc,
-        ConfusionMatrix,
-        CohenKappa,
-    ]
+    MetricName::ALL.to_vec()
 }
 
 /// Report settings.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct ReportSpec {
     /// Report title; the experiment name when unset.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Author shown in the report.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub author: Option<String>,
     /// How many test examples to show.
-    #[serde(default = "default_examples")]
     pub examples: usize,
-}
-
-fn default_examples() -> usize {
-    5
 }
 
 impl Default for ReportSpec {
@@ -724,7 +671,7 @@ impl Default for ReportSpec {
         ReportSpec {
             title: None,
             author: None,
-            examples: default_examples(),
+            examples: 5,
         }
     }
 }

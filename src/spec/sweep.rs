@@ -46,13 +46,7 @@ struct Axis {
 /// The text of the spec file `file`; an unreadable (e.g. missing) file is a
 /// [`SpecError`] naming it, so the command exits as for an invalid spec.
 pub fn read_source(file: &Path) -> Result<String, SpecError> {
-    std::fs::read_to_string(file).map_err(|e| SpecError {
-        file: file.to_path_buf(),
-        line: None,
-        column: None,
-        path: None,
-        message: format!("cannot read the spec file: {e}"),
-    })
+    spec::read_spec_file(file)
 }
 
 /// Expand a spec source into its variants.

@@ -250,16 +250,23 @@ impl Dataset {
 /// dense layer's activation: logits come from a linear layer, probabilities
 /// from `sigmoid` (binary) or `softmax` (categorical).
 pub fn check_loss(model: &Model, loss: &LossSpec, task: &TaskInfo) -> Result<(), Invalid> {
-    check_width(model, loss, task)?;
-    let last_dense = model
-        .specs()
-        .iter()
-        .enumerate()
-        .rev()
-        .find_map(|(i, l)| match l {
-            LayerSpec::Dense(d) => Some((i, d.activation)),
-            _ => None,
-        });
+    check_loss_layers(model.specs(), model.output_width(), loss, task)
+}
+
+/// [`check_loss`] on a layer stack without weights: `width` is the last
+/// layer's output width (from shape inference), so a spec is checked before
+/// any model is built.
+pub fn check_loss_layers(
+    layers: &[LayerSpec],
+    width: usize,
+    loss: &LossSpec,
+    task: &TaskInfo,
+) -> Result<(), Invalid> {
+    check_width(layers.len(), width, loss, task)?;
+    let last_dense = layers.iter().enumerate().rev().find_map(|(i, l)| match l {
+        LayerSpec::Dense(d) => Some((i, d.activation)),
+        _ => None,
+    });
     let Some((i, act)) = last_dense else {
         return Ok(());
     };
@@ -297,9 +304,13 @@ pub fn check_loss(model: &Model, loss: &LossSpec, task: &TaskInfo) -> Result<(),
 }
 
 /// The loss / task / output-width part of [`check_loss`].
-fn check_width(model: &Model, loss: &LossSpec, task: &TaskInfo) -> Result<(), Invalid> {
-    let width = model.output_width();
-    let last = format!("model.layers[{}]", model.layers().len().saturating_sub(1));
+fn check_width(
+    n_layers: usize,
+    width: usize,
+    loss: &LossSpec,
+    task: &TaskInfo,
+) -> Result<(), Invalid> {
+    let last = format!("model.layers[{}]", n_layers.saturating_sub(1));
     let name = serde_plain(loss.name);
     match loss.name {
         LossName::BinaryCrossentropy => {

@@ -21,7 +21,7 @@ mod sparse_step;
 
 pub use accuracy::{count_correct, AccuracyRule};
 pub use class_weight::{balanced_weights, class_weights};
-pub use dataset::{check_loss, Dataset, InputData, TaskInfo};
+pub use dataset::{check_loss, check_loss_layers, Dataset, InputData, TaskInfo};
 pub use early_stopping::{is_max_mode, monitored, Decision, Monitor};
 pub use fit::{fit, fit_with, FitContext, TrainObserver};
 pub use grad_norms::GradNorms;

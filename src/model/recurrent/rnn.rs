@@ -5,9 +5,12 @@ use super::fused::{Cell, FusedRecurrence, InputProbe, Recurrence};
 use super::{gru, lstm, orthogonal, simple_rnn};
 use crate::model::init;
 use crate::model::layer::{live, Layer, Pass, Weight};
+use crate::model::layer_shape::{LayerShape, ShapeContext};
 use crate::model::shape::{Inferred, Site};
 use crate::model::{Distinct, EmbeddedTokens, Shape};
-use crate::spec::{Activation, Invalid, LayerSpec, MergeMode};
+use crate::spec::{
+    Activation, BidirectionalSpec, GruSpec, Invalid, LayerSpec, LstmSpec, MergeMode, SimpleRnnSpec,
+};
 use candle_core::{Device, Result, Tensor, Var};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -81,6 +84,24 @@ fn drops_time_axis(spec: &LayerSpec) -> bool {
         other => Settings::of(other).is_some_and(|s| !s.return_sequences),
     }
 }
+
+/// The recurrent layers' shape rule reads the layer as written (and the
+/// layer before it, which decides the time axis), whatever its type.
+macro_rules! recurrent_shape {
+    ($($spec:ty),*) => {$(
+        impl LayerShape for $spec {
+            fn infer(
+                &self,
+                input: &Shape,
+                cx: &ShapeContext<'_>,
+            ) -> std::result::Result<Inferred, Invalid> {
+                infer(cx.layer, input, cx.site, cx.previous)
+            }
+        }
+    )*};
+}
+
+recurrent_shape!(SimpleRnnSpec, LstmSpec, GruSpec, BidirectionalSpec);
 
 /// Check a recurrent layer (`simple_rnn`, `lstm`, `gru`, or `bidirectional`
 /// around one) against its input: it needs `(batch, steps, features)`.

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 pub const NAME: &str = "evaluate";
 
 /// Rows per forward pass when predicting the test split.
-pub const BATCH: usize = 1024;
+pub const BATCH: usize = crate::spec::EVALUATION_BATCH_SIZE;
 
 /// The stage key: `metrics`, the train and split stages' keys.
 pub fn key(spec: &Spec, train: &StageKey, split: &StageKey) -> StageKey {

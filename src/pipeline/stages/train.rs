@@ -4,7 +4,7 @@
 use super::encode::{model_input, to_dataset, EncodeArtifact};
 use super::split::DataInfo;
 use super::vocabulary::VocabularyArtifact;
-use super::{check_output_layer, Split};
+use super::Split;
 use crate::cache::{Artifact, StageKey};
 use crate::model::{self, Coverage, Model, ModelInput, Summary};
 use crate::pipeline::epoch_printer::EpochPrinter;
@@ -77,7 +77,6 @@ pub fn compute(spec: &Spec, inputs: TrainInputs, dir: &Path) -> Result<()> {
         fs::write(out.coverage_json(), serde_json::to_vec(&c)?)?;
     }
     let task = task_info(spec, inputs.info);
-    check_output_layer(spec, &m, &task)?;
     let mut observer = inputs.printer;
     let va = (!va.ids.is_empty()).then(|| to_dataset(&va));
     let history = train::fit_with(
