@@ -25,12 +25,13 @@
 //! (Keras's default) or zero (`zero_output_for_mask`, which Keras forces on
 //! inside `Bidirectional`).
 
-use super::kernels::Gemm;
+use super::time_loop::{backward_chunk, forward_chunk, Chunk, DxSink, Input};
 use super::{gru, lstm, simple_rnn};
 use crate::model::storage::f32_values;
 use crate::model::Distinct;
 use crate::spec::Activation;
 use candle_core::{bail, CpuStorage, CustomOp3, Device, Layout, Result, Shape, Tensor};
+use pulp::Arch;
 use rayon::prelude::*;
 use std::sync::{Arc, Mutex};
 
@@ -82,27 +83,13 @@ pub(crate) struct Recurrence {
 impl Recurrence {
     /// The output position of processing step `s`, which reads input position `t`.
     #[inline(always)]
-    fn out_pos(&self, s: usize, t: usize) -> usize {
+    pub(super) fn out_pos(&self, s: usize, t: usize) -> usize {
         if self.reverse && !self.align_outputs {
             s
         } else {
             t
         }
     }
-}
-
-/// What one chunk of batch rows keeps for backward, in processing order.
-struct Chunk {
-    row0: usize,
-    rows: usize,
-    /// Activated gates, `steps × rows × gates·units`.
-    gates: Vec<f32>,
-    /// States, `(steps + 1) × rows × units` (entry 0 is the zero initial state).
-    h: Vec<f32>,
-    /// LSTM cell states, `(steps + 1) × rows × units`; empty otherwise.
-    c: Vec<f32>,
-    /// LSTM `act(c)` or GRU recurrent candidate part `r_h`, `steps × rows × units`.
-    aux: Vec<f32>,
 }
 
 /// Where backward reports the gradient of the layer's own input, for the
@@ -129,6 +116,8 @@ pub(crate) struct FusedRecurrence {
     xp_rows: usize,
     saved: Mutex<Vec<Chunk>>,
     probe: Option<InputProbe>,
+    /// The instruction set the time loop runs with: the best this CPU has.
+    arch: Arch,
 }
 
 impl FusedRecurrence {
@@ -149,6 +138,7 @@ impl FusedRecurrence {
             xp_rows: batch * steps,
             saved: Mutex::new(Vec::new()),
             probe,
+            arch: Arch::new(),
         }
     }
 
@@ -215,7 +205,7 @@ impl FusedRecurrence {
             .map(|(i, o)| {
                 let row0 = i * rpc;
                 let rows = o.len() / opr;
-                forward_chunk(&cfg, &input, uk, bias, mask, row0, rows, o)
+                forward_chunk(self.arch, &cfg, &input, uk, bias, mask, row0, rows, o)
             })
             .collect();
         *self
@@ -270,7 +260,7 @@ impl FusedRecurrence {
                     .zip(saved.par_iter())
                     .map(|(dx, ch)| {
                         let mut sink = DxSink::Positions(dx);
-                        backward_chunk(&cfg, ch, &ut, mask, t, &dout, &mut sink)
+                        backward_chunk(self.arch, &cfg, ch, &ut, mask, t, &dout, &mut sink)
                     })
                     .collect();
                 (dxp, parts)
@@ -285,7 +275,8 @@ impl FusedRecurrence {
                             row_of,
                             acc: &mut acc,
                         };
-                        let part = backward_chunk(&cfg, ch, &ut, mask, t, &dout, &mut sink);
+                        let part =
+                            backward_chunk(self.arch, &cfg, ch, &ut, mask, t, &dout, &mut sink);
                         (acc, part)
                     })
                     .unzip();
@@ -327,66 +318,6 @@ impl FusedRecurrence {
     }
 }
 
-/// The projected input as the time loop reads it.
-struct Input<'a> {
-    xp: &'a [f32],
-    /// Token input: the `xp` row of each position.
-    row_of: Option<&'a [u32]>,
-    steps: usize,
-}
-
-impl Input<'_> {
-    /// The `xp` row (of `gu` values) for batch row `row` at position `t`.
-    #[inline(always)]
-    fn row(&self, row: usize, t: usize, gu: usize) -> &[f32] {
-        let pos = row * self.steps + t;
-        let r = match self.row_of {
-            Some(m) => m[pos] as usize,
-            None => pos,
-        };
-        &self.xp[r * gu..(r + 1) * gu]
-    }
-}
-
-/// Where backward puts the gradient of each live position's `xp` row.
-enum DxSink<'a> {
-    /// The chunk's slice of a `(batch · steps) × gu` gradient (its rows only,
-    /// so positions are counted from the chunk's first row).
-    Positions(&'a mut [f32]),
-    /// A `distinct tokens × gu` gradient: each position adds into its token's row.
-    Rows {
-        row_of: &'a [u32],
-        acc: &'a mut [f32],
-    },
-}
-
-impl DxSink<'_> {
-    /// Record `dz` for chunk row `r` (batch row `row0 + r`) at position `t`.
-    #[inline(always)]
-    fn put(&mut self, row0: usize, r: usize, steps: usize, t: usize, dz: &[f32]) {
-        let gu = dz.len();
-        match self {
-            DxSink::Positions(dx) => {
-                dx[(r * steps + t) * gu..(r * steps + t + 1) * gu].copy_from_slice(dz)
-            }
-            DxSink::Rows { row_of, acc } => {
-                let k = row_of[(row0 + r) * steps + t] as usize;
-                for (a, v) in acc[k * gu..(k + 1) * gu].iter_mut().zip(dz) {
-                    *a += v;
-                }
-            }
-        }
-    }
-
-    /// Everything recorded (masked positions left zero).
-    fn values(&self) -> &[f32] {
-        match self {
-            DxSink::Positions(dx) => dx,
-            DxSink::Rows { acc, .. } => acc,
-        }
-    }
-}
-
 impl CustomOp3 for FusedRecurrence {
     fn name(&self) -> &'static str {
         "fused-recurrence"
@@ -419,343 +350,86 @@ impl CustomOp3 for FusedRecurrence {
     }
 }
 
-/// `dst = a + b`, element-wise.
-#[inline(always)]
-fn add_into(dst: &mut [f32], a: &[f32], b: &[f32]) {
-    for ((d, x), y) in dst.iter_mut().zip(a).zip(b) {
-        *d = x + y;
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Column sums of a row-major `_ × n` matrix added into `acc` (length `n`).
-#[inline(always)]
-fn add_column_sums(acc: &mut [f32], m: &[f32], n: usize) {
-    for row in m.chunks_exact(n) {
-        for (a, v) in acc.iter_mut().zip(row) {
-            *a += v;
+    fn values(n: usize, f: f32) -> Vec<f32> {
+        (0..n).map(|i| ((i as f32 + 1.0) * f).sin() * 0.5).collect()
+    }
+
+    fn to_vec(t: &Tensor) -> Vec<f32> {
+        t.flatten_all().unwrap().to_vec1::<f32>().unwrap()
+    }
+
+    /// `|a - b| ≤ 1e-5 · max(1, |b|)` for every pair.
+    fn assert_close(got: &[f32], want: &[f32], what: &str) {
+        assert_eq!(got.len(), want.len(), "{what}");
+        for (i, (a, b)) in got.iter().zip(want).enumerate() {
+            assert!(
+                (a - b).abs() <= 1e-5 * b.abs().max(1.0),
+                "{what}[{i}]: {a} vs {b}"
+            );
         }
     }
-}
 
-/// Whether row `row` is a real step at position `t`.
-#[inline(always)]
-fn live(mask: Option<&[bool]>, row: usize, steps: usize, t: usize) -> bool {
-    mask.is_none_or(|m| m[row * steps + t])
-}
-
-#[allow(clippy::too_many_arguments)]
-fn forward_chunk(
-    cfg: &Recurrence,
-    input: &Input<'_>,
-    uk: &[f32],
-    bias: &[f32],
-    mask: Option<&[bool]>,
-    row0: usize,
-    rows: usize,
-    out: &mut [f32],
-) -> Chunk {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the CPU supports the features the function is compiled for.
-            return unsafe { forward_chunk_avx2(cfg, input, uk, bias, mask, row0, rows, out) };
-        }
+    /// Output and the gradients of `xp`, `U` and the bias, run with `arch`.
+    fn run(cfg: Recurrence, arch: Arch, batch: usize, steps: usize) -> [Vec<f32>; 4] {
+        let (u, gu) = (cfg.units, cfg.cell.gates() * cfg.units);
+        let bias_len = if cfg.cell == Cell::Gru { 2 * gu } else { gu };
+        // Pre-padding of 0, 1 or 2 steps, so masked steps are exercised.
+        let mask: Vec<bool> = (0..batch * steps)
+            .map(|p| p % steps >= (p / steps) % 3)
+            .collect();
+        let mut op = FusedRecurrence::new(cfg, batch, steps, Some(Arc::new(mask)), None);
+        op.arch = arch;
+        let (xp, uk, bias) = (
+            values(batch * steps * gu, 0.37),
+            values(u * gu, 0.11),
+            values(bias_len, 0.53),
+        );
+        let (out, shape) = op.forward(&xp, &uk, &bias).unwrap();
+        let CpuStorage::F32(out) = out else {
+            panic!("f32 output")
+        };
+        let dev = Device::Cpu;
+        let grad = Tensor::from_vec(values(out.len(), 0.23), shape, &dev).unwrap();
+        let uk = Tensor::from_vec(uk, (u, gu), &dev).unwrap();
+        let (dxp, du, db) = op.backward(&uk, &Shape::from(bias_len), &grad).unwrap();
+        [out, to_vec(&dxp), to_vec(&du), to_vec(&db)]
     }
-    forward_chunk_impl::<super::kernels::Portable>(cfg, input, uk, bias, mask, row0, rows, out)
-}
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn forward_chunk_avx2(
-    cfg: &Recurrence,
-    input: &Input<'_>,
-    uk: &[f32],
-    bias: &[f32],
-    mask: Option<&[bool]>,
-    row0: usize,
-    rows: usize,
-    out: &mut [f32],
-) -> Chunk {
-    forward_chunk_impl::<super::kernels::Avx2Fma>(cfg, input, uk, bias, mask, row0, rows, out)
-}
-
-/// The time loop for batch rows `row0 .. row0 + rows`; `out` is their slice of the output.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn forward_chunk_impl<G: Gemm>(
-    cfg: &Recurrence,
-    input: &Input<'_>,
-    uk: &[f32],
-    bias: &[f32],
-    mask: Option<&[bool]>,
-    row0: usize,
-    rows: usize,
-    out: &mut [f32],
-) -> Chunk {
-    let steps = input.steps;
-    let u = cfg.units;
-    let gu = cfg.cell.gates() * u;
-    let ru = rows * u;
-    let mut gates = vec![0f32; steps * rows * gu];
-    let mut h = vec![0f32; (steps + 1) * ru];
-    let mut c = if cfg.cell == Cell::Lstm {
-        vec![0f32; (steps + 1) * ru]
-    } else {
-        Vec::new()
-    };
-    let mut aux = if cfg.cell == Cell::Simple {
-        Vec::new()
-    } else {
-        vec![0f32; steps * ru]
-    };
-    // GRU: the recurrent part and the biased input, per step.
-    let (mut rec, mut xb) = if cfg.cell == Cell::Gru {
-        (vec![0f32; rows * gu], vec![0f32; rows * gu])
-    } else {
-        (Vec::new(), Vec::new())
-    };
-    for s in 0..steps {
-        let t = if cfg.reverse { steps - 1 - s } else { s };
-        let (h_done, h_rest) = h.split_at_mut((s + 1) * ru);
-        let h_prev = &h_done[s * ru..];
-        let h_next = &mut h_rest[..ru];
-        let g = &mut gates[s * rows * gu..(s + 1) * rows * gu];
-        match cfg.cell {
-            Cell::Simple | Cell::Lstm => {
-                for r in 0..rows {
-                    add_into(
-                        &mut g[r * gu..(r + 1) * gu],
-                        input.row(row0 + r, t, gu),
-                        bias,
-                    );
-                }
-                G::gemm_acc(g, h_prev, uk, rows, u, gu);
-            }
-            Cell::Gru => {
-                let (b_in, b_rec) = bias.split_at(gu);
-                for r in 0..rows {
-                    add_into(
-                        &mut xb[r * gu..(r + 1) * gu],
-                        input.row(row0 + r, t, gu),
-                        b_in,
-                    );
-                    rec[r * gu..(r + 1) * gu].copy_from_slice(b_rec);
-                }
-                G::gemm_acc(&mut rec, h_prev, uk, rows, u, gu);
-            }
-        }
-        for r in 0..rows {
-            let hp = &h_prev[r * u..(r + 1) * u];
-            let hn = &mut h_next[r * u..(r + 1) * u];
-            let is_live = live(mask, row0 + r, steps, t);
-            match cfg.cell {
-                Cell::Simple => {
-                    if is_live {
-                        simple_rnn::forward_row(cfg.act, &mut g[r * gu..(r + 1) * gu], hn);
-                    } else {
-                        hn.copy_from_slice(hp);
-                    }
-                }
-                Cell::Lstm => {
-                    let (c_done, c_rest) = c.split_at_mut((s + 1) * ru);
-                    let cp = &c_done[s * ru + r * u..s * ru + (r + 1) * u];
-                    let cn = &mut c_rest[r * u..(r + 1) * u];
-                    if is_live {
-                        lstm::forward_row(
-                            cfg.act,
-                            cfg.rec_act,
-                            &mut g[r * gu..(r + 1) * gu],
-                            cp,
-                            cn,
-                            &mut aux[s * ru + r * u..s * ru + (r + 1) * u],
-                            hn,
-                        );
-                    } else {
-                        cn.copy_from_slice(cp);
-                        hn.copy_from_slice(hp);
-                    }
-                }
-                Cell::Gru => {
-                    if is_live {
-                        gru::forward_row(
-                            cfg.act,
-                            cfg.rec_act,
-                            &xb[r * gu..(r + 1) * gu],
-                            &rec[r * gu..(r + 1) * gu],
-                            &mut g[r * gu..(r + 1) * gu],
-                            &mut aux[s * ru + r * u..s * ru + (r + 1) * u],
-                            hp,
-                            hn,
-                        );
-                    } else {
-                        hn.copy_from_slice(hp);
-                    }
-                }
-            }
-            if cfg.return_sequences {
-                let o = cfg.out_pos(s, t);
-                let dst = &mut out[(r * steps + o) * u..(r * steps + o + 1) * u];
-                if !is_live && cfg.zero_output_for_mask {
-                    dst.fill(0.0);
-                } else {
-                    dst.copy_from_slice(hn);
-                }
-            }
-        }
-    }
-    if !cfg.return_sequences {
-        out[..ru].copy_from_slice(&h[steps * ru..]);
-    }
-    Chunk {
-        row0,
-        rows,
-        gates,
-        h,
-        c,
-        aux,
-    }
-}
-
-fn backward_chunk(
-    cfg: &Recurrence,
-    ch: &Chunk,
-    ut: &[f32],
-    mask: Option<&[bool]>,
-    steps: usize,
-    dout: &[f32],
-    dxp: &mut DxSink<'_>,
-) -> (Vec<f32>, Vec<f32>) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the CPU supports the features the function is compiled for.
-            return unsafe { backward_chunk_avx2(cfg, ch, ut, mask, steps, dout, dxp) };
-        }
-    }
-    backward_chunk_impl::<super::kernels::Portable>(cfg, ch, ut, mask, steps, dout, dxp)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn backward_chunk_avx2(
-    cfg: &Recurrence,
-    ch: &Chunk,
-    ut: &[f32],
-    mask: Option<&[bool]>,
-    steps: usize,
-    dout: &[f32],
-    dxp: &mut DxSink<'_>,
-) -> (Vec<f32>, Vec<f32>) {
-    backward_chunk_impl::<super::kernels::Avx2Fma>(cfg, ch, ut, mask, steps, dout, dxp)
-}
-
-/// BPTT over one chunk: fills the chunk's rows of `dxp` and returns the
-/// chunk's gradients of `U` (`units × gates·units`, accumulated step by step
-/// as `h_prevᵀ·dr`) and of the bias.
-#[inline(always)]
-fn backward_chunk_impl<G: Gemm>(
-    cfg: &Recurrence,
-    ch: &Chunk,
-    ut: &[f32],
-    mask: Option<&[bool]>,
-    steps: usize,
-    dout: &[f32],
-    dxp: &mut DxSink<'_>,
-) -> (Vec<f32>, Vec<f32>) {
-    let u = cfg.units;
-    let gu = cfg.cell.gates() * u;
-    let (row0, rows) = (ch.row0, ch.rows);
-    let ru = rows * u;
-    let mut dr = vec![0f32; rows * gu];
-    // GRU: the input-side gradient of one row (it differs from the recurrent `dr`).
-    let mut dx_row = vec![0f32; if cfg.cell == Cell::Gru { gu } else { 0 }];
-    let mut hpt = vec![0f32; ru];
-    let mut du = vec![0f32; u * gu];
-    let mut dbias = vec![0f32; if cfg.cell == Cell::Gru { 2 * gu } else { gu }];
-    let mut dh = vec![0f32; ru];
-    let mut dh_prev = vec![0f32; ru];
-    let mut dc = if cfg.cell == Cell::Lstm {
-        vec![0f32; ru]
-    } else {
-        Vec::new()
-    };
-    if !cfg.return_sequences {
-        dh.copy_from_slice(&dout[row0 * u..(row0 + rows) * u]);
-    }
-    for s in (0..steps).rev() {
-        let t = if cfg.reverse { steps - 1 - s } else { s };
-        for r in 0..rows {
-            let is_live = live(mask, row0 + r, steps, t);
-            let dhr = &mut dh[r * u..(r + 1) * u];
-            if cfg.return_sequences && (is_live || !cfg.zero_output_for_mask) {
-                let src = ((row0 + r) * steps + cfg.out_pos(s, t)) * u;
-                for (d, g) in dhr.iter_mut().zip(&dout[src..src + u]) {
-                    *d += g;
-                }
-            }
-            let dhp = &mut dh_prev[r * u..(r + 1) * u];
-            if !is_live {
-                // The state was carried over: its gradient passes straight through.
-                dhp.copy_from_slice(dhr);
-                dr[r * gu..(r + 1) * gu].fill(0.0);
-                continue;
-            }
-            let g = &ch.gates[(s * rows + r) * gu..(s * rows + r + 1) * gu];
-            let drr = &mut dr[r * gu..(r + 1) * gu];
-            match cfg.cell {
-                Cell::Simple => {
-                    simple_rnn::backward_row(cfg.act, g, dhr, drr);
-                    dxp.put(row0, r, steps, t, drr);
-                    dhp.fill(0.0);
-                }
-                Cell::Lstm => {
-                    lstm::backward_row(
-                        cfg.act,
-                        cfg.rec_act,
+    /// The time loop with the CPU's SIMD instruction set against the portable
+    /// build (`Arch::Scalar`), for every cell, direction and output mode.
+    #[test]
+    fn simd_time_loop_matches_scalar_reference() {
+        for cell in [Cell::Simple, Cell::Lstm, Cell::Gru] {
+            for (return_sequences, reverse) in [(false, false), (true, false), (true, true)] {
+                let cfg = Recurrence {
+                    cell,
+                    units: 20,
+                    act: Activation::Tanh,
+                    rec_act: Activation::Sigmoid,
+                    return_sequences,
+                    reverse,
+                    zero_output_for_mask: false,
+                    align_outputs: false,
+                };
+                let (batch, steps) = (21, 6);
+                let want = run(cfg, Arch::Scalar, batch, steps);
+                let got = run(cfg, Arch::new(), batch, steps);
+                for (name, (g, w)) in ["out", "dxp", "dU", "dbias"]
+                    .iter()
+                    .zip(got.iter().zip(&want))
+                {
+                    assert!(w.iter().any(|v| *v != 0.0), "{cell:?} {name} is all zeros");
+                    assert_close(
                         g,
-                        &ch.c[s * ru + r * u..s * ru + (r + 1) * u],
-                        &ch.aux[s * ru + r * u..s * ru + (r + 1) * u],
-                        dhr,
-                        &mut dc[r * u..(r + 1) * u],
-                        drr,
+                        w,
+                        &format!("{cell:?} seq={return_sequences} rev={reverse} {name}"),
                     );
-                    dxp.put(row0, r, steps, t, drr);
-                    dhp.fill(0.0);
-                }
-                Cell::Gru => {
-                    gru::backward_row(
-                        cfg.act,
-                        cfg.rec_act,
-                        g,
-                        &ch.aux[s * ru + r * u..s * ru + (r + 1) * u],
-                        &ch.h[s * ru + r * u..s * ru + (r + 1) * u],
-                        dhr,
-                        &mut dx_row,
-                        drr,
-                        dhp,
-                    );
-                    dxp.put(row0, r, steps, t, &dx_row);
                 }
             }
         }
-        G::gemm_acc(&mut dh_prev, &dr, ut, rows, gu, u);
-        // dU += h_prevᵀ · dr, with h_prev transposed into `units × rows`.
-        let hp = &ch.h[s * ru..(s + 1) * ru];
-        for r in 0..rows {
-            for k in 0..u {
-                hpt[k * rows + r] = hp[r * u + k];
-            }
-        }
-        G::gemm_acc(&mut du, &hpt, &dr, u, rows, gu);
-        if cfg.cell == Cell::Gru {
-            add_column_sums(&mut dbias[gu..], &dr, gu);
-        }
-        std::mem::swap(&mut dh, &mut dh_prev);
     }
-    // Masked steps left zeros in dxp, so plain column sums are right.
-    add_column_sums(&mut dbias[..gu], dxp.values(), gu);
-    (du, dbias)
 }

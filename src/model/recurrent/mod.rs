@@ -16,6 +16,7 @@ mod lstm;
 mod orthogonal;
 mod rnn;
 mod simple_rnn;
+mod time_loop;
 
 pub use bidirectional::Bidirectional;
 pub use rnn::Recurrent;
