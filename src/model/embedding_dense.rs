@@ -69,7 +69,7 @@ impl EmbeddingMatmul {
 }
 
 /// Define `$name` as `$imp` compiled for the widest vectors this CPU has
-/// (AVX2, AVX-512, NEON or portable, chosen at run time by `pulp`): the rows
+/// (AVX2/FMA, NEON or portable, chosen at run time by `pulp`): the rows
 /// are short (`dim` values), so wider vectors cut the instructions of these
 /// loops. `$imp`, called directly, is the scalar reference the tests compare
 /// against.

@@ -84,7 +84,7 @@ pub(crate) fn deriv(act: Activation, y: f32) -> f32 {
 }
 
 /// `c[m×n] += a[m×k] · b[k×n]`, all row-major, with `S`'s vectors (AVX2/FMA,
-/// AVX-512, NEON, or one lane for the portable build). Register tiles of
+/// NEON, or one lane for the portable build). Register tiles of
 /// 4 rows × 2 vectors: per step of `k`, two vectors of `b` and four broadcasts
 /// of `a` feed eight FMAs into accumulators that stay in registers for the
 /// whole `k` loop. Edges use scalar FMAs. Every `c` value is accumulated over

@@ -1,7 +1,7 @@
 //! The fused recurrence's time loop, forward and backward, for one chunk of
 //! batch rows. Each entry point is compiled once per instruction set and
-//! chosen at run time by `pulp` (AVX2/FMA or AVX-512 on x86, NEON on ARM,
-//! portable elsewhere): the per-step product uses that width explicitly
+//! chosen at run time by `pulp` (AVX2/FMA on x86, NEON on ARM, portable
+//! elsewhere; pulp's AVX-512 level is behind its `x86-v4` feature, not enabled): the per-step product uses that width explicitly
 //! ([`gemm_acc`]) and the gate arithmetic is auto-vectorised for it.
 //! `pulp::Arch::Scalar` runs the portable build, the reference the tests
 //! compare the SIMD paths against.
