@@ -305,6 +305,7 @@ fn forward_chunk_impl<S: Simd>(
 
 /// Backpropagation through time over one chunk with `arch`'s instruction set;
 /// see [`backward_chunk_impl`].
+#[allow(clippy::too_many_arguments)]
 pub(super) fn backward_chunk(
     arch: Arch,
     cfg: &Recurrence,
