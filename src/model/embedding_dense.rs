@@ -68,45 +68,47 @@ impl EmbeddingMatmul {
     }
 }
 
-/// Define `$name` as `$imp` compiled twice, portable and with AVX2 (chosen
-/// at run time): the rows are short (`dim` values), so wider vectors halve
-/// the instructions of these loops.
-macro_rules! dispatch_avx2 {
-    ($(#[$doc:meta])* fn $name:ident / $avx2:ident = $imp:ident($($arg:ident: $ty:ty),*)) => {
+/// Define `$name` as `$imp` compiled for the widest vectors this CPU has
+/// (AVX2/FMA, NEON or portable, chosen at run time by `pulp`): the rows
+/// are short (`dim` values), so wider vectors cut the instructions of these
+/// loops. `$imp`, called directly, is the scalar reference the tests compare
+/// against.
+macro_rules! simd_dispatch {
+    ($(#[$doc:meta])* fn $name:ident = $imp:ident($($arg:ident: $ty:ty),*)) => {
         $(#[$doc])*
-        fn $name($($arg: $ty),*) {
-            #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU supports AVX2, which `$avx2` is compiled for.
-                return unsafe { $avx2($($arg),*) };
+        fn $name<'a>($($arg: $ty),*) {
+            /// The arguments, carried into the dispatched code.
+            struct Op<'a> {
+                $($arg: $ty),*
             }
-            $imp($($arg),*)
-        }
-
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx2")]
-        unsafe fn $avx2($($arg: $ty),*) {
-            $imp($($arg),*)
+            impl pulp::WithSimd for Op<'_> {
+                type Output = ();
+                #[inline(always)]
+                fn with_simd<S: pulp::Simd>(self, _: S) {
+                    $imp($(self.$arg),*)
+                }
+            }
+            pulp::Arch::new().dispatch(Op { $($arg),* })
         }
     };
 }
 
-dispatch_avx2! {
+simd_dispatch! {
     /// `z` (`units` values) of one example with token ids `ids`.
-    fn forward_example / forward_example_avx2 =
-        forward_example_impl(z: &mut [f32], ids: &[u32], table: &[f32], kernel: &[f32], dim: usize)
+    fn forward_example =
+        forward_example_impl(z: &'a mut [f32], ids: &'a [u32], table: &'a [f32], kernel: &'a [f32], dim: usize)
 }
 
-dispatch_avx2! {
+simd_dispatch! {
     /// Add every position's kernel-gradient term into `dk`.
-    fn kernel_grad / kernel_grad_avx2 =
-        kernel_grad_impl(dk: &mut [f32], ids: &[u32], table: &[f32], dz: &[f32], steps: usize, dim: usize)
+    fn kernel_grad =
+        kernel_grad_impl(dk: &'a mut [f32], ids: &'a [u32], table: &'a [f32], dz: &'a [f32], steps: usize, dim: usize)
 }
 
-dispatch_avx2! {
+simd_dispatch! {
     /// Add every position's table-gradient term into `dt`.
-    fn table_grad / table_grad_avx2 =
-        table_grad_impl(dt: &mut [f32], ids: &[u32], kernel: &[f32], dz: &[f32], steps: usize, dim: usize)
+    fn table_grad =
+        table_grad_impl(dt: &'a mut [f32], ids: &'a [u32], kernel: &'a [f32], dz: &'a [f32], steps: usize, dim: usize)
 }
 
 #[inline(always)]
@@ -257,5 +259,54 @@ impl CustomOp2 for EmbeddingMatmul {
             dk.map(|v| Tensor::from_vec(v, (steps * dim, units), &dev))
                 .transpose()?,
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `|a - b| ≤ 1e-5 · max(1, |b|)` for every pair.
+    fn assert_close(got: &[f32], want: &[f32], what: &str) {
+        assert_eq!(got.len(), want.len(), "{what}");
+        for (i, (a, b)) in got.iter().zip(want).enumerate() {
+            assert!(
+                (a - b).abs() <= 1e-5 * b.abs().max(1.0),
+                "{what}[{i}]: {a} vs {b}"
+            );
+        }
+    }
+
+    /// Every dispatched kernel against its scalar reference (the same code
+    /// compiled without SIMD target features), for one and several units.
+    #[test]
+    fn simd_kernels_match_scalar_reference() {
+        let (vocab, dim, steps, batch) = (37, 19, 11, 5);
+        let ids: Vec<u32> = (0..batch * steps).map(|i| (i * 7 % vocab) as u32).collect();
+        let table: Vec<f32> = (0..vocab * dim).map(|i| (i as f32 * 0.31).sin()).collect();
+        for units in [1, 3, 17] {
+            let kernel: Vec<f32> = (0..steps * dim * units)
+                .map(|i| (i as f32 * 0.17).cos())
+                .collect();
+            let dz: Vec<f32> = (0..batch * units).map(|i| (i as f32 * 0.7).sin()).collect();
+            for (b, row) in ids.chunks_exact(steps).enumerate() {
+                let (mut simd, mut scalar) = (vec![0.5f32; units], vec![0.5f32; units]);
+                forward_example(&mut simd, row, &table, &kernel, dim);
+                forward_example_impl(&mut scalar, row, &table, &kernel, dim);
+                assert_close(&simd, &scalar, &format!("forward units={units} b={b}"));
+            }
+            let (mut simd, mut scalar) = (vec![0f32; kernel.len()], vec![0f32; kernel.len()]);
+            kernel_grad(&mut simd, &ids, &table, &dz, steps, dim);
+            kernel_grad_impl(&mut scalar, &ids, &table, &dz, steps, dim);
+            assert_close(&simd, &scalar, &format!("kernel grad units={units}"));
+            let (mut simd, mut scalar) = (vec![0f32; table.len()], vec![0f32; table.len()]);
+            table_grad(&mut simd, &ids, &kernel, &dz, steps, dim);
+            table_grad_impl(&mut scalar, &ids, &kernel, &dz, steps, dim);
+            assert_close(&simd, &scalar, &format!("table grad units={units}"));
+            assert!(
+                scalar.iter().any(|v| *v != 0.0),
+                "the reference did some work"
+            );
+        }
     }
 }

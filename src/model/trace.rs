@@ -33,7 +33,7 @@ impl Model {
                 "a layer-by-layer trace needs a dense model on feature rows (no embedding)".into(),
             ));
         };
-        if x.is_empty() || x.len() % width != 0 {
+        if x.is_empty() || !x.len().is_multiple_of(width) {
             return Err(ModelError::Input(format!(
                 "the input has {} values but the model reads rows of {width}; give {width} values per row",
                 x.len()

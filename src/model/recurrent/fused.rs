@@ -26,12 +26,71 @@
 //! inside `Bidirectional`).
 
 use super::time_loop::{backward_chunk, forward_chunk, Chunk, DxSink, Input};
-pub(crate) use super::time_loop::{Cell, Recurrence};
+use super::{gru, lstm, simple_rnn};
 use crate::model::storage::f32_values;
 use crate::model::Distinct;
+use crate::spec::Activation;
 use candle_core::{bail, CpuStorage, CustomOp3, Device, Layout, Result, Shape, Tensor};
+use pulp::Arch;
 use rayon::prelude::*;
 use std::sync::{Arc, Mutex};
+
+/// The recurrent cell a layer runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cell {
+    /// Keras `SimpleRNN`.
+    Simple,
+    /// Keras `LSTM`.
+    Lstm,
+    /// Keras `GRU` (`reset_after: true`).
+    Gru,
+}
+
+impl Cell {
+    /// Gate blocks per step: the projected input has `gates() · units` columns.
+    pub(crate) fn gates(self) -> usize {
+        match self {
+            Cell::Simple => simple_rnn::GATES,
+            Cell::Lstm => lstm::GATES,
+            Cell::Gru => gru::GATES,
+        }
+    }
+}
+
+/// Everything that fixes how the time loop runs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Recurrence {
+    /// The cell.
+    pub cell: Cell,
+    /// State size.
+    pub units: usize,
+    /// Activation of the candidate / state (`activation`).
+    pub act: Activation,
+    /// Activation of the gates (`recurrent_activation`).
+    pub rec_act: Activation,
+    /// Output every step instead of the last state.
+    pub return_sequences: bool,
+    /// Read the steps last to first; outputs stay at their input positions.
+    pub reverse: bool,
+    /// Output zeros (instead of the carried state) at masked steps.
+    pub zero_output_for_mask: bool,
+    /// With `reverse` and `return_sequences`: write step outputs at their input
+    /// positions (as `Bidirectional` flips them back) instead of in processing
+    /// order (a plain Keras layer with `go_backwards`).
+    pub align_outputs: bool,
+}
+
+impl Recurrence {
+    /// The output position of processing step `s`, which reads input position `t`.
+    #[inline(always)]
+    pub(super) fn out_pos(&self, s: usize, t: usize) -> usize {
+        if self.reverse && !self.align_outputs {
+            s
+        } else {
+            t
+        }
+    }
+}
 
 /// Where backward reports the gradient of the layer's own input, for the
 /// per-timestep gradient bands: `dx = dxp · Wᵀ` (times the dropout scale).
@@ -57,6 +116,8 @@ pub(crate) struct FusedRecurrence {
     xp_rows: usize,
     saved: Mutex<Vec<Chunk>>,
     probe: Option<InputProbe>,
+    /// The instruction set the time loop runs with: the best this CPU has.
+    arch: Arch,
 }
 
 impl FusedRecurrence {
@@ -77,6 +138,7 @@ impl FusedRecurrence {
             xp_rows: batch * steps,
             saved: Mutex::new(Vec::new()),
             probe,
+            arch: Arch::new(),
         }
     }
 
@@ -143,7 +205,7 @@ impl FusedRecurrence {
             .map(|(i, o)| {
                 let row0 = i * rpc;
                 let rows = o.len() / opr;
-                forward_chunk(&cfg, &input, uk, bias, mask, row0, rows, o)
+                forward_chunk(self.arch, &cfg, &input, uk, bias, mask, row0, rows, o)
             })
             .collect();
         *self
@@ -198,7 +260,7 @@ impl FusedRecurrence {
                     .zip(saved.par_iter())
                     .map(|(dx, ch)| {
                         let mut sink = DxSink::Positions(dx);
-                        backward_chunk(&cfg, ch, &ut, mask, t, &dout, &mut sink)
+                        backward_chunk(self.arch, &cfg, ch, &ut, mask, t, &dout, &mut sink)
                     })
                     .collect();
                 (dxp, parts)
@@ -213,7 +275,8 @@ impl FusedRecurrence {
                             row_of,
                             acc: &mut acc,
                         };
-                        let part = backward_chunk(&cfg, ch, &ut, mask, t, &dout, &mut sink);
+                        let part =
+                            backward_chunk(self.arch, &cfg, ch, &ut, mask, t, &dout, &mut sink);
                         (acc, part)
                     })
                     .unzip();
@@ -284,5 +347,89 @@ impl CustomOp3 for FusedRecurrence {
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let (dxp, du, db) = self.backward(uk, bias.shape(), grad)?;
         Ok((Some(dxp), Some(du), Some(db)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(n: usize, f: f32) -> Vec<f32> {
+        (0..n).map(|i| ((i as f32 + 1.0) * f).sin() * 0.5).collect()
+    }
+
+    fn to_vec(t: &Tensor) -> Vec<f32> {
+        t.flatten_all().unwrap().to_vec1::<f32>().unwrap()
+    }
+
+    /// `|a - b| ≤ 1e-5 · max(1, |b|)` for every pair.
+    fn assert_close(got: &[f32], want: &[f32], what: &str) {
+        assert_eq!(got.len(), want.len(), "{what}");
+        for (i, (a, b)) in got.iter().zip(want).enumerate() {
+            assert!(
+                (a - b).abs() <= 1e-5 * b.abs().max(1.0),
+                "{what}[{i}]: {a} vs {b}"
+            );
+        }
+    }
+
+    /// Output and the gradients of `xp`, `U` and the bias, run with `arch`.
+    fn run(cfg: Recurrence, arch: Arch, batch: usize, steps: usize) -> [Vec<f32>; 4] {
+        let (u, gu) = (cfg.units, cfg.cell.gates() * cfg.units);
+        let bias_len = if cfg.cell == Cell::Gru { 2 * gu } else { gu };
+        // Pre-padding of 0, 1 or 2 steps, so masked steps are exercised.
+        let mask: Vec<bool> = (0..batch * steps)
+            .map(|p| p % steps >= (p / steps) % 3)
+            .collect();
+        let mut op = FusedRecurrence::new(cfg, batch, steps, Some(Arc::new(mask)), None);
+        op.arch = arch;
+        let (xp, uk, bias) = (
+            values(batch * steps * gu, 0.37),
+            values(u * gu, 0.11),
+            values(bias_len, 0.53),
+        );
+        let (out, shape) = op.forward(&xp, &uk, &bias).unwrap();
+        let CpuStorage::F32(out) = out else {
+            panic!("f32 output")
+        };
+        let dev = Device::Cpu;
+        let grad = Tensor::from_vec(values(out.len(), 0.23), shape, &dev).unwrap();
+        let uk = Tensor::from_vec(uk, (u, gu), &dev).unwrap();
+        let (dxp, du, db) = op.backward(&uk, &Shape::from(bias_len), &grad).unwrap();
+        [out, to_vec(&dxp), to_vec(&du), to_vec(&db)]
+    }
+
+    /// The time loop with the CPU's SIMD instruction set against the portable
+    /// build (`Arch::Scalar`), for every cell, direction and output mode.
+    #[test]
+    fn simd_time_loop_matches_scalar_reference() {
+        for cell in [Cell::Simple, Cell::Lstm, Cell::Gru] {
+            for (return_sequences, reverse) in [(false, false), (true, false), (true, true)] {
+                let cfg = Recurrence {
+                    cell,
+                    units: 20,
+                    act: Activation::Tanh,
+                    rec_act: Activation::Sigmoid,
+                    return_sequences,
+                    reverse,
+                    zero_output_for_mask: false,
+                    align_outputs: false,
+                };
+                let (batch, steps) = (21, 6);
+                let want = run(cfg, Arch::Scalar, batch, steps);
+                let got = run(cfg, Arch::new(), batch, steps);
+                for (name, (g, w)) in ["out", "dxp", "dU", "dbias"]
+                    .iter()
+                    .zip(got.iter().zip(&want))
+                {
+                    assert!(w.iter().any(|v| *v != 0.0), "{cell:?} {name} is all zeros");
+                    assert_close(
+                        g,
+                        w,
+                        &format!("{cell:?} seq={return_sequences} rev={reverse} {name}"),
+                    );
+                }
+            }
+        }
     }
 }

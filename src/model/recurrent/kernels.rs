@@ -3,9 +3,11 @@
 //! `(batch × units)·(units × gates)` product.
 //!
 //! Everything is `#[inline(always)]` so that it is compiled inside the
-//! recurrence's AVX2/FMA entry points (see `fused.rs`) and auto-vectorised there.
+//! recurrence's `pulp` dispatch (see `time_loop.rs`), once per instruction
+//! set, and auto-vectorised there.
 
 use crate::spec::Activation;
+use pulp::Simd;
 
 /// `e^x` for `x` clamped to the finite f32 range: Cody–Waite range reduction
 /// and the Cephes `expf` polynomial; branch-free, so loops over it vectorise
@@ -81,129 +83,62 @@ pub(crate) fn deriv(act: Activation, y: f32) -> f32 {
     }
 }
 
-/// `c[m×n] += a[m×k] · b[k×n]`, all row-major. For the recurrence's shapes
-/// (`k`, `n` ≤ a few hundred) `b` stays in L1 and the inner loop over a row of
-/// `c` vectorises; four rows of `c` are updated per pass over `b` so each
-/// loaded vector of `b` is used four times.
+/// `c[m×n] += a[m×k] · b[k×n]`, all row-major, with `S`'s vectors (AVX2/FMA,
+/// NEON, or one lane for the portable build). Register tiles of
+/// 4 rows × 2 vectors: per step of `k`, two vectors of `b` and four broadcasts
+/// of `a` feed eight FMAs into accumulators that stay in registers for the
+/// whole `k` loop. Edges use scalar FMAs. Every `c` value is accumulated over
+/// `k` in order with fused multiply-adds, so all widths give the same bits.
 #[inline(always)]
-pub(crate) fn gemm_acc(c: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize) {
+pub(crate) fn gemm_acc<S: Simd>(
+    simd: S,
+    c: &mut [f32],
+    a: &[f32],
+    b: &[f32],
+    m: usize,
+    k: usize,
+    n: usize,
+) {
     let c = &mut c[..m * n];
     let a = &a[..m * k];
     let b = &b[..k * n];
-    let mut i = 0;
-    while i + 4 <= m {
-        let (c0, rest) = c[i * n..(i + 4) * n].split_at_mut(n);
-        let (c1, rest) = rest.split_at_mut(n);
-        let (c2, c3) = rest.split_at_mut(n);
-        for kk in 0..k {
-            let a0 = a[i * k + kk];
-            let a1 = a[(i + 1) * k + kk];
-            let a2 = a[(i + 2) * k + kk];
-            let a3 = a[(i + 3) * k + kk];
-            let brow = &b[kk * n..(kk + 1) * n];
-            for j in 0..n {
-                let bj = brow[j];
-                c0[j] = a0.mul_add(bj, c0[j]);
-                c1[j] = a1.mul_add(bj, c1[j]);
-                c2[j] = a2.mul_add(bj, c2[j]);
-                c3[j] = a3.mul_add(bj, c3[j]);
-            }
-        }
-        i += 4;
-    }
-    while i < m {
-        let crow = &mut c[i * n..(i + 1) * n];
-        for kk in 0..k {
-            let av = a[i * k + kk];
-            let brow = &b[kk * n..(kk + 1) * n];
-            for (cj, bj) in crow.iter_mut().zip(brow) {
-                *cj = av.mul_add(*bj, *cj);
-            }
-        }
-        i += 1;
-    }
-}
-
-/// The per-step product `C += A·B`, chosen once per chunk: the recurrence is
-/// compiled twice (portable, and AVX2/FMA after a runtime check), each with its
-/// own implementation of this trait.
-pub(crate) trait Gemm {
-    /// `c[m×n] += a[m×k] · b[k×n]`, row-major.
-    fn gemm_acc(c: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize);
-}
-
-/// Plain Rust; auto-vectorised for whatever the build targets.
-pub(crate) struct Portable;
-
-impl Gemm for Portable {
-    #[inline(always)]
-    fn gemm_acc(c: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize) {
-        gemm_acc(c, a, b, m, k, n)
-    }
-}
-
-/// AVX2 + FMA register-tiled kernel. Only used from functions that checked
-/// `is_x86_feature_detected!("avx2")` and `("fma")` (see `fused.rs`).
-#[cfg(target_arch = "x86_64")]
-pub(crate) struct Avx2Fma;
-
-#[cfg(target_arch = "x86_64")]
-impl Gemm for Avx2Fma {
-    #[inline(always)]
-    fn gemm_acc(c: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize) {
-        assert!(c.len() >= m * n && a.len() >= m * k && b.len() >= k * n);
-        // SAFETY: bounds checked above; the CPU features were checked by the
-        // caller before entering the AVX2 code path that uses this type.
-        unsafe { gemm_acc_avx2(c, a, b, m, k, n) }
-    }
-}
-
-/// `C += A·B` with 4×16 register tiles: per step of `k`, two vectors of `B`
-/// and four broadcasts of `A` feed eight FMAs into accumulators that stay in
-/// registers for the whole `k` loop. Edges fall back to scalar FMAs.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-unsafe fn gemm_acc_avx2(c: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize) {
-    use std::arch::x86_64::*;
-    let (m4, n16) = (m / 4 * 4, n / 16 * 16);
-    let (cp, ap, bp) = (c.as_mut_ptr(), a.as_ptr(), b.as_ptr());
+    let width = 2 * S::F32_LANES;
+    let (m4, nt) = (m / 4 * 4, n / width * width);
     for i in (0..m4).step_by(4) {
-        for j in (0..n16).step_by(16) {
-            // SAFETY: i + 3 < m, j + 15 < n and kk < k keep every offset in
-            // bounds of the m×n, m×k and k×n slices checked by the caller.
-            unsafe {
-                let ct = cp.add(i * n + j);
-                let mut acc = [[_mm256_setzero_ps(); 2]; 4];
-                for (r, row) in acc.iter_mut().enumerate() {
-                    row[0] = _mm256_loadu_ps(ct.add(r * n));
-                    row[1] = _mm256_loadu_ps(ct.add(r * n + 8));
+        let a_rows: [&[f32]; 4] = std::array::from_fn(|r| &a[(i + r) * k..(i + r + 1) * k]);
+        for j in (0..nt).step_by(width) {
+            let mut acc = [[simd.splat_f32s(0.0); 2]; 4];
+            for (r, tile) in acc.iter_mut().enumerate() {
+                let at = (i + r) * n + j;
+                let (v, _) = S::as_simd_f32s(&c[at..at + width]);
+                *tile = [v[0], v[1]];
+            }
+            for (kk, brow) in b.chunks_exact(n).enumerate() {
+                let (bv, _) = S::as_simd_f32s(&brow[j..j + width]);
+                let (b0, b1) = (bv[0], bv[1]);
+                for (tile, ar) in acc.iter_mut().zip(&a_rows) {
+                    let av = simd.splat_f32s(ar[kk]);
+                    tile[0] = simd.mul_add_f32s(av, b0, tile[0]);
+                    tile[1] = simd.mul_add_f32s(av, b1, tile[1]);
                 }
-                for kk in 0..k {
-                    let b0 = _mm256_loadu_ps(bp.add(kk * n + j));
-                    let b1 = _mm256_loadu_ps(bp.add(kk * n + j + 8));
-                    for (r, row) in acc.iter_mut().enumerate() {
-                        let av = _mm256_set1_ps(*ap.add((i + r) * k + kk));
-                        row[0] = _mm256_fmadd_ps(av, b0, row[0]);
-                        row[1] = _mm256_fmadd_ps(av, b1, row[1]);
-                    }
-                }
-                for (r, row) in acc.iter().enumerate() {
-                    _mm256_storeu_ps(ct.add(r * n), row[0]);
-                    _mm256_storeu_ps(ct.add(r * n + 8), row[1]);
-                }
+            }
+            for (r, tile) in acc.iter().enumerate() {
+                let at = (i + r) * n + j;
+                let (v, _) = S::as_mut_simd_f32s(&mut c[at..at + width]);
+                v[0] = tile[0];
+                v[1] = tile[1];
             }
         }
     }
     for i in 0..m {
-        let j0 = if i < m4 { n16 } else { 0 };
+        let j0 = if i < m4 { nt } else { 0 };
         if j0 == n {
             continue;
         }
-        for kk in 0..k {
-            let av = a[i * k + kk];
-            for j in j0..n {
-                c[i * n + j] = av.mul_add(b[kk * n + j], c[i * n + j]);
+        let crow = &mut c[i * n + j0..(i + 1) * n];
+        for (av, brow) in a[i * k..(i + 1) * k].iter().zip(b.chunks_exact(n)) {
+            for (cj, bj) in crow.iter_mut().zip(&brow[j0..]) {
+                *cj = av.mul_add(*bj, *cj);
             }
         }
     }
@@ -233,36 +168,63 @@ mod tests {
     }
 
     #[test]
-    fn gemm_acc_matches_naive() {
-        for (m, k, n) in [(7, 5, 9), (8, 32, 128), (66, 128, 32), (5, 3, 35)] {
+    fn gemm_acc_matches_scalar_reference_on_every_path() {
+        for (m, k, n) in [
+            (7, 5, 9),
+            (8, 32, 128),
+            (66, 128, 32),
+            (5, 3, 35),
+            (4, 1, 16),
+        ] {
             check_gemm(m, k, n);
+        }
+    }
+
+    /// The scalar reference: one fused multiply-add per term, in `k` order.
+    fn gemm_reference(c: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize) {
+        for i in 0..m {
+            for j in 0..n {
+                for kk in 0..k {
+                    c[i * n + j] = a[i * k + kk].mul_add(b[kk * n + j], c[i * n + j]);
+                }
+            }
+        }
+    }
+
+    /// Runs `gemm_acc` with the SIMD width `pulp` picks for this CPU.
+    struct Dispatched<'a> {
+        c: &'a mut [f32],
+        a: &'a [f32],
+        b: &'a [f32],
+        dims: (usize, usize, usize),
+    }
+
+    impl pulp::WithSimd for Dispatched<'_> {
+        type Output = ();
+        #[inline(always)]
+        fn with_simd<S: Simd>(self, simd: S) {
+            let (m, k, n) = self.dims;
+            gemm_acc(simd, self.c, self.a, self.b, m, k, n)
         }
     }
 
     fn check_gemm(m: usize, k: usize, n: usize) {
         let a: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.37).sin()).collect();
         let b: Vec<f32> = (0..k * n).map(|i| (i as f32 * 0.11).cos()).collect();
-        let mut c: Vec<f32> = (0..m * n).map(|i| i as f32 * 0.01).collect();
-        let mut want = c.clone();
-        for i in 0..m {
-            for j in 0..n {
-                for kk in 0..k {
-                    want[i * n + j] += a[i * k + kk] * b[kk * n + j];
-                }
-            }
-        }
-        let mut c2 = c.clone();
-        gemm_acc(&mut c, &a, &b, m, k, n);
-        for (x, y) in c.iter().zip(&want) {
-            assert!((x - y).abs() < 1e-4);
-        }
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            Avx2Fma::gemm_acc(&mut c2, &a, &b, m, k, n);
-            for (x, y) in c2.iter().zip(&want) {
-                assert!((x - y).abs() < 1e-4, "avx2 {m}x{k}x{n}");
-            }
-        }
+        let c0: Vec<f32> = (0..m * n).map(|i| i as f32 * 0.01).collect();
+        let mut want = c0.clone();
+        gemm_reference(&mut want, &a, &b, m, k, n);
+        let mut scalar = c0.clone();
+        gemm_acc(pulp::Scalar::new(), &mut scalar, &a, &b, m, k, n);
+        let mut simd = c0;
+        pulp::Arch::new().dispatch(Dispatched {
+            c: &mut simd,
+            a: &a,
+            b: &b,
+            dims: (m, k, n),
+        });
+        // Same FMAs in the same order on every path: equal bits.
+        assert_eq!(scalar, want, "portable {m}x{k}x{n}");
+        assert_eq!(simd, want, "simd {m}x{k}x{n}");
     }
 }

@@ -1,94 +1,44 @@
-//! The time loop of the fused recurrence (`fused.rs`): the cell and
-//! settings it runs, what a chunk of batch rows keeps for backward, and the
-//! forward and backward loops over one chunk (portable and AVX2 builds).
+//! The fused recurrence's time loop, forward and backward, for one chunk of
+//! batch rows. Each entry point is compiled once per instruction set and
+//! chosen at run time by `pulp` (AVX2/FMA on x86, NEON on ARM, portable
+//! elsewhere; pulp's AVX-512 level is behind its `x86-v4` feature, not enabled): the per-step product uses that width explicitly
+//! ([`gemm_acc`]) and the gate arithmetic is auto-vectorised for it.
+//! `pulp::Arch::Scalar` runs the portable build, the reference the tests
+//! compare the SIMD paths against.
 
-use super::kernels::Gemm;
+use super::fused::{Cell, Recurrence};
+use super::kernels::gemm_acc;
 use super::{gru, lstm, simple_rnn};
-use crate::spec::Activation;
-
-/// The recurrent cell a layer runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Cell {
-    /// Keras `SimpleRNN`.
-    Simple,
-    /// Keras `LSTM`.
-    Lstm,
-    /// Keras `GRU` (`reset_after: true`).
-    Gru,
-}
-
-impl Cell {
-    /// Gate blocks per step: the projected input has `gates() · units` columns.
-    pub(crate) fn gates(self) -> usize {
-        match self {
-            Cell::Simple => simple_rnn::GATES,
-            Cell::Lstm => lstm::GATES,
-            Cell::Gru => gru::GATES,
-        }
-    }
-}
-
-/// Everything that fixes how the time loop runs.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Recurrence {
-    /// The cell.
-    pub cell: Cell,
-    /// State size.
-    pub units: usize,
-    /// Activation of the candidate / state (`activation`).
-    pub act: Activation,
-    /// Activation of the gates (`recurrent_activation`).
-    pub rec_act: Activation,
-    /// Output every step instead of the last state.
-    pub return_sequences: bool,
-    /// Read the steps last to first; outputs stay at their input positions.
-    pub reverse: bool,
-    /// Output zeros (instead of the carried state) at masked steps.
-    pub zero_output_for_mask: bool,
-    /// With `reverse` and `return_sequences`: write step outputs at their input
-    /// positions (as `Bidirectional` flips them back) instead of in processing
-    /// order (a plain Keras layer with `go_backwards`).
-    pub align_outputs: bool,
-}
-
-impl Recurrence {
-    /// The output position of processing step `s`, which reads input position `t`.
-    #[inline(always)]
-    pub(super) fn out_pos(&self, s: usize, t: usize) -> usize {
-        if self.reverse && !self.align_outputs {
-            s
-        } else {
-            t
-        }
-    }
-}
+use pulp::{Arch, Simd, WithSimd};
 
 /// What one chunk of batch rows keeps for backward, in processing order.
 pub(super) struct Chunk {
-    pub(super) row0: usize,
-    pub(super) rows: usize,
+    row0: usize,
+    rows: usize,
     /// Activated gates, `steps × rows × gates·units`.
-    pub(super) gates: Vec<f32>,
+    gates: Vec<f32>,
     /// States, `(steps + 1) × rows × units` (entry 0 is the zero initial state).
-    pub(super) h: Vec<f32>,
+    h: Vec<f32>,
     /// LSTM cell states, `(steps + 1) × rows × units`; empty otherwise.
-    pub(super) c: Vec<f32>,
+    c: Vec<f32>,
     /// LSTM `act(c)` or GRU recurrent candidate part `r_h`, `steps × rows × units`.
-    pub(super) aux: Vec<f32>,
+    aux: Vec<f32>,
 }
 
 /// The projected input as the time loop reads it.
 pub(super) struct Input<'a> {
-    pub(super) xp: &'a [f32],
+    /// `rows × gates·units`, row-major.
+    pub xp: &'a [f32],
     /// Token input: the `xp` row of each position.
-    pub(super) row_of: Option<&'a [u32]>,
-    pub(super) steps: usize,
+    pub row_of: Option<&'a [u32]>,
+    /// Steps per batch row.
+    pub steps: usize,
 }
 
 impl Input<'_> {
     /// The `xp` row (of `gu` values) for batch row `row` at position `t`.
     #[inline(always)]
-    pub(super) fn row(&self, row: usize, t: usize, gu: usize) -> &[f32] {
+    fn row(&self, row: usize, t: usize, gu: usize) -> &[f32] {
         let pos = row * self.steps + t;
         let r = match self.row_of {
             Some(m) => m[pos] as usize,
@@ -113,7 +63,7 @@ pub(super) enum DxSink<'a> {
 impl DxSink<'_> {
     /// Record `dz` for chunk row `r` (batch row `row0 + r`) at position `t`.
     #[inline(always)]
-    pub(super) fn put(&mut self, row0: usize, r: usize, steps: usize, t: usize, dz: &[f32]) {
+    fn put(&mut self, row0: usize, r: usize, steps: usize, t: usize, dz: &[f32]) {
         let gu = dz.len();
         match self {
             DxSink::Positions(dx) => {
@@ -129,7 +79,7 @@ impl DxSink<'_> {
     }
 
     /// Everything recorded (masked positions left zero).
-    pub(super) fn values(&self) -> &[f32] {
+    fn values(&self) -> &[f32] {
         match self {
             DxSink::Positions(dx) => dx,
             DxSink::Rows { acc, .. } => acc,
@@ -139,7 +89,7 @@ impl DxSink<'_> {
 
 /// `dst = a + b`, element-wise.
 #[inline(always)]
-pub(super) fn add_into(dst: &mut [f32], a: &[f32], b: &[f32]) {
+fn add_into(dst: &mut [f32], a: &[f32], b: &[f32]) {
     for ((d, x), y) in dst.iter_mut().zip(a).zip(b) {
         *d = x + y;
     }
@@ -147,7 +97,7 @@ pub(super) fn add_into(dst: &mut [f32], a: &[f32], b: &[f32]) {
 
 /// Column sums of a row-major `_ × n` matrix added into `acc` (length `n`).
 #[inline(always)]
-pub(super) fn add_column_sums(acc: &mut [f32], m: &[f32], n: usize) {
+fn add_column_sums(acc: &mut [f32], m: &[f32], n: usize) {
     for row in m.chunks_exact(n) {
         for (a, v) in acc.iter_mut().zip(row) {
             *a += v;
@@ -157,12 +107,15 @@ pub(super) fn add_column_sums(acc: &mut [f32], m: &[f32], n: usize) {
 
 /// Whether row `row` is a real step at position `t`.
 #[inline(always)]
-pub(super) fn live(mask: Option<&[bool]>, row: usize, steps: usize, t: usize) -> bool {
+fn live(mask: Option<&[bool]>, row: usize, steps: usize, t: usize) -> bool {
     mask.is_none_or(|m| m[row * steps + t])
 }
 
+/// Run the time loop for batch rows `row0 .. row0 + rows` with `arch`'s
+/// instruction set (`pulp::Arch::new()`: the best this CPU has).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn forward_chunk(
+    arch: Arch,
     cfg: &Recurrence,
     input: &Input<'_>,
     uk: &[f32],
@@ -172,37 +125,51 @@ pub(super) fn forward_chunk(
     rows: usize,
     out: &mut [f32],
 ) -> Chunk {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the CPU supports the features the function is compiled for.
-            return unsafe { forward_chunk_avx2(cfg, input, uk, bias, mask, row0, rows, out) };
+    /// The arguments, carried into the dispatched code.
+    struct Forward<'a> {
+        cfg: &'a Recurrence,
+        input: &'a Input<'a>,
+        uk: &'a [f32],
+        bias: &'a [f32],
+        mask: Option<&'a [bool]>,
+        row0: usize,
+        rows: usize,
+        out: &'a mut [f32],
+    }
+    impl WithSimd for Forward<'_> {
+        type Output = Chunk;
+        #[inline(always)]
+        fn with_simd<S: Simd>(self, simd: S) -> Chunk {
+            let Forward {
+                cfg,
+                input,
+                uk,
+                bias,
+                mask,
+                row0,
+                rows,
+                out,
+            } = self;
+            forward_chunk_impl(simd, cfg, input, uk, bias, mask, row0, rows, out)
         }
     }
-    forward_chunk_impl::<super::kernels::Portable>(cfg, input, uk, bias, mask, row0, rows, out)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn forward_chunk_avx2(
-    cfg: &Recurrence,
-    input: &Input<'_>,
-    uk: &[f32],
-    bias: &[f32],
-    mask: Option<&[bool]>,
-    row0: usize,
-    rows: usize,
-    out: &mut [f32],
-) -> Chunk {
-    forward_chunk_impl::<super::kernels::Avx2Fma>(cfg, input, uk, bias, mask, row0, rows, out)
+    arch.dispatch(Forward {
+        cfg,
+        input,
+        uk,
+        bias,
+        mask,
+        row0,
+        rows,
+        out,
+    })
 }
 
 /// The time loop for batch rows `row0 .. row0 + rows`; `out` is their slice of the output.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn forward_chunk_impl<G: Gemm>(
+fn forward_chunk_impl<S: Simd>(
+    simd: S,
     cfg: &Recurrence,
     input: &Input<'_>,
     uk: &[f32],
@@ -249,7 +216,7 @@ fn forward_chunk_impl<G: Gemm>(
                         bias,
                     );
                 }
-                G::gemm_acc(g, h_prev, uk, rows, u, gu);
+                gemm_acc(simd, g, h_prev, uk, rows, u, gu);
             }
             Cell::Gru => {
                 let (b_in, b_rec) = bias.split_at(gu);
@@ -261,7 +228,7 @@ fn forward_chunk_impl<G: Gemm>(
                     );
                     rec[r * gu..(r + 1) * gu].copy_from_slice(b_rec);
                 }
-                G::gemm_acc(&mut rec, h_prev, uk, rows, u, gu);
+                gemm_acc(simd, &mut rec, h_prev, uk, rows, u, gu);
             }
         }
         for r in 0..rows {
@@ -336,7 +303,11 @@ fn forward_chunk_impl<G: Gemm>(
     }
 }
 
+/// Backpropagation through time over one chunk with `arch`'s instruction set;
+/// see [`backward_chunk_impl`].
+#[allow(clippy::too_many_arguments)]
 pub(super) fn backward_chunk(
+    arch: Arch,
     cfg: &Recurrence,
     ch: &Chunk,
     ut: &[f32],
@@ -345,36 +316,50 @@ pub(super) fn backward_chunk(
     dout: &[f32],
     dxp: &mut DxSink<'_>,
 ) -> (Vec<f32>, Vec<f32>) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the CPU supports the features the function is compiled for.
-            return unsafe { backward_chunk_avx2(cfg, ch, ut, mask, steps, dout, dxp) };
+    /// The arguments, carried into the dispatched code.
+    struct Backward<'a, 'b> {
+        cfg: &'a Recurrence,
+        ch: &'a Chunk,
+        ut: &'a [f32],
+        mask: Option<&'a [bool]>,
+        steps: usize,
+        dout: &'a [f32],
+        dxp: &'a mut DxSink<'b>,
+    }
+    impl WithSimd for Backward<'_, '_> {
+        type Output = (Vec<f32>, Vec<f32>);
+        #[inline(always)]
+        fn with_simd<S: Simd>(self, simd: S) -> Self::Output {
+            let Backward {
+                cfg,
+                ch,
+                ut,
+                mask,
+                steps,
+                dout,
+                dxp,
+            } = self;
+            backward_chunk_impl(simd, cfg, ch, ut, mask, steps, dout, dxp)
         }
     }
-    backward_chunk_impl::<super::kernels::Portable>(cfg, ch, ut, mask, steps, dout, dxp)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn backward_chunk_avx2(
-    cfg: &Recurrence,
-    ch: &Chunk,
-    ut: &[f32],
-    mask: Option<&[bool]>,
-    steps: usize,
-    dout: &[f32],
-    dxp: &mut DxSink<'_>,
-) -> (Vec<f32>, Vec<f32>) {
-    backward_chunk_impl::<super::kernels::Avx2Fma>(cfg, ch, ut, mask, steps, dout, dxp)
+    arch.dispatch(Backward {
+        cfg,
+        ch,
+        ut,
+        mask,
+        steps,
+        dout,
+        dxp,
+    })
 }
 
 /// BPTT over one chunk: fills the chunk's rows of `dxp` and returns the
 /// chunk's gradients of `U` (`units × gates·units`, accumulated step by step
 /// as `h_prevᵀ·dr`) and of the bias.
 #[inline(always)]
-fn backward_chunk_impl<G: Gemm>(
+#[allow(clippy::too_many_arguments)]
+fn backward_chunk_impl<S: Simd>(
+    simd: S,
     cfg: &Recurrence,
     ch: &Chunk,
     ut: &[f32],
@@ -459,7 +444,7 @@ fn backward_chunk_impl<G: Gemm>(
                 }
             }
         }
-        G::gemm_acc(&mut dh_prev, &dr, ut, rows, gu, u);
+        gemm_acc(simd, &mut dh_prev, &dr, ut, rows, gu, u);
         // dU += h_prevᵀ · dr, with h_prev transposed into `units × rows`.
         let hp = &ch.h[s * ru..(s + 1) * ru];
         for r in 0..rows {
@@ -467,7 +452,7 @@ fn backward_chunk_impl<G: Gemm>(
                 hpt[k * rows + r] = hp[r * u + k];
             }
         }
-        G::gemm_acc(&mut du, &hpt, &dr, u, rows, gu);
+        gemm_acc(simd, &mut du, &hpt, &dr, u, rows, gu);
         if cfg.cell == Cell::Gru {
             add_column_sums(&mut dbias[gu..], &dr, gu);
         }
