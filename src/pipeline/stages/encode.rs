@@ -1,6 +1,6 @@
 //! encode: texts to model inputs (padded token sequences or sparse n-gram
-//! rows) with the fitted vocabulary. [`encode_texts`] is the one encoding,
-//! used on the splits here and on new texts by the predictor.
+//! rows) with the fitted vocabulary. [`TextEncoder::encode`] is the one
+//! encoding, used on the splits here and on new texts by the predictor.
 
 use super::vocabulary::VocabularyArtifact;
 use super::Split;
@@ -38,40 +38,57 @@ pub fn key(spec: &Spec, vocabulary: &StageKey, split: &StageKey) -> StageKey {
         .finish()
 }
 
-/// Encode already-cleaned texts as model inputs, exactly as the encode stage
-/// does for the splits.
-///
-/// `vectorize.mode: int`: Keras tokenizer sequences padded / truncated to
-/// `maxlen` (`None`: the longest sequence among `texts`, at least 1, which is
-/// what the encode stage uses on the training split when `sequence.maxlen` is
-/// unset). Bag-of-n-gram modes: the fitted vectorizer's sparse rows.
-pub fn encode_texts<T: AsRef<str> + Sync>(
-    spec: &Spec,
-    vocabulary: &VocabularyArtifact,
-    texts: &[T],
-    maxlen: Option<usize>,
-) -> Result<EncodedInputs> {
-    match spec.vectorize.mode {
-        VectorizeMode::Int => {
-            let seqs = vocabulary.tokenizer(spec)?.texts_to_sequences(texts);
-            let maxlen =
-                maxlen.unwrap_or_else(|| seqs.iter().map(Vec::len).max().unwrap_or(1).max(1));
-            let (ids, width) = text::pad_sequences(
-                &seqs,
-                Some(maxlen),
-                spec.sequence.padding,
-                spec.sequence.truncating,
-                spec.sequence.value,
-            );
-            Ok(EncodedInputs::Tokens { ids, width })
-        }
-        _ => {
-            let vectorizer = vocabulary.vectorizer(spec)?;
-            let rows = vectorizer.transform_many(texts);
-            Ok(EncodedInputs::Sparse {
-                rows,
+/// The fitted vocabulary loaded for encoding: the Keras tokenizer
+/// (`vectorize.mode: int`) or the n-gram vectorizer. Loading reads the
+/// vocabulary stage's files, so a caller encoding many batches (the
+/// predictor, `kerros serve`) loads it once.
+pub enum TextEncoder {
+    /// Token sequences.
+    Tokenizer(text::Tokenizer),
+    /// Sparse n-gram rows.
+    Vectorizer(text::Vectorizer),
+}
+
+impl TextEncoder {
+    /// Load the encoder the spec's `vectorize.mode` uses from `vocabulary`.
+    pub fn load(spec: &Spec, vocabulary: &VocabularyArtifact) -> Result<TextEncoder> {
+        Ok(match spec.vectorize.mode {
+            VectorizeMode::Int => TextEncoder::Tokenizer(vocabulary.tokenizer(spec)?),
+            _ => TextEncoder::Vectorizer(vocabulary.vectorizer(spec)?),
+        })
+    }
+
+    /// Encode already-cleaned texts as model inputs, exactly as the encode
+    /// stage does for the splits.
+    ///
+    /// Token sequences are padded / truncated to `maxlen` (`None`: the
+    /// longest sequence among `texts`, at least 1, which is what the encode
+    /// stage uses on the training split when `sequence.maxlen` is unset).
+    /// Bag-of-n-gram modes give the fitted vectorizer's sparse rows.
+    pub fn encode<T: AsRef<str> + Sync>(
+        &self,
+        spec: &Spec,
+        texts: &[T],
+        maxlen: Option<usize>,
+    ) -> EncodedInputs {
+        match self {
+            TextEncoder::Tokenizer(tokenizer) => {
+                let seqs = tokenizer.texts_to_sequences(texts);
+                let maxlen =
+                    maxlen.unwrap_or_else(|| seqs.iter().map(Vec::len).max().unwrap_or(1).max(1));
+                let (ids, width) = text::pad_sequences(
+                    &seqs,
+                    Some(maxlen),
+                    spec.sequence.padding,
+                    spec.sequence.truncating,
+                    spec.sequence.value,
+                );
+                EncodedInputs::Tokens { ids, width }
+            }
+            TextEncoder::Vectorizer(vectorizer) => EncodedInputs::Sparse {
+                rows: vectorizer.transform_many(texts),
                 width: vectorizer.num_features(),
-            })
+            },
         }
     }
 }
@@ -85,13 +102,12 @@ pub fn compute(
     dir: &Path,
 ) -> Result<()> {
     let out = EncodeArtifact::at(dir);
-    let texts = |items: &[Item]| -> Vec<String> { items.iter().map(|i| i.text.clone()).collect() };
-    let train_inputs = encode_texts(
-        spec,
-        vocabulary,
-        &texts(&prepared.train),
-        spec.sequence.maxlen,
-    )?;
+    let encoder = TextEncoder::load(spec, vocabulary)?;
+    // Borrow the texts: no copy of every split's strings.
+    fn texts(items: &[Item]) -> Vec<&str> {
+        items.iter().map(|i| i.text.as_str()).collect()
+    }
+    let train_inputs = encoder.encode(spec, &texts(&prepared.train), spec.sequence.maxlen);
     let maxlen = match &train_inputs {
         EncodedInputs::Tokens { width, .. } => Some(*width),
         EncodedInputs::Sparse { .. } => None,
@@ -104,7 +120,7 @@ pub fn compute(
     ] {
         let inputs = match train_inputs.take() {
             Some(t) => t,
-            None => encode_texts(spec, vocabulary, &texts(items), maxlen)?,
+            None => encoder.encode(spec, &texts(items), maxlen),
         };
         let enc = Encoded {
             ids: items.iter().map(|i| i.id).collect(),
