@@ -85,7 +85,7 @@ pub fn seal(html: &str) -> String {
 
 /// The document with the first digest tag's content blanked, or `None` when
 /// there is no complete digest tag.
-fn blank_digest(html: &str) -> Option<String> {
+pub(crate) fn blank_digest(html: &str) -> Option<String> {
     let start = html.find(DIGEST_OPEN)?;
     let content = start + DIGEST_OPEN.len();
     let end = content + html[content..].find("\">")?;
