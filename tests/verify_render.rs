@@ -17,11 +17,19 @@ fn stdout(o: &std::process::Output) -> String {
 fn tiny_report(dir: &Path) -> PathBuf {
     let mut train = String::from("text,label\n");
     for i in 0..40 {
-        let (word, label) = if i % 2 == 0 { ("good", "pos") } else { ("bad", "neg") };
+        let (word, label) = if i % 2 == 0 {
+            ("good", "pos")
+        } else {
+            ("bad", "neg")
+        };
         train.push_str(&format!("a {word} film number {i},{label}\n"));
     }
     write(dir, "train.csv", &train);
-    write(dir, "test.csv", "text,label\na good film,pos\na bad film,neg\na good one,pos\n");
+    write(
+        dir,
+        "test.csv",
+        "text,label\na good film,pos\na bad film,neg\na good one,pos\n",
+    );
     write(
         dir,
         "tiny.yaml",
@@ -29,8 +37,16 @@ fn tiny_report(dir: &Path) -> PathBuf {
          sequence: {maxlen: 6}\nmodel:\n  layers:\n    - embedding: {input_dim: 50, output_dim: 4}\n\
          \x20   - flatten\n    - dense: {units: 1}\ntrain: {epochs: 2, batch_size: 8}\n",
     );
-    let o = kerros(dir, &["run", "tiny.yaml", "--reports-dir", "r", "--cache-dir", "c"]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = kerros(
+        dir,
+        &["run", "tiny.yaml", "--reports-dir", "r", "--cache-dir", "c"],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     dir.join("r/tiny.html")
 }
 
@@ -48,7 +64,9 @@ fn edited_confusion_cell_with_recomputed_digest_fails() {
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 
     // The confusion matrix's cells are `<text …>N</text>` inside its chart.
-    let chart = html.find("aria-label=\"Confusion matrix").expect("a confusion chart");
+    let chart = html
+        .find("aria-label=\"Confusion matrix")
+        .expect("a confusion chart");
     let cell = chart + html[chart..].find("font-weight=\"600\" fill=").unwrap();
     let digit = cell + html[cell..].find('>').unwrap() + 1;
     let old = html.as_bytes()[digit];
@@ -59,7 +77,10 @@ fn edited_confusion_cell_with_recomputed_digest_fails() {
     let o = verify(dir, &edited);
     assert_eq!(o.status.code(), Some(4), "{}", stdout(&o));
     let out = stdout(&o);
-    assert!(out.contains("NOT intact") && out.contains("section `metrics`"), "{out}");
+    assert!(
+        out.contains("NOT intact") && out.contains("section `metrics`"),
+        "{out}"
+    );
     assert!(!out.contains("digest does not match"), "{out}");
 
     // An injected script with the digest recomputed is caught too.
@@ -73,8 +94,23 @@ fn hand_calculation_report_verifies() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines/hand_calculation.yaml");
-    let o = kerros(dir, &["run", spec.to_str().unwrap(), "--reports-dir", "r", "--cache-dir", "c"]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = kerros(
+        dir,
+        &[
+            "run",
+            spec.to_str().unwrap(),
+            "--reports-dir",
+            "r",
+            "--cache-dir",
+            "c",
+        ],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let o = kerros(dir, &["verify", "r/hand_calculation.html"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     assert!(stdout(&o).contains(": intact"), "{}", stdout(&o));
@@ -109,7 +145,9 @@ fn another_version_exits_5() {
     assert_eq!(o.status.code(), Some(5), "{}", stdout(&o));
     let out = stdout(&o);
     assert!(
-        out.contains(&format!("version mismatch: written by 0.0.1-old, this is {this}")),
+        out.contains(&format!(
+            "version mismatch: written by 0.0.1-old, this is {this}"
+        )),
         "{out}"
     );
     // Its digest is still checked.

@@ -251,7 +251,11 @@ fn sealed_report_verifies() {
     // A hand-made page has no record to render it from: that is its only
     // problem (real reports are checked in tests/verify_render.rs).
     assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
-    assert!(r.problems[0].contains("no embedded record"), "{:?}", r.problems);
+    assert!(
+        r.problems[0].contains("no embedded record"),
+        "{:?}",
+        r.problems
+    );
     assert_eq!(r.manifest.as_ref(), Some(&m));
     // Sealing again changes nothing.
     assert_eq!(seal(&sealed), sealed);
@@ -363,7 +367,11 @@ fn seal_inserts_a_missing_slot_into_head() {
         head + "<head>".len()
     );
     let r = verify(&sealed);
-    assert!(!r.problems.iter().any(|p| p.contains("digest")), "{:?}", r.problems);
+    assert!(
+        !r.problems.iter().any(|p| p.contains("digest")),
+        "{:?}",
+        r.problems
+    );
 }
 
 #[test]

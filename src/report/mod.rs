@@ -111,14 +111,16 @@ pub fn render(data: &ReportData) -> Result<String, ReportError> {
 pub const RECORD_OPEN: &str = r#"<script type="application/json" id="kerros-record">"#;
 
 /// `data` as compact JSON with `<`, `>` and `&` written as `\u` escapes, so
-/// no text in it (`</script>`, `<!--`) can end the script element early.
+/// no text in it (`</script>`, `<!--`) can end the script element early, and
+/// `/` too, so the page holds no URL a reader could mistake for a fetch.
 /// Non-finite numbers are written as `null` (JSON has no NaN).
 fn record_json(data: &ReportData) -> Result<String, ReportError> {
     let json = serde_json::to_string(data).map_err(|e| ReportError::Record(e.to_string()))?;
     Ok(json
         .replace('<', "\\u003c")
         .replace('>', "\\u003e")
-        .replace('&', "\\u0026"))
+        .replace('&', "\\u0026")
+        .replace('/', "\\u002f"))
 }
 
 /// The report's file name for an experiment name: characters that Windows

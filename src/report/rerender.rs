@@ -38,8 +38,8 @@ pub fn extract_record(html: &str) -> Result<ReportData, String> {
 /// left out (the digest is checked on its own). `Err` names the first
 /// differing section.
 pub fn check_rendering(html: &str, record: &ReportData) -> Result<(), String> {
-    let page = render(record)
-        .map_err(|e| format!("the embedded record cannot be rendered again: {e}"))?;
+    let page =
+        render(record).map_err(|e| format!("the embedded record cannot be rendered again: {e}"))?;
     let sealed = seal(&page);
     let expected = blank_digest(&sealed).unwrap_or(sealed);
     let html = blank_digest(html).unwrap_or_else(|| html.to_string());
@@ -67,7 +67,10 @@ pub fn section_at(html: &str, at: usize) -> String {
     let before = &html[..at];
     let fixed = [
         ("<body", "the page header".to_string()),
-        (r#"<section class="headline""#, "the headline results".to_string()),
+        (
+            r#"<section class="headline""#,
+            "the headline results".to_string(),
+        ),
         ("<footer", "the footer".to_string()),
         (
             r#"<script type="application/json" id="kerros-manifest">"#,
@@ -121,13 +124,17 @@ mod tests {
     #[test]
     fn printable_escapes_terminal_controls() {
         assert_eq!(printable("a\x1b[2Kb"), "a\\u{1b}[2Kb");
-        assert_eq!(printable("x\u{202e}y\r\n\x7f"), "x\\u{202e}y\\u{d}\\u{a}\\u{7f}");
+        assert_eq!(
+            printable("x\u{202e}y\r\n\x7f"),
+            "x\\u{202e}y\\u{d}\\u{a}\\u{7f}"
+        );
         assert_eq!(printable("Cohen's κ"), "Cohen's κ");
     }
 
     #[test]
     fn sections_are_named() {
-        let html = r#"<head></head><body><section id="spec">x</section><section id="metrics"><td>1</td>"#;
+        let html =
+            r#"<head></head><body><section id="spec">x</section><section id="metrics"><td>1</td>"#;
         assert_eq!(section_at(html, html.len() - 3), "section `metrics`");
         assert_eq!(section_at(html, 3), "the document head");
         assert_eq!(section_at(html, 22), "the page header");
