@@ -319,11 +319,20 @@ fn report_is_self_contained_and_escaped() {
     let html = render_sample();
     std::fs::write("/tmp/kerros_sample_report.html", &html).expect("write sample report");
 
-    // Exactly one script element: the JSON manifest, which cannot be closed early.
+    // Exactly two script elements, both JSON that cannot be closed early:
+    // the manifest and the record the page was rendered from.
     assert_eq!(
         html.matches("<script").count(),
-        1,
-        "only the manifest may be a script"
+        2,
+        "only the manifest and the record may be scripts"
+    );
+    assert_eq!(html.matches("<script type=\"application/json\"").count(), 2);
+    assert_eq!(html.matches("</script>").count(), 2);
+    let record = kerros::report::rerender::extract_record(&html).expect("record is JSON");
+    assert_eq!(
+        kerros::report::render(&record).expect("renders again"),
+        html,
+        "the page is a pure function of its record"
     );
     let start = html
         .find("<script type=\"application/json\" id=\"kerros-manifest\">")
@@ -360,7 +369,9 @@ fn report_is_self_contained_and_escaped() {
     let long = "This medicine made me dizzy. ".repeat(40);
     let cut: String = long.chars().take(600).collect();
     assert!(html.contains(&format!("{}…", cut.trim_end())));
-    assert!(!html.contains(long.trim_end()));
+    // (The embedded record keeps the whole text; the visible page does not.)
+    let visible = &html[..html.find(kerros::report::RECORD_OPEN).expect("record")];
+    assert!(!visible.contains(long.trim_end()));
 
     // Numbers.
     assert!(html.contains(">163,201<"), "total rows with separators");
@@ -452,7 +463,9 @@ fn absent_sections_are_omitted() {
     ] {
         assert!(!html.contains(id), "{id} should be absent");
     }
-    assert!(!html.contains("<script"));
+    // No manifest; the record is the only script.
+    assert_eq!(html.matches("<script").count(), 1);
+    assert!(!html.contains("kerros-manifest"));
     assert!(!html.contains("Author"));
     assert!(!html.contains("href=\"#training\""));
     assert!(html.contains("id=\"metrics\"") && html.contains("id=\"data\""));

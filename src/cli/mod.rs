@@ -28,6 +28,10 @@ pub const EXIT_INVALID: i32 = 2;
 pub const EXIT_EXPECTATION_UNMET: i32 = crate::spec::expect::EXIT_EXPECTATION_UNMET;
 /// Exit code when `verify` finds a report altered or its metrics not reproduced.
 pub const EXIT_NOT_VERIFIED: i32 = 4;
+/// Exit code when `verify` finds a report written by another kerros version:
+/// its digest and record were checked and hold, but its page cannot be
+/// rendered again byte for byte by this version.
+pub const EXIT_VERSION_MISMATCH: i32 = 5;
 
 const EXAMPLES: &str = "\
 Examples:

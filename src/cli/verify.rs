@@ -1,7 +1,8 @@
 //! `kerros verify`: check a report's seal and, with `--rerun`, reproduce it.
 
-use super::{DirArgs, EXIT_NOT_VERIFIED};
+use super::{DirArgs, EXIT_NOT_VERIFIED, EXIT_VERSION_MISMATCH};
 use crate::pipeline::{self, RunOptions};
+use crate::report::rerender::printable;
 use crate::report::verify::verify as verify_report;
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -29,30 +30,45 @@ pub fn verify(args: VerifyArgs) -> Result<i32> {
     let html = std::fs::read_to_string(&args.report)
         .with_context(|| format!("cannot read {}", args.report.display()))?;
     let result = verify_report(&html);
+    // Everything printed from the report goes through `printable`: a forged
+    // name with terminal escapes must not rewrite the line it is on.
+    let path = printable(&args.report.display().to_string());
+    if let Some(v) = &result.version_mismatch {
+        println!("{path}: {}", printable(v));
+    }
     if !result.intact {
-        println!("{}: NOT intact", args.report.display());
+        println!("{path}: NOT intact");
         for p in &result.problems {
-            println!("  - {p}");
+            println!("  - {}", printable(p));
         }
         return Ok(EXIT_NOT_VERIFIED);
     }
     let Some(manifest) = result.manifest else {
         bail!("{}: no manifest found", args.report.display());
     };
+    let checked = if result.version_mismatch.is_some() {
+        "digest and record intact, page not re-rendered"
+    } else {
+        "intact"
+    };
     println!(
-        "{}: intact (experiment `{}`, kerros {}, {}{})",
-        args.report.display(),
-        manifest.name,
-        manifest.kerros_version,
-        manifest.created,
+        "{path}: {checked} (experiment `{}`, kerros {}, {}{})",
+        printable(&manifest.name),
+        printable(&manifest.kerros_version),
+        printable(&manifest.created),
         manifest
             .author
             .as_deref()
-            .map(|a| format!(", author {a}"))
+            .map(|a| format!(", author {}", printable(a)))
             .unwrap_or_default()
     );
+    let intact_code = if result.version_mismatch.is_some() {
+        EXIT_VERSION_MISMATCH
+    } else {
+        0
+    };
     if !args.rerun {
-        return Ok(0);
+        return Ok(intact_code);
     }
     let tmp = tempfile::tempdir()?;
     let opts = RunOptions {
@@ -66,15 +82,15 @@ pub fn verify(args: VerifyArgs) -> Result<i32> {
     };
     let rerun = pipeline::rerun::rerun(&manifest, args.spec_dir.as_deref(), &opts)?;
     for note in &rerun.changed_files {
-        println!("note: {note}");
+        println!("note: {}", printable(note));
     }
     if rerun.differences.is_empty() {
         println!("rerun: all {} metrics reproduced", manifest.metrics.len());
-        Ok(0)
+        Ok(intact_code)
     } else {
         println!("rerun: metrics differ");
         for d in rerun.differences {
-            println!("  - {d}");
+            println!("  - {}", printable(&d));
         }
         Ok(EXIT_NOT_VERIFIED)
     }

@@ -2,8 +2,10 @@
 //!
 //! [`render`] turns a [`ReportData`] into one HTML file with inline CSS and
 //! inline SVG: no scripts, styles, fonts or images are fetched, nothing needs
-//! JavaScript, and it prints on A4. The only `<script>` element is the
-//! optional `application/json` manifest, which browsers never execute.
+//! JavaScript, and it prints on A4. The only `<script>` elements are the
+//! optional `application/json` manifest and the `application/json` record
+//! (the [`ReportData`] the page was rendered from, see [`RECORD_OPEN`]),
+//! which browsers never execute.
 //! Every piece of user text (spec, review texts, class names, paths) is
 //! HTML-escaped by tera's autoescape.
 
@@ -14,6 +16,7 @@ mod labels;
 pub mod manifest;
 mod network;
 pub mod record;
+pub mod rerender;
 pub mod svg;
 pub mod verify;
 mod view;
@@ -49,6 +52,9 @@ pub enum ReportError {
     /// `manifest_json` is not valid JSON.
     #[error("report manifest is not valid JSON: {0}")]
     Manifest(String),
+    /// The report data could not be written as JSON for the embedded record.
+    #[error("report record: {0}")]
+    Record(String),
     /// The template failed to render (a bug in kerros, not in the input).
     #[error("report template: {0}")]
     Template(String),
@@ -89,7 +95,8 @@ pub fn render(data: &ReportData) -> Result<String, ReportError> {
         .map_err(tera_error)?;
     // Explicit, so escaping never depends on the template's name.
     tera.autoescape_on(vec![".html"]);
-    let context = tera::Context::from_serialize(&view).map_err(tera_error)?;
+    let mut context = tera::Context::from_serialize(&view).map_err(tera_error)?;
+    context.insert("record", &record_json(data)?);
     let html = tera.render(TEMPLATE_NAME, &context).map_err(tera_error)?;
     // Inline SVG in HTML needs no namespace; dropping it keeps the page free
     // of any URL, so a reader can check at a glance that nothing is fetched.
@@ -97,6 +104,23 @@ pub fn render(data: &ReportData) -> Result<String, ReportError> {
     Ok(html
         .replace(" xmlns=\"http://www.w3.org/2000/svg\"", "")
         .replace('\0', ""))
+}
+
+/// The opening tag of the embedded record: the whole [`ReportData`] as JSON,
+/// so `kerros verify` can render the page again and compare it byte for byte.
+pub const RECORD_OPEN: &str = r#"<script type="application/json" id="kerros-record">"#;
+
+/// `data` as compact JSON with `<`, `>` and `&` written as `\u` escapes, so
+/// no text in it (`</script>`, `<!--`) can end the script element early, and
+/// `/` too, so the page holds no URL a reader could mistake for a fetch.
+/// Non-finite numbers are written as `null` (JSON has no NaN).
+fn record_json(data: &ReportData) -> Result<String, ReportError> {
+    let json = serde_json::to_string(data).map_err(|e| ReportError::Record(e.to_string()))?;
+    Ok(json
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+        .replace('/', "\\u002f"))
 }
 
 /// The report's file name for an experiment name: characters that Windows

@@ -10,14 +10,22 @@
 //!   number of its own (not followed by more digits);
 //! - the finished page is passed through [`seal`] and written unchanged.
 //!
+//! - the page embeds its record, the [`ReportData`](super::ReportData) it
+//!   was rendered from (see [`super::RECORD_OPEN`]).
+//!
 //! The digest is blake3 over the whole document with the digest slot blank,
 //! so any edited byte, in the numbers shown or in the manifest, is caught.
-//! It proves integrity, not authorship: someone who edits the page and
-//! re-seals it with kerros is not caught by the digest, only by the check
-//! that the numbers shown match the manifest's metrics, and a re-run
-//! (`kerros verify --rerun`) is the check for a consistent forgery.
+//! It proves integrity, not authorship: the digest is public, so someone who
+//! edits the page can recompute it. Such an edit of the visible page is
+//! caught because [`verify`] renders the page again from the embedded record
+//! and compares it byte for byte (see [`super::rerender`]), and the record
+//! must agree with the manifest. An edit of the record, the manifest and the
+//! page together (a consistent forgery) is only caught by a re-run
+//! (`kerros verify --rerun`).
 
 use super::manifest::Manifest;
+use super::rerender::{check_rendering, extract_record, THIS_VERSION};
+use super::ReportData;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -41,6 +49,10 @@ pub struct VerifyResult {
     pub problems: Vec<String>,
     /// The embedded manifest, when it could be read (even if other checks failed).
     pub manifest: Option<Manifest>,
+    /// `version mismatch: written by X, this is Y` when another kerros
+    /// version wrote the report: its page was then not rendered again (the
+    /// digest, the record and the numbers shown were still checked).
+    pub version_mismatch: Option<String>,
 }
 
 /// The `<script>` element embedding `manifest` as JSON. `<`, `>` and `&` in
@@ -73,7 +85,7 @@ pub fn seal(html: &str) -> String {
 
 /// The document with the first digest tag's content blanked, or `None` when
 /// there is no complete digest tag.
-fn blank_digest(html: &str) -> Option<String> {
+pub(crate) fn blank_digest(html: &str) -> Option<String> {
     let start = html.find(DIGEST_OPEN)?;
     let content = start + DIGEST_OPEN.len();
     let end = content + html[content..].find("\">")?;
@@ -156,6 +168,21 @@ pub fn verify(html: &str) -> VerifyResult {
             None
         }
     };
+    let mut version_mismatch = None;
+    match extract_record(html) {
+        Err(e) => problems.push(e),
+        Ok(record) => {
+            problems.extend(record_matches_manifest(&record, manifest.as_ref()));
+            let written_by = &record.header.kerros_version;
+            if written_by != THIS_VERSION {
+                version_mismatch = Some(format!(
+                    "version mismatch: written by {written_by}, this is {THIS_VERSION}"
+                ));
+            } else if let Err(e) = check_rendering(html, &record) {
+                problems.push(e);
+            }
+        }
+    }
     if let (Some(m), Ok((start, end))) = (&manifest, manifest_span(html)) {
         // Search the visible page only: the manifest's full-precision numbers
         // would otherwise match their own 4-decimal prefixes.
@@ -175,7 +202,36 @@ pub fn verify(html: &str) -> VerifyResult {
         intact: problems.is_empty(),
         problems,
         manifest,
+        version_mismatch,
     }
+}
+
+/// The record's internal consistency with the manifest: the record embeds
+/// the same manifest, and both name the same kerros version.
+fn record_matches_manifest(record: &ReportData, manifest: Option<&Manifest>) -> Vec<String> {
+    let mut out = Vec::new();
+    let recorded = record
+        .manifest_json
+        .as_deref()
+        .map(serde_json::from_str::<Manifest>);
+    match (recorded, manifest) {
+        (Some(Ok(r)), Some(m)) if &r == m => {}
+        (Some(Ok(_)), Some(_)) => {
+            out.push("the embedded record and the embedded manifest disagree".into())
+        }
+        (Some(Err(e)), _) => out.push(format!("the record's manifest is not valid: {e}")),
+        (None, Some(_)) => out.push("the embedded record has no manifest".into()),
+        (_, None) => {}
+    }
+    if let Some(m) = manifest {
+        if m.kerros_version != record.header.kerros_version {
+            out.push(format!(
+                "the manifest says kerros {} but the record says {}",
+                m.kerros_version, record.header.kerros_version
+            ));
+        }
+    }
+    out
 }
 
 /// `needle` occurs in `text` as a whole number: not preceded by a digit, `.`

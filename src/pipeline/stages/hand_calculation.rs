@@ -4,7 +4,7 @@
 use super::report::published_path;
 use crate::model::{Model, ModelInput};
 use crate::pipeline::{forward, report as report_data, RunOptions, RunOutcome};
-use crate::report::{self, verify::seal};
+use crate::report::{self, manifest::Manifest, verify::seal};
 use crate::spec::Spec;
 use anyhow::{bail, Result};
 use std::collections::BTreeMap;
@@ -28,8 +28,16 @@ pub fn run(spec: &Spec, spec_path: &Path, opts: &RunOptions, start: Instant) -> 
         spec.seed,
     )?
     .summary();
-    let data =
+    let mut data =
         report_data::forward_report_data(spec, spec_path, &summary, pass, opts.author.as_deref());
+    // The manifest (no metrics, no data files) makes the page a kerros
+    // report that `kerros verify` checks like any other.
+    let mut manifest = Manifest::new(spec, BTreeMap::new(), opts.author.as_deref())?;
+    manifest.spec_dir = spec_path
+        .parent()
+        .and_then(|d| std::path::absolute(d).ok())
+        .map(|d| d.display().to_string());
+    data.manifest_json = Some(serde_json::to_string(&manifest)?);
     let html = seal(&report::render(&data)?);
     let report_path = published_path(&opts.reports_dir, &spec.name)?;
     crate::cache::write_file_atomically(&report_path, html.as_bytes(), false)?;
