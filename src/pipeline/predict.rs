@@ -7,7 +7,7 @@
 //! spec's `data.clean` and encoded by [`encode_texts`], the same encoding the
 //! encode stage applies to the splits.
 
-use super::score::{format_rounded, round_into_range, PREDICTION_RANGE};
+use super::score::{format_rounded, round_into_range};
 use super::stages::encode::{encode_texts, input_data, EncodeArtifact};
 use super::stages::evaluate::BATCH;
 use super::stages::split::SplitArtifact;
@@ -70,10 +70,7 @@ impl Predictor {
         let model = TrainArtifact::at(artifact(train_stage::NAME)?).load_model(&spec, &input)?;
         let range = match spec.task.kind {
             TaskKind::Regression => spec.task.range.or_else(|| {
-                outcome
-                    .metrics
-                    .get(PREDICTION_RANGE)
-                    .and_then(|v| serde_json::from_value::<[f64; 2]>(v.clone()).ok())
+                outcome.metrics.prediction_range()
             }),
             _ => None,
         };
