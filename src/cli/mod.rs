@@ -11,8 +11,8 @@ mod forward;
 pub mod init;
 mod predict;
 mod run;
-mod verify;
 mod serve;
+mod verify;
 
 pub use predict::PredictArgs;
 

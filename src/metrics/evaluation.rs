@@ -324,8 +324,7 @@ mod tests {
         e.retain_enabled(&[MetricName::Accuracy]);
         assert_eq!(e.len(), 1);
         assert!(e.set_scalar("confusion_matrix", Some(1.0)).is_err());
-        let bad: BTreeMap<String, Value> =
-            serde_json::from_str(r#"{"accuracy": "high"}"#).unwrap();
+        let bad: BTreeMap<String, Value> = serde_json::from_str(r#"{"accuracy": "high"}"#).unwrap();
         assert!(Evaluation::from_map(bad).is_err());
     }
 }

@@ -69,9 +69,10 @@ impl Predictor {
         };
         let model = TrainArtifact::at(artifact(train_stage::NAME)?).load_model(&spec, &input)?;
         let range = match spec.task.kind {
-            TaskKind::Regression => spec.task.range.or_else(|| {
-                outcome.metrics.prediction_range()
-            }),
+            TaskKind::Regression => spec
+                .task
+                .range
+                .or_else(|| outcome.metrics.prediction_range()),
             _ => None,
         };
         Ok(Predictor {

@@ -7,9 +7,9 @@
 
 use super::tables::Prediction;
 use crate::data::Item;
+use crate::metrics::Evaluation;
 use crate::spec::{Spec, TaskKind};
 use anyhow::{bail, Result};
-use crate::metrics::Evaluation;
 
 pub use crate::metrics::{CONFUSION_LABELS, PREDICTION_RANGE};
 

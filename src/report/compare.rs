@@ -205,10 +205,14 @@ impl Comparison {
                         .iter()
                         .map(|p| flat.get(p).map_or("-".to_string(), setting_text)),
                 );
-                row.extend(self.metrics.iter().map(|m| match r.metrics.scalar_entry(m) {
-                    None => "-".to_string(),
-                    Some(v) => v.map_or("n/a".to_string(), |x| format!("{x:.4}")),
-                }));
+                row.extend(
+                    self.metrics
+                        .iter()
+                        .map(|m| match r.metrics.scalar_entry(m) {
+                            None => "-".to_string(),
+                            Some(v) => v.map_or("n/a".to_string(), |x| format!("{x:.4}")),
+                        }),
+                );
                 row
             })
             .collect();

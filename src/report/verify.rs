@@ -201,7 +201,11 @@ pub fn compare_metrics(
     for (name, e) in &expected_map {
         // Defined scalars compare as numbers; the rest (undefined scalars,
         // tables) item by item in their JSON form.
-        match (expected.scalar(name), actual.scalar(name), actual_map.get(name)) {
+        match (
+            expected.scalar(name),
+            actual.scalar(name),
+            actual_map.get(name),
+        ) {
             (Some(x), Some(y), _) => {
                 // NaN (never written by kerros) counts as a difference.
                 if !((x - y).abs() <= tol) {

@@ -100,9 +100,10 @@ impl ServedModel {
             .context("the spec has no `data` section, so it has no model to serve")?;
         let text = TextFields::from_plan(&ColumnPlan::from_spec(data));
         let range = match predictor.kind() {
-            TaskKind::Regression => spec.task.range.or_else(|| {
-                outcome.metrics.prediction_range()
-            }),
+            TaskKind::Regression => spec
+                .task
+                .range
+                .or_else(|| outcome.metrics.prediction_range()),
             _ => None,
         };
         let report = std::fs::read(&outcome.report).ok();

@@ -6,12 +6,12 @@ use super::train::{task_info, TrainArtifact};
 use super::Split;
 use crate::cache::{Artifact, StageKey};
 use crate::data::Prepared;
+use crate::metrics::Evaluation;
 use crate::pipeline::score;
 use crate::pipeline::tables::{self, Prediction};
 use crate::spec::Spec;
 use crate::train;
 use anyhow::{Context, Result};
-use crate::metrics::Evaluation;
 use std::fs;
 use std::path::{Path, PathBuf};
 
