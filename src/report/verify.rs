@@ -208,7 +208,7 @@ pub fn compare_metrics(
         ) {
             (Some(x), Some(y), _) => {
                 // NaN (never written by kerros) counts as a difference.
-                if !((x - y).abs() <= tol) {
+                if (x - y).abs() > tol || x.is_nan() || y.is_nan() {
                     out.push(format!("`{name}`: report {x}, re-run {y}"));
                 }
             }
