@@ -44,6 +44,7 @@ fn regression_scores_by_hand() {
     let raw = [1.4f32, 3.5, 6.2, 2.5];
     let probs: Vec<Vec<f32>> = raw.iter().map(|&v| vec![v]).collect();
     let (preds, m) = score(&s, &[], &[], &test, &probs).unwrap();
+    let m = m.to_map();
     // Half to even: 3.5 -> 4, 2.5 -> 2; 6.2 -> 6 clamped to 5.
     let rounded: Vec<&str> = preds.iter().map(|p| p.predicted_label.as_str()).collect();
     assert_eq!(rounded, ["1", "4", "5", "2"]);
@@ -85,6 +86,7 @@ fn range_from_training_targets_without_task_range() {
     let test = items(&[2.0, 4.0]);
     let probs = vec![vec![1.4f32], vec![9.0]];
     let (preds, m) = score(&s, &[], &train, &test, &probs).unwrap();
+    let m = m.to_map();
     assert_eq!(preds[0].predicted_label, "2");
     assert_eq!(preds[1].predicted_label, "4");
     assert_eq!(m[PREDICTION_RANGE], json!([2.0, 4.0]));
@@ -99,6 +101,7 @@ fn spec_metric_list_filters_regression_metrics() {
     let test = items(&[1.0, 10.0]);
     let probs = vec![vec![1.0f32], vec![8.6]];
     let (_, m) = score(&s, &[], &[], &test, &probs).unwrap();
+    let m = m.to_map();
     assert!(m.contains_key("mae") && m.contains_key("r2"));
     assert!(!m.contains_key("cohen_kappa_quadratic"));
     assert!(!m.contains_key("confusion_matrix"));
@@ -129,6 +132,7 @@ fn classification_still_scores() {
     let probs = vec![vec![0.7, 0.2, 0.1], vec![0.1, 0.5, 0.4]];
     let classes: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
     let (preds, m) = score(&s, &classes, &[], &test, &probs).unwrap();
+    let m = m.to_map();
     assert_eq!(preds[1].predicted_label, "b");
     assert!((preds[1].probability - 0.5).abs() < 1e-6);
     close(&m["accuracy"], 0.5);

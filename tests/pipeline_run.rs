@@ -84,11 +84,10 @@ fn run_writes_a_report_and_reuses_stages() {
         "roc_auc",
         "cohen_kappa",
     ] {
-        let v = first.metrics[key].as_f64().unwrap();
+        let v = first.metrics.scalar(key).unwrap();
         assert!((-1.0..=1.0).contains(&v), "{key} = {v}");
     }
-    let cm: Vec<Vec<u64>> =
-        serde_json::from_value(first.metrics["confusion_matrix"].clone()).unwrap();
+    let cm = first.metrics.confusion_matrix().unwrap();
     // limit 400 applies to the test split too.
     assert_eq!(cm.iter().flatten().sum::<u64>(), 400);
 

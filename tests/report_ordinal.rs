@@ -42,7 +42,7 @@ fn metrics(spec: &Spec) -> BTreeMap<String, serde_json::Value> {
         vec![0.1, 0.1, 0.8],
     ];
     let (_, m) = score(spec, &classes, &[], &test, &probs).unwrap();
-    m.into_iter().collect()
+    m.to_map()
 }
 
 #[test]

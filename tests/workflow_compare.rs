@@ -182,7 +182,7 @@ fn sweep_variants_compare_on_their_matrix_settings() {
         .map(|(i, v)| RunRecord {
             name: v.name.clone(),
             spec: serde_json::to_value(&v.spec).unwrap(),
-            metrics: [("accuracy".to_string(), json!(0.5 + i as f64 / 10.0))].into(),
+            metrics: serde_json::from_value(json!({"accuracy": 0.5 + i as f64 / 10.0})).unwrap(),
             history: vec![],
             report: None,
         })
@@ -238,14 +238,14 @@ fn records_save_and_load() {
     }
     // Overwriting is atomic and leaves no temporary files.
     let mut changed = rs[0].clone();
-    changed.metrics.insert("accuracy".into(), json!(0.9));
+    changed.metrics.set_scalar("accuracy", Some(0.9)).unwrap();
     save_record(dir.path(), &changed).unwrap();
     let files = std::fs::read_dir(dir.path().join("runs")).unwrap().count();
     assert_eq!(files, 3);
     let all = load_records(dir.path()).unwrap();
     let names: Vec<&str> = all.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(names, ["a", "bb", "c"]);
-    assert_eq!(all[0].metrics["accuracy"], json!(0.9));
+    assert_eq!(all[0].metrics.scalar("accuracy"), Some(0.9));
 
     std::fs::write(dir.path().join("runs/bad.json"), "{").unwrap();
     let e = format!("{:#}", load_records(dir.path()).unwrap_err());

@@ -1,5 +1,6 @@
 //! CI gates (`expect:`), report manifests, sealing and verification.
 
+use kerros::metrics::Evaluation;
 use kerros::report::manifest::{resolve_author, DataFile, Manifest, Platform};
 use kerros::report::verify::{compare_metrics, manifest_script, seal, verify, DIGEST_SLOT};
 use kerros::spec::expect::{self, parse_bound, Op, EXIT_EXPECTATION_UNMET};
@@ -17,6 +18,14 @@ fn metrics() -> BTreeMap<String, Value> {
         "confusion_matrix": [[40, 8], [6, 26]],
     });
     serde_json::from_value(m).unwrap()
+}
+
+fn evaluation() -> Evaluation {
+    ev(&metrics())
+}
+
+fn ev(map: &BTreeMap<String, Value>) -> Evaluation {
+    Evaluation::from_map(map.clone()).unwrap()
 }
 
 fn expect_map(entries: &[(&str, &str)]) -> OrderedMap<String> {
@@ -89,7 +98,7 @@ fn unmet_expectations_are_listed_in_spec_order() {
         ("f1", "< 0.9"),
         ("precision", ">= 0.5"),
     ]);
-    let unmet = expect::check(&exp, &metrics()).unwrap();
+    let unmet = expect::check(&exp, &evaluation()).unwrap();
     let shown: Vec<String> = unmet.iter().map(|u| u.to_string()).collect();
     assert_eq!(
         shown,
@@ -101,13 +110,13 @@ fn unmet_expectations_are_listed_in_spec_order() {
     assert_eq!(unmet[0].metric, "accuracy");
     assert_eq!(unmet[0].value, Some(0.83125));
     assert_eq!((unmet[0].op, unmet[0].bound), (Op::Ge, 0.85));
-    let all_met = expect::check(&expect_map(&[("accuracy", "> 0.8")]), &metrics()).unwrap();
+    let all_met = expect::check(&expect_map(&[("accuracy", "> 0.8")]), &evaluation()).unwrap();
     assert!(all_met.is_empty());
 }
 
 #[test]
 fn unknown_metric_is_located_with_a_suggestion() {
-    let e = expect::check(&expect_map(&[("acuracy", ">= 0.85")]), &metrics()).unwrap_err();
+    let e = expect::check(&expect_map(&[("acuracy", ">= 0.85")]), &evaluation()).unwrap_err();
     assert_eq!(e.path, "expect.acuracy");
     assert!(
         e.message.contains("did you mean `accuracy`"),
@@ -119,9 +128,9 @@ fn unknown_metric_is_located_with_a_suggestion() {
         "lists the scalar metrics only: {}",
         e.message
     );
-    let e = expect::check(&expect_map(&[("confusion_matrix", ">= 1")]), &metrics()).unwrap_err();
+    let e = expect::check(&expect_map(&[("confusion_matrix", ">= 1")]), &evaluation()).unwrap_err();
     assert!(e.message.contains("not a single number"), "{}", e.message);
-    let e = expect::check(&expect_map(&[("accuracy", "0.85")]), &metrics()).unwrap_err();
+    let e = expect::check(&expect_map(&[("accuracy", "0.85")]), &evaluation()).unwrap_err();
     assert_eq!(e.path, "expect.accuracy");
 }
 
@@ -133,7 +142,7 @@ fn expect_from_a_spec_and_its_exit_code() {
     let parsed = expect::parse_expectations(&exp).unwrap();
     assert_eq!(parsed.len(), 2);
     assert_eq!(parsed[1].metric, "cohen_kappa");
-    let e = expect::check(&expect_map(&[("kappa", ">= 0.4")]), &metrics()).unwrap_err();
+    let e = expect::check(&expect_map(&[("kappa", ">= 0.4")]), &evaluation()).unwrap_err();
     // A metric missing from the spec's own text is located at `expect:`.
     assert_eq!(e.at(Path::new("x.yaml"), &locator).line, Some(5));
     assert_eq!(EXIT_EXPECTATION_UNMET, 3);
@@ -392,18 +401,18 @@ fn shown_numbers_must_be_whole_numbers() {
 #[test]
 fn rerun_metric_comparison() {
     let a = metrics();
-    assert!(compare_metrics(&a, &a, 0.0).is_empty());
+    assert!(compare_metrics(&ev(&a), &ev(&a), 0.0).is_empty());
     let mut b = a.clone();
     b.insert("accuracy".into(), json!(0.83126));
-    assert!(compare_metrics(&a, &b, 1e-4).is_empty());
+    assert!(compare_metrics(&ev(&a), &ev(&b), 1e-4).is_empty());
     assert_eq!(
-        compare_metrics(&a, &b, 1e-6),
+        compare_metrics(&ev(&a), &ev(&b), 1e-6),
         ["`accuracy`: report 0.83125, re-run 0.83126"]
     );
     b.insert("confusion_matrix".into(), json!([[40, 8], [7, 25]]));
     b.remove("f1");
     b.insert("roc_auc".into(), json!(0.9));
-    let d = compare_metrics(&a, &b, 1e-4);
+    let d = compare_metrics(&ev(&a), &ev(&b), 1e-4);
     assert_eq!(
         d,
         [
@@ -416,7 +425,7 @@ fn rerun_metric_comparison() {
     let mut c = a.clone();
     c.insert("precision".into(), json!(0.5));
     assert_eq!(
-        compare_metrics(&a, &c, 1.0),
+        compare_metrics(&ev(&a), &ev(&c), 1.0),
         ["`precision`: report null, re-run 0.5"]
     );
 }

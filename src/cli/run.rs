@@ -113,7 +113,7 @@ fn summary_table(outcomes: &[RunOutcome]) -> String {
     let used: Vec<&str> = cols
         .iter()
         .copied()
-        .filter(|c| outcomes.iter().any(|o| o.metrics.contains_key(*c)))
+        .filter(|c| outcomes.iter().any(|o| o.metrics.contains(c)))
         .collect();
     let width = outcomes
         .iter()
@@ -129,7 +129,7 @@ fn summary_table(outcomes: &[RunOutcome]) -> String {
     for o in outcomes {
         out.push_str(&format!("{:<width$}", o.name));
         for c in &used {
-            match o.metrics.get(*c).and_then(|v| v.as_f64()) {
+            match o.metrics.scalar(c) {
                 Some(v) => out.push_str(&format!("  {v:>11.4}")),
                 None => out.push_str(&format!("  {:>11}", "-")),
             }

@@ -8,7 +8,8 @@
 //!
 //! Entry points: [`ClassificationMetrics::compute`],
 //! [`RegressionMetrics::compute`], their `metric_map` (the flat JSON map the
-//! CLI prints) and [`filter_metrics`] (apply the spec's metric list).
+//! CLI prints), [`Evaluation`] (that map, typed, as the pipeline passes it on)
+//! and [`filter_metrics`] (apply the spec's metric list).
 //!
 //! The hand-computed test values were also checked against scikit-learn 1.9.1.
 
@@ -18,6 +19,7 @@ mod classification;
 mod confusion;
 mod curves;
 mod error;
+mod evaluation;
 mod filter;
 mod kappa;
 mod log_loss;
@@ -35,6 +37,10 @@ pub use classification::ClassificationMetrics;
 pub use confusion::confusion_matrix;
 pub use curves::{calibration_bins, precision_recall_points, roc_points};
 pub use error::MetricsError;
+pub use evaluation::{
+    ClassEntry, Evaluation, ShapeError, CONFUSION_LABELS, CONFUSION_MATRIX, PER_CLASS,
+    PREDICTION_RANGE,
+};
 pub use filter::{filter_metrics, metric_enabled};
 pub use kappa::{cohen_kappa, cohen_kappa_score, KappaWeights};
 pub use log_loss::{log_loss, LOG_LOSS_EPS};

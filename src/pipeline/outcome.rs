@@ -13,7 +13,7 @@ pub struct RunOutcome {
     /// Experiment name.
     pub name: String,
     /// Test metrics by name (confusion matrix as nested arrays).
-    pub metrics: BTreeMap<String, Value>,
+    pub metrics: crate::metrics::Evaluation,
     /// Stage name → ran or cached, in execution order.
     pub stages: Vec<(String, StageStatus)>,
     /// Per-epoch training history.
@@ -61,10 +61,8 @@ impl RunOutcome {
     pub fn summary_text(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "{}", self.name);
-        for (name, value) in &self.metrics {
-            if let Some(v) = value.as_f64() {
-                let _ = writeln!(out, "  {name:<22} {v:.4}");
-            }
+        for (name, v) in self.metrics.defined_scalars() {
+            let _ = writeln!(out, "  {name:<22} {v:.4}");
         }
         let ran = self
             .stages

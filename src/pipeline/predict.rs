@@ -7,7 +7,7 @@
 //! spec's `data.clean` and encoded by [`TextEncoder`], the same encoding the
 //! encode stage applies to the splits.
 
-use super::score::{format_rounded, round_into_range, PREDICTION_RANGE};
+use super::score::{format_rounded, round_into_range};
 use super::stages::encode::{input_data, EncodeArtifact, TextEncoder};
 use super::stages::evaluate::BATCH;
 use super::stages::split::SplitArtifact;
@@ -70,12 +70,10 @@ impl Predictor {
         };
         let model = TrainArtifact::at(artifact(train_stage::NAME)?).load_model(&spec, &input)?;
         let range = match spec.task.kind {
-            TaskKind::Regression => spec.task.range.or_else(|| {
-                outcome
-                    .metrics
-                    .get(PREDICTION_RANGE)
-                    .and_then(|v| serde_json::from_value::<[f64; 2]>(v.clone()).ok())
-            }),
+            TaskKind::Regression => spec
+                .task
+                .range
+                .or_else(|| outcome.metrics.prediction_range()),
             _ => None,
         };
         Ok(Predictor {

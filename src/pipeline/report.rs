@@ -10,7 +10,6 @@ use crate::report::{
 };
 use crate::spec::{Spec, TaskKind};
 use crate::train::EpochRecord;
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -32,7 +31,7 @@ pub struct ReportInputs<'a> {
     /// Model summary.
     pub summary: &'a Summary,
     /// Test metrics.
-    pub metrics: &'a BTreeMap<String, Value>,
+    pub metrics: &'a crate::metrics::Evaluation,
     /// Test predictions in test-split order.
     pub predictions: &'a [Prediction],
     /// Stage name → key, for the footer.
@@ -195,19 +194,16 @@ fn metrics_section(inputs: &ReportInputs) -> Metrics {
     };
     let headline = headline_keys(spec)
         .iter()
-        .filter_map(|key| m.get(*key).and_then(Value::as_f64).map(|v| metric(key, v)))
+        .filter_map(|key| m.scalar(key).map(|v| metric(key, v)))
         .collect();
     // The headline metrics lead the table, in their order; the rest follow by key.
     let keys = headline_keys(spec);
     let rank = |k: &str| keys.iter().position(|h| *h == k).unwrap_or(keys.len());
-    let mut scalar_keys: Vec<(&String, f64)> = m
-        .iter()
-        .filter_map(|(k, v)| v.as_f64().map(|x| (k, x)))
-        .collect();
+    let mut scalar_keys: Vec<(&str, f64)> = m.defined_scalars().collect();
     scalar_keys.sort_by(|a, b| rank(a.0).cmp(&rank(b.0)).then(a.0.cmp(b.0)));
     let scalars = scalar_keys.into_iter().map(|(k, x)| metric(k, x)).collect();
     let mut notes = Vec::new();
-    if m.contains_key("cohen_kappa_quadratic") || m.contains_key("cohen_kappa_linear") {
+    if m.contains("cohen_kappa_quadratic") || m.contains("cohen_kappa_linear") {
         notes.push(if spec.task.ordinal {
             "The classes are ordered as listed in the spec (task.ordinal), so weighted kappas count how far a miss is.".to_string()
         } else {
@@ -223,11 +219,11 @@ fn metrics_section(inputs: &ReportInputs) -> Metrics {
             "Baselines: always predicting the most frequent training class, and the expected score of guessing at random with the training class frequencies.".to_string()
         });
     }
-    let confusion = m.get("confusion_matrix").and_then(|cm| {
-        let counts: Vec<Vec<u64>> = serde_json::from_value(cm.clone()).ok()?;
+    let confusion = m.confusion_matrix().and_then(|cm| {
+        let counts: Vec<Vec<u64>> = cm.to_vec();
         let labels = if regression {
-            m.get("confusion_labels")
-                .and_then(|l| serde_json::from_value::<Vec<String>>(l.clone()).ok())
+            m.confusion_labels()
+                .map(<[String]>::to_vec)
                 .unwrap_or_else(|| (0..counts.len()).map(|i| i.to_string()).collect())
         } else {
             p.classes.clone()

@@ -11,7 +11,7 @@ use crate::cache::hash_file;
 use crate::report::manifest::Manifest;
 use crate::report::verify::compare_metrics;
 use crate::spec::Spec;
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 
 /// What a re-run found.
@@ -56,7 +56,9 @@ pub fn rerun(manifest: &Manifest, spec_dir: Option<&Path>, opts: &RunOptions) ->
     let locator = crate::spec::Locator::new(&manifest.spec_yaml);
     super::validate(&spec, &spec_path, &locator)?;
     let outcome = run_spec(&spec, &spec_path, &opts)?;
-    let differences = compare_metrics(&manifest.metrics, &outcome.metrics, 1e-9);
+    let recorded = crate::metrics::Evaluation::from_map(manifest.metrics.clone())
+        .context("the report's manifest holds malformed metrics")?;
+    let differences = compare_metrics(&recorded, &outcome.metrics, 1e-9);
     Ok(Rerun {
         outcome,
         differences,

@@ -7,18 +7,11 @@
 
 use super::tables::Prediction;
 use crate::data::Item;
+use crate::metrics::Evaluation;
 use crate::spec::{Spec, TaskKind};
 use anyhow::{bail, Result};
-use serde_json::Value;
-use std::collections::BTreeMap;
 
-/// Metric-map key holding the regression confusion matrix's labels (the
-/// integer classes, as text), read by the report.
-pub const CONFUSION_LABELS: &str = "confusion_labels";
-
-/// Metric-map key holding the regression range `[lo, hi]` predictions were
-/// rounded into, so `kerros predict` rounds the same way.
-pub const PREDICTION_RANGE: &str = "prediction_range";
+pub use crate::metrics::{CONFUSION_LABELS, PREDICTION_RANGE};
 
 /// The valid range of a regression target: `task.range`, else the min / max
 /// of the training targets. `None` when neither gives one (no training rows).
@@ -66,7 +59,7 @@ pub fn score(
     train: &[Item],
     test: &[Item],
     probs: &[Vec<f32>],
-) -> Result<(Vec<Prediction>, BTreeMap<String, Value>)> {
+) -> Result<(Vec<Prediction>, Evaluation)> {
     if probs.len() != test.len() {
         bail!(
             "{} predictions for {} test examples",
@@ -85,7 +78,7 @@ fn score_regression(
     train: &[Item],
     test: &[Item],
     probs: &[Vec<f32>],
-) -> Result<(Vec<Prediction>, BTreeMap<String, Value>)> {
+) -> Result<(Vec<Prediction>, Evaluation)> {
     let range = regression_range(spec, train);
     let mut preds = Vec::with_capacity(test.len());
     let mut y_true = Vec::with_capacity(test.len());
@@ -106,22 +99,19 @@ fn score_regression(
         });
     }
     let m = crate::metrics::RegressionMetrics::compute(&y_true, &y_pred, range)?;
-    let mut map = m.metric_map();
+    let mut eval = Evaluation::from_map(m.metric_map())?;
     if let Some(r) = &m.rounded {
-        map.insert(
-            CONFUSION_LABELS.into(),
-            Value::from(r.labels.iter().map(|l| l.to_string()).collect::<Vec<_>>()),
-        );
+        eval.set_confusion_labels(r.labels.iter().map(|l| l.to_string()).collect());
     }
-    if let Some([lo, hi]) = range {
-        map.insert(PREDICTION_RANGE.into(), serde_json::json!([lo, hi]));
+    if let Some(range) = range {
+        eval.set_prediction_range(range);
     }
-    let mut map = crate::metrics::filter_metrics(map, &spec.metrics);
+    eval.retain_enabled(&spec.metrics);
     // Labels without their matrix would only confuse readers of the JSON.
-    if !map.get("confusion_matrix").is_some_and(Value::is_array) {
-        map.remove(CONFUSION_LABELS);
+    if eval.confusion_matrix().is_none() {
+        eval.remove(CONFUSION_LABELS);
     }
-    Ok((preds, map))
+    Ok((preds, eval))
 }
 
 fn score_classification(
@@ -129,7 +119,7 @@ fn score_classification(
     classes: &[String],
     test: &[Item],
     probs: &[Vec<f32>],
-) -> Result<(Vec<Prediction>, BTreeMap<String, Value>)> {
+) -> Result<(Vec<Prediction>, Evaluation)> {
     let mut preds = Vec::with_capacity(test.len());
     let mut y_true = Vec::new();
     let mut y_pred = Vec::new();
@@ -157,13 +147,14 @@ fn score_classification(
         });
     }
     let c = crate::metrics::ClassificationMetrics::compute(&y_true, &y_pred, Some(probs), classes)?;
-    let mut map = c.metric_map();
+    let mut eval = Evaluation::from_map(c.metric_map())?;
     // Weighted kappas measure how far a miss is: meaningless for unordered classes.
     if !is_ordinal(&spec.task) {
-        map.remove("cohen_kappa_linear");
-        map.remove("cohen_kappa_quadratic");
+        eval.remove("cohen_kappa_linear");
+        eval.remove("cohen_kappa_quadratic");
     }
-    Ok((preds, crate::metrics::filter_metrics(map, &spec.metrics)))
+    eval.retain_enabled(&spec.metrics);
+    Ok((preds, eval))
 }
 
 /// The classes are ordered: regression, bins, or `task.ordinal: true`.

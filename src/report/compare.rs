@@ -99,8 +99,8 @@ impl Comparison {
         }
         let mut scalar_names: Vec<&str> = Vec::new();
         for r in records {
-            for (k, v) in &r.metrics {
-                if (v.is_number() || v.is_null()) && !scalar_names.contains(&k.as_str()) {
+            for (k, _) in r.metrics.scalars() {
+                if !scalar_names.contains(&k) {
                     scalar_names.push(k);
                 }
             }
@@ -148,7 +148,7 @@ impl Comparison {
             };
             let value_of = |r: &RunRecord| -> Option<Value> {
                 match &k {
-                    Key::Metric(m) => r.metrics.get(m).cloned(),
+                    Key::Metric(m) => r.metrics.scalar(m).map(Value::from),
                     Key::Setting(p) => flatten(&r.spec)
                         .into_iter()
                         .find(|(q, _)| q == p)
@@ -205,10 +205,14 @@ impl Comparison {
                         .iter()
                         .map(|p| flat.get(p).map_or("-".to_string(), setting_text)),
                 );
-                row.extend(self.metrics.iter().map(|m| match r.metrics.get(m) {
-                    None => "-".to_string(),
-                    Some(v) => v.as_f64().map_or("n/a".to_string(), |x| format!("{x:.4}")),
-                }));
+                row.extend(
+                    self.metrics
+                        .iter()
+                        .map(|m| match r.metrics.scalar_entry(m) {
+                            None => "-".to_string(),
+                            Some(v) => v.map_or("n/a".to_string(), |x| format!("{x:.4}")),
+                        }),
+                );
                 row
             })
             .collect();

@@ -4,7 +4,6 @@
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Folder under the cache dir holding one record per run.
@@ -18,7 +17,7 @@ pub struct RunRecord {
     /// The resolved spec, as JSON.
     pub spec: Value,
     /// Test metrics, as in `kerros run --json`.
-    pub metrics: BTreeMap<String, Value>,
+    pub metrics: crate::metrics::Evaluation,
     /// Per-epoch records (`loss`, `accuracy`, `val_loss`, `val_accuracy`, ...).
     #[serde(default)]
     pub history: Vec<Value>,

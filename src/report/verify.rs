@@ -27,7 +27,6 @@ use super::manifest::Manifest;
 use super::rerender::{check_rendering, extract_record, THIS_VERSION};
 use super::ReportData;
 use serde_json::Value;
-use std::collections::BTreeMap;
 
 /// The digest tag as the renderer emits it, with an empty digest.
 pub const DIGEST_SLOT: &str = r#"<meta name="kerros-digest" content="">"#;
@@ -249,18 +248,31 @@ fn contains_number(text: &str, needle: &str) -> bool {
 /// when they match). Numbers match within `tol` (absolute); nested arrays
 /// (confusion matrix) and objects (per-class scores) are compared item by item.
 pub fn compare_metrics(
-    expected: &BTreeMap<String, Value>,
-    actual: &BTreeMap<String, Value>,
+    expected: &crate::metrics::Evaluation,
+    actual: &crate::metrics::Evaluation,
     tol: f64,
 ) -> Vec<String> {
+    let (expected_map, actual_map) = (expected.to_map(), actual.to_map());
     let mut out = Vec::new();
-    for (name, e) in expected {
-        match actual.get(name) {
-            Some(a) => diff_value(name, e, a, tol, &mut out),
-            None => out.push(format!("`{name}`: in the report but not in the re-run")),
+    for (name, e) in &expected_map {
+        // Defined scalars compare as numbers; the rest (undefined scalars,
+        // tables) item by item in their JSON form.
+        match (
+            expected.scalar(name),
+            actual.scalar(name),
+            actual_map.get(name),
+        ) {
+            (Some(x), Some(y), _) => {
+                // NaN (never written by kerros) counts as a difference.
+                if (x - y).abs() > tol || x.is_nan() || y.is_nan() {
+                    out.push(format!("`{name}`: report {x}, re-run {y}"));
+                }
+            }
+            (_, _, Some(a)) => diff_value(name, e, a, tol, &mut out),
+            (_, _, None) => out.push(format!("`{name}`: in the report but not in the re-run")),
         }
     }
-    for name in actual.keys().filter(|k| !expected.contains_key(*k)) {
+    for name in actual_map.keys().filter(|k| !expected_map.contains_key(*k)) {
         out.push(format!("`{name}`: in the re-run but not in the report"));
     }
     out

@@ -4,12 +4,9 @@
 use super::variant;
 use crate::data::ColumnPlan;
 use crate::pipeline::predict::Predictor;
-use crate::pipeline::score::PREDICTION_RANGE;
 use crate::pipeline::{self, RunOptions};
 use crate::spec::TaskKind;
 use anyhow::{Context, Result};
-use serde_json::Value;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// One text field of a request: a text column of the spec.
@@ -70,7 +67,7 @@ pub struct ServedModel {
     /// The text fields a request gives.
     pub text: TextFields,
     /// Test metrics of the run (as `kerros run --json` prints them).
-    pub metrics: BTreeMap<String, Value>,
+    pub metrics: crate::metrics::Evaluation,
     /// For regression: the range predictions are rounded into.
     pub range: Option<[f64; 2]>,
     /// Path of the run's sealed HTML report.
@@ -103,12 +100,10 @@ impl ServedModel {
             .context("the spec has no `data` section, so it has no model to serve")?;
         let text = TextFields::from_plan(&ColumnPlan::from_spec(data));
         let range = match predictor.kind() {
-            TaskKind::Regression => spec.task.range.or_else(|| {
-                outcome
-                    .metrics
-                    .get(PREDICTION_RANGE)
-                    .and_then(|v| serde_json::from_value(v.clone()).ok())
-            }),
+            TaskKind::Regression => spec
+                .task
+                .range
+                .or_else(|| outcome.metrics.prediction_range()),
             _ => None,
         };
         let report = std::fs::read(&outcome.report).ok();
@@ -143,9 +138,8 @@ impl ServedModel {
     /// bookkeeping entry for the regression range.
     pub fn scalar_metrics(&self) -> Vec<(String, f64)> {
         self.metrics
-            .iter()
-            .filter(|(name, _)| name.as_str() != PREDICTION_RANGE)
-            .filter_map(|(name, v)| v.as_f64().map(|x| (name.clone(), x)))
+            .defined_scalars()
+            .map(|(name, x)| (name.to_string(), x))
             .collect()
     }
 }

@@ -3,8 +3,6 @@
 //! [`EXIT_EXPECTATION_UNMET`].
 
 use crate::spec::{nearest, Invalid, OrderedMap};
-use serde_json::Value;
-use std::collections::BTreeMap;
 use std::fmt;
 
 /// Exit code of `kerros run` when every run finished but an `expect:` bound
@@ -177,21 +175,16 @@ pub fn parse_expectations(expect: &OrderedMap<String>) -> Result<Vec<Expectation
 /// (with the nearest name when it looks like a typo).
 pub fn check(
     expect: &OrderedMap<String>,
-    metrics: &BTreeMap<String, Value>,
+    metrics: &crate::metrics::Evaluation,
 ) -> Result<Vec<Unmet>, Invalid> {
     let parsed = parse_expectations(expect)?;
-    let scalars: Vec<&str> = metrics
-        .iter()
-        .filter(|(_, v)| v.is_number() || v.is_null())
-        .map(|(k, _)| k.as_str())
-        .collect();
+    let scalars: Vec<&str> = metrics.scalars().map(|(k, _)| k).collect();
     let mut unmet = Vec::new();
     for e in parsed {
-        let value = match metrics.get(&e.metric) {
-            Some(Value::Null) => None,
-            Some(v) if v.is_number() => v.as_f64(),
-            found => {
-                let what = if found.is_some() {
+        let value = match metrics.scalar_entry(&e.metric) {
+            Some(value) => value,
+            None => {
+                let what = if metrics.contains(&e.metric) {
                     format!(
                         "`{}` is not a single number, so it cannot be bounded",
                         e.metric

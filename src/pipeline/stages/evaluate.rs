@@ -6,13 +6,12 @@ use super::train::{task_info, TrainArtifact};
 use super::Split;
 use crate::cache::{Artifact, StageKey};
 use crate::data::Prepared;
+use crate::metrics::Evaluation;
 use crate::pipeline::score;
 use crate::pipeline::tables::{self, Prediction};
 use crate::spec::Spec;
 use crate::train;
 use anyhow::{Context, Result};
-use serde_json::Value;
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -48,7 +47,7 @@ pub fn compute(
     let test_loss = train::evaluate_loss(&m, &ds, &spec.train.loss, &task, BATCH)?;
     let (preds, mut metrics) =
         score::score(spec, &info.classes, &prepared.train, &prepared.test, &probs)?;
-    metrics.insert("loss".into(), serde_json::json!(test_loss));
+    metrics.set_scalar("loss", Some(test_loss))?;
     tables::write_predictions(&out.predictions_parquet(), &preds, &info.classes)?;
     fs::write(out.metrics_json(), serde_json::to_vec_pretty(&metrics)?)?;
     Ok(())
@@ -83,8 +82,8 @@ impl EvaluateArtifact {
         self.dir.join("metrics.json")
     }
 
-    /// Test metrics by name.
-    pub fn metrics(&self) -> Result<BTreeMap<String, Value>> {
+    /// Test metrics, typed.
+    pub fn metrics(&self) -> Result<Evaluation> {
         let path = self.metrics_json();
         let bytes = fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
         serde_json::from_slice(&bytes).with_context(|| format!("{} is not valid", path.display()))

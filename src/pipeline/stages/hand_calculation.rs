@@ -43,7 +43,7 @@ pub fn run(spec: &Spec, spec_path: &Path, opts: &RunOptions, start: Instant) -> 
     crate::cache::write_file_atomically(&report_path, html.as_bytes(), false)?;
     Ok(RunOutcome {
         name: spec.name.clone(),
-        metrics: BTreeMap::new(),
+        metrics: crate::metrics::Evaluation::default(),
         stages: Vec::new(),
         history: Vec::new(),
         report: report_path,

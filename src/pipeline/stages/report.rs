@@ -14,7 +14,6 @@ use crate::report::{self, verify::seal};
 use crate::spec::Spec;
 use crate::train::EpochRecord;
 use anyhow::{Context, Result};
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -59,7 +58,7 @@ pub struct ReportStageInputs<'a> {
     /// Model summary.
     pub summary: &'a Summary,
     /// Test metrics.
-    pub metrics: &'a BTreeMap<String, Value>,
+    pub metrics: &'a crate::metrics::Evaluation,
     /// The evaluate stage (predictions).
     pub evaluate: &'a EvaluateArtifact,
     /// The train stage (embedding coverage).
@@ -85,7 +84,7 @@ pub fn compute(spec: &Spec, inputs: ReportStageInputs, dir: &Path) -> Result<()>
     };
     let mut data = report_data::build(&gathered);
     data.header.author = inputs.author.clone();
-    let mut manifest = Manifest::new(spec, inputs.metrics.clone(), inputs.author.as_deref())?;
+    let mut manifest = Manifest::new(spec, inputs.metrics.to_map(), inputs.author.as_deref())?;
     manifest.data_files = inputs
         .files
         .iter()
