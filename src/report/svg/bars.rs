@@ -150,24 +150,7 @@ pub fn bar_chart(
             }
         }
         let x = f.left + c as f64 * group_w + group_w / 2.0;
-        let y = f.top + f.plot_h() + 16.0;
-        let transform = if rotate {
-            format!(
-                " text-anchor=\"end\" transform=\"rotate(-40 {} {})\"",
-                n(x),
-                n(y - 4.0)
-            )
-        } else {
-            " text-anchor=\"middle\"".to_string()
-        };
-        let _ = write!(
-            out,
-            "<text x=\"{}\" y=\"{}\"{transform}><title>{}</title>{}</text>",
-            n(x),
-            n(y),
-            escape_xml(cat),
-            escape_xml(&short(cat, 20)),
-        );
+        x_axis_label(&mut out, x, f.top + f.plot_h() + 16.0, rotate, cat, 20);
     }
     out.push_str("</svg>");
     out

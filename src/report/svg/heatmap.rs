@@ -140,24 +140,7 @@ pub fn heatmap_with_axes(
     let base = top + rows as f64 * cell;
     for (c, label) in col_labels.iter().enumerate() {
         let x = left + c as f64 * cell + cell / 2.0;
-        let y = base + 16.0;
-        let transform = if rotate {
-            format!(
-                " text-anchor=\"end\" transform=\"rotate(-40 {} {})\"",
-                n(x),
-                n(y - 4.0)
-            )
-        } else {
-            " text-anchor=\"middle\"".to_string()
-        };
-        let _ = write!(
-            out,
-            "<text x=\"{}\" y=\"{}\"{transform}><title>{}</title>{}</text>",
-            n(x),
-            n(y),
-            escape_xml(label),
-            escape_xml(&short(label, 22)),
-        );
+        x_axis_label(&mut out, x, base + 16.0, rotate, label, 22);
     }
     let _ = write!(
         out,

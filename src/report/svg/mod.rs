@@ -309,6 +309,29 @@ impl Frame {
 }
 
 /// Opens the `<svg>` element with its title (accessible name) and heading.
+/// One category label under an x axis, centred on `x` (or rotated by 40°
+/// when the labels would collide), cut to `max` characters with the full
+/// text as its tooltip.
+fn x_axis_label(out: &mut String, x: f64, y: f64, rotate: bool, label: &str, max: usize) {
+    let transform = if rotate {
+        format!(
+            " text-anchor=\"end\" transform=\"rotate(-40 {} {})\"",
+            n(x),
+            n(y - 4.0)
+        )
+    } else {
+        " text-anchor=\"middle\"".to_string()
+    };
+    let _ = write!(
+        out,
+        "<text x=\"{}\" y=\"{}\"{transform}><title>{}</title>{}</text>",
+        n(x),
+        n(y),
+        escape_xml(label),
+        escape_xml(&short(label, max)),
+    );
+}
+
 fn open(out: &mut String, w: f64, h: f64, title: &str) {
     let t = escape_xml(title);
     let _ = write!(
