@@ -5,29 +5,9 @@
 mod support;
 
 use kerros::data::*;
-use kerros::spec::{parse_spec, DataSpec, FileFormat};
-use std::path::{Path, PathBuf};
-
-fn data_spec(yaml: &str) -> DataSpec {
-    serde_yaml::from_str(yaml).expect("test YAML is valid")
-}
-
-fn plan(yaml: &str) -> ColumnPlan {
-    ColumnPlan::from_spec(&data_spec(yaml))
-}
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, bytes).expect("write test file");
-    p
-}
-
-fn source(path: &Path) -> Source {
-    Source {
-        path: path.to_path_buf(),
-        format: FileFormat::Auto,
-    }
-}
+use kerros::spec::parse_spec;
+use std::path::Path;
+use support::{data_spec, plan, source, write_bytes as write};
 
 fn texts(t: &Table) -> Vec<&str> {
     t.rows.iter().map(|r| r.text.as_str()).collect()

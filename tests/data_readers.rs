@@ -4,32 +4,10 @@
 mod support;
 
 use kerros::data::*;
-use kerros::spec::{BadRows, DataSpec};
+use kerros::spec::BadRows;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use support::shared_data;
-
-/// A data section from YAML (the spec's own defaults apply).
-fn data_spec(yaml: &str) -> DataSpec {
-    serde_yaml::from_str(yaml).expect("test YAML is valid")
-}
-
-fn plan(yaml: &str) -> ColumnPlan {
-    ColumnPlan::from_spec(&data_spec(yaml))
-}
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, bytes).expect("write test file");
-    p
-}
-
-fn csv_source(path: &Path) -> Source {
-    Source {
-        path: path.to_path_buf(),
-        format: kerros::spec::FileFormat::Auto,
-    }
-}
+use support::{data_spec, plan, shared_data, source as csv_source, write_bytes as write};
 
 // ---------- CSV / TSV ----------
 

@@ -110,3 +110,28 @@ pub fn parse(yaml: &str) -> kerros::spec::Spec {
         .unwrap_or_else(|e| panic!("test spec invalid: {e}\n{yaml}"))
         .0
 }
+
+/// A spec's `data` section from YAML (the spec's own defaults apply).
+pub fn data_spec(yaml: &str) -> kerros::spec::DataSpec {
+    serde_yaml::from_str(yaml).expect("test YAML is valid")
+}
+
+/// The column plan a `data` section in YAML gives.
+pub fn plan(yaml: &str) -> kerros::data::ColumnPlan {
+    kerros::data::ColumnPlan::from_spec(&data_spec(yaml))
+}
+
+/// Write raw bytes to `dir/name` and return the path.
+pub fn write_bytes(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).expect("write test file");
+    p
+}
+
+/// A data file whose format follows from its extension.
+pub fn source(path: &Path) -> kerros::data::Source {
+    kerros::data::Source {
+        path: path.to_path_buf(),
+        format: kerros::spec::FileFormat::Auto,
+    }
+}
