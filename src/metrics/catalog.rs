@@ -63,11 +63,8 @@ const fn table(
     scorings: &'static [Scoring],
 ) -> MetricInfo {
     MetricInfo {
-        name,
-        label,
-        meaning,
-        scorings,
         scalar: false,
+        ..metric(name, label, meaning, scorings)
     }
 }
 
