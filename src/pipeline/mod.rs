@@ -18,6 +18,7 @@ mod run;
 mod runner;
 pub mod schedule;
 pub mod score;
+pub mod splits;
 pub mod stages;
 pub mod tables;
 

@@ -12,6 +12,7 @@ mod layers;
 mod load;
 mod locate;
 pub mod sweep;
+mod test_source;
 
 pub use controls::{
     ClassWeightSpec, EarlyStoppingSpec, ExponentialDecaySpec, MonitorMode, MonitorName,
@@ -24,6 +25,7 @@ pub use layers::{
 };
 pub use load::{check, load_spec, nearest, parse_spec, Invalid, SpecError};
 pub use locate::Locator;
+pub use test_source::TestSource;
 
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -133,9 +135,9 @@ pub struct DataSpec {
     /// Training file (CSV, TSV, Parquet or JSONL), relative to the spec file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub train: Option<PathBuf>,
-    /// Test file, relative to the spec file.
+    /// Test file relative to the spec file, or `{fraction: F}` of `train`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub test: Option<PathBuf>,
+    pub test: Option<TestSource>,
     /// File format; `auto` picks it from the extension.
     #[serde(default)]
     pub format: FileFormat,
