@@ -13,6 +13,7 @@ pub mod format;
 pub mod manifest;
 mod network;
 pub mod record;
+pub mod selection;
 pub mod svg;
 pub mod verify;
 mod view;

@@ -19,6 +19,10 @@ pub struct RunRecord {
     pub spec: Value,
     /// Test metrics, as in `kerros run --json`.
     pub metrics: BTreeMap<String, Value>,
+    /// Validation metrics ([`super::selection::VALIDATION_METRICS`]); records
+    /// written before they were kept get them from `history` on loading.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub validation: BTreeMap<String, Value>,
     /// Per-epoch records (`loss`, `accuracy`, `val_loss`, `val_accuracy`, ...).
     #[serde(default)]
     pub history: Vec<Value>,
@@ -75,8 +79,12 @@ pub fn save_record(cache_dir: &Path, record: &RunRecord) -> Result<PathBuf> {
 pub fn load_record(path: &Path) -> Result<RunRecord> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the run record {}", path.display()))?;
-    serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a kerros run record", path.display()))
+    let mut record: RunRecord = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a kerros run record", path.display()))?;
+    if record.validation.is_empty() {
+        record.validation = super::selection::validation_metrics(&record.history);
+    }
+    Ok(record)
 }
 
 /// Every run record under `<cache-dir>/runs/`, sorted by name. A missing
