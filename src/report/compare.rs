@@ -84,8 +84,8 @@ pub struct Comparison {
     pub metrics: Vec<String>,
     /// The column sorted by, if any, and whether descending.
     pub sorted_by: Option<(String, bool)>,
-    /// The run a `select:` chose, marked in the table and the page.
-    pub selected: Option<String>,
+    /// The runs a `select:` chose (one per spec), marked in the table and the page.
+    pub selected: Vec<String>,
 }
 
 /// Where a column's values come from.
@@ -228,13 +228,13 @@ impl Comparison {
             validation_metrics: validation_chosen,
             metrics: chosen,
             sorted_by,
-            selected: None,
+            selected: Vec::new(),
         })
     }
 
     /// Mark run `name` as the one a `select:` chose.
     pub fn mark_selected(&mut self, name: &str) {
-        self.selected = Some(name.to_string());
+        self.selected.push(name.to_string());
     }
 
     /// Header and cells (all as text), plus which columns are numeric.
@@ -263,7 +263,7 @@ impl Comparison {
             .iter()
             .map(|r| {
                 let flat: BTreeMap<String, Value> = flatten(&r.spec).into_iter().collect();
-                let mut row = vec![if self.selected.as_deref() == Some(r.name.as_str()) {
+                let mut row = vec![if self.selected.contains(&r.name) {
                     format!("{} (selected)", r.name)
                 } else {
                     r.name.clone()

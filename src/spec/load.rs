@@ -152,6 +152,9 @@ pub fn nearest<'a>(given: &str, candidates: &[&'a str]) -> Option<&'a str> {
 
 /// Checks on a parsed spec that need no data; layer shapes are checked by the model.
 pub fn check(spec: &Spec) -> Result<(), Invalid> {
+    if let Some(select) = &spec.select {
+        select.check()?;
+    }
     if spec.name.trim().is_empty() {
         return Err(Invalid::new("name", "the experiment name is empty"));
     }

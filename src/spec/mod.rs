@@ -11,6 +11,7 @@ pub mod expect;
 mod layers;
 mod load;
 mod locate;
+mod select;
 pub mod sweep;
 mod test_source;
 
@@ -25,6 +26,7 @@ pub use layers::{
 };
 pub use load::{check, load_spec, nearest, parse_spec, Invalid, SpecError};
 pub use locate::Locator;
+pub use select::{SelectSpec, VALIDATION_METRICS};
 pub use test_source::TestSource;
 
 use serde::{Deserialize, Serialize};
@@ -70,6 +72,9 @@ pub struct Spec {
     /// product runs as named variants.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub matrix: Option<OrderedMap<Vec<serde_yaml::Value>>>,
+    /// Which validation metric chooses one variant of the `matrix:`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub select: Option<SelectSpec>,
     /// Example inputs for a spec without data (hand calculation): each row is
     /// one input vector A1, e.g. `[[1, 3, 2]]`; `kerros run` reports their
     /// forward pass.
