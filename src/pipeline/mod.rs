@@ -21,6 +21,7 @@ pub mod score;
 pub mod splits;
 pub mod stages;
 pub mod tables;
+pub mod variant;
 
 pub use outcome::RunOutcome;
 pub use run::run_spec;
