@@ -3,7 +3,7 @@
 mod support;
 
 use kerros::data::*;
-use kerros::spec::{parse_spec, CleanSpec, Spec};
+use kerros::spec::Spec;
 use std::collections::BTreeMap;
 use std::path::Path;
 use support::shared_data;
