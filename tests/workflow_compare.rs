@@ -16,6 +16,7 @@ fn record(name: &str, epochs: u64, lr: f64, metrics: Value, history: Vec<Value>)
         metrics: serde_json::from_value(metrics).unwrap(),
         // As the runner saves them: validation metrics from the history.
         validation: validation_metrics(&history),
+        hints: vec![],
         history,
         report: Some(format!("reports/{name}.html")),
     }
@@ -187,6 +188,7 @@ fn sweep_variants_compare_on_their_matrix_settings() {
             spec: serde_json::to_value(&v.spec).unwrap(),
             metrics: [("accuracy".to_string(), json!(0.5 + i as f64 / 10.0))].into(),
             validation: Default::default(),
+            hints: vec![],
             history: vec![],
             report: None,
         })

@@ -64,6 +64,29 @@ fn select_marks_exactly_one_variant_and_predict_uses_it() {
         .unwrap();
     assert_eq!(chosen, lowest, "{losses:?}");
     let chosen_name = lines[chosen]["name"].as_str().unwrap().to_string();
+    // Item 5: the slowest learning rate's validation loss still falls at its
+    // third and last epoch: a hint in the JSON and on stderr.
+    let slow = &lines[0];
+    assert_eq!(slow["name"], "sel[learning_rate=0.0001]");
+    let h: Vec<f64> = slow["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["val_loss"].as_f64().unwrap())
+        .collect();
+    assert!(h[2] < h[1] && h[1] < h[0], "{h:?}");
+    assert!(
+        slow["hints"][0]
+            .as_str()
+            .unwrap()
+            .contains("may be under-trained: more epochs or a higher learning rate"),
+        "{slow}"
+    );
+    assert!(
+        stderr(&o).contains("hint: `sel[learning_rate=0.0001]`: validation loss was still falling"),
+        "{}",
+        stderr(&o)
+    );
 
     // The text summary and the comparison mark it.
     let o = kerros(dir, &["run", &spec]);

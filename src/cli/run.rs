@@ -100,6 +100,14 @@ pub fn run(args: RunArgs) -> Result<i32> {
             }
         }
     }
+    // The single text summary lists its hints itself.
+    if args.json || jobs.len() > 1 {
+        for o in &outcomes {
+            for h in &o.hints {
+                eprintln!("hint: `{}`: {h}", o.name);
+            }
+        }
+    }
     if !args.json {
         if jobs.len() > 1 {
             print!("{}", summary_table(&outcomes));

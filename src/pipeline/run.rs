@@ -14,6 +14,7 @@ use super::stages::{check_model, hand_calculation};
 use super::RunOptions;
 use crate::cache::Cache;
 use crate::data::Prepared;
+use crate::report::hints::training_hints;
 use crate::report::manifest::resolve_author;
 use crate::report::record::{save_record, RunRecord};
 use crate::report::selection::validation_metrics;
@@ -122,12 +123,14 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
         spec: serde_json::to_value(spec)?,
         metrics: metrics.clone(),
         validation: validation_metrics(&history_json),
+        hints: training_hints(&history_json),
         history: history_json,
         report: Some(report_path.display().to_string()),
     };
     let saved = save_record(&opts.cache_dir, &record);
     crate::cache::warn_if_not_writable(saved, "the run record (for `kerros compare`)")?;
     Ok(RunOutcome {
+        hints: record.hints.clone(),
         name: spec.name.clone(),
         metrics,
         stages: runner.statuses.clone(),

@@ -10,6 +10,7 @@
 pub mod compare;
 mod data;
 pub mod format;
+pub mod hints;
 pub mod manifest;
 mod network;
 pub mod record;

@@ -26,6 +26,9 @@ pub struct RunRecord {
     /// Per-epoch records (`loss`, `accuracy`, `val_loss`, `val_accuracy`, ...).
     #[serde(default)]
     pub history: Vec<Value>,
+    /// Training hints ([`super::hints::training_hints`]), e.g. under-training.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hints: Vec<String>,
     /// Path of the run's HTML report.
     #[serde(default)]
     pub report: Option<String>,
