@@ -64,30 +64,33 @@ fn select_marks_exactly_one_variant_and_predict_uses_it() {
         .unwrap();
     assert_eq!(chosen, lowest, "{losses:?}");
     let chosen_name = lines[chosen]["name"].as_str().unwrap().to_string();
-    // Item 5: the slowest learning rate's validation loss still falls at its
-    // third and last epoch: a hint in the JSON and on stderr.
-    let slow = &lines[0];
-    assert_eq!(slow["name"], "sel[learning_rate=0.0001]");
-    let h: Vec<f64> = slow["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["val_loss"].as_f64().unwrap())
-        .collect();
-    assert!(h[2] < h[1] && h[1] < h[0], "{h:?}");
-    assert!(
-        slow["hints"][0]
-            .as_str()
+    // Item 5: a validation loss still falling (by > 0.1%) at the last epoch
+    // is a hint in the JSON and on stderr; the others have none.
+    let mut hinted = 0;
+    for l in &lines {
+        let h: Vec<f64> = l["history"]
+            .as_array()
             .unwrap()
-            .contains("may be under-trained: more epochs or a higher learning rate"),
-        "{slow}"
-    );
-    assert!(
-        stderr(&o).contains("hint: `sel[learning_rate=0.0001]`: validation loss was still falling"),
-        "{}",
-        stderr(&o)
-    );
-
+            .iter()
+            .map(|e| e["val_loss"].as_f64().unwrap())
+            .collect();
+        let falling = h[2] <= h[0] && h[2] <= h[1] && h[2] < h[1] * (1.0 - 1e-3);
+        let hints = l["hints"].as_array().unwrap();
+        assert_eq!(!hints.is_empty(), falling, "{h:?}: {l}");
+        if falling {
+            hinted += 1;
+            assert!(hints[0]
+                .as_str()
+                .unwrap()
+                .contains("may be under-trained: more epochs or a higher learning rate"));
+            assert!(
+                stderr(&o).contains(&format!("hint: `{}", l["name"].as_str().unwrap())),
+                "{}",
+                stderr(&o)
+            );
+        }
+    }
+    assert!(hinted >= 1, "three epochs are too few for some variant");
     // The text summary and the comparison mark it.
     let o = kerros(dir, &["run", &spec]);
     assert!(
