@@ -459,7 +459,7 @@ fn explicit_paths_are_relative_to_the_spec_folder() {
     use kerros::spec::FileFormat;
     assert_eq!(s.train.path, dir.path().join("d/tr.csv"));
     assert_eq!(s.train.format, FileFormat::Csv);
-    assert_eq!(s.test.format, FileFormat::Tsv);
+    assert_eq!(s.test.as_ref().unwrap().format, FileFormat::Tsv);
     assert_eq!(
         s.validation.as_ref().map(|v| v.format),
         Some(FileFormat::Jsonl)

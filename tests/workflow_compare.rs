@@ -2,6 +2,7 @@
 
 use kerros::report::compare::{comparison_html, differing_settings, flatten, table, Comparison};
 use kerros::report::record::{load_record, load_records, record_path, save_record, RunRecord};
+use kerros::report::selection::validation_metrics;
 use kerros::spec::sweep::expand;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -13,6 +14,9 @@ fn record(name: &str, epochs: u64, lr: f64, metrics: Value, history: Vec<Value>)
         // whether or not serde_json keeps insertion order.
         spec: json!({"name": name, "seed": 42, "train": {"epochs": epochs, "optimizer": {"learning_rate": lr}}}),
         metrics: serde_json::from_value(metrics).unwrap(),
+        // As the runner saves them: validation metrics from the history.
+        validation: validation_metrics(&history),
+        hints: vec![],
         history,
         report: Some(format!("reports/{name}.html")),
     }
@@ -92,11 +96,11 @@ fn differing_settings_leave_out_the_name() {
 fn table_sorted_by_kappa_descending() {
     let t = table(&three(), &[], Some("cohen_kappa"), true).unwrap();
     let want = "\
-name  epochs  learning_rate  accuracy  cohen_kappa
-----  ------  -------------  --------  -----------
-bb    5       0.01             0.8500       0.7000
-a     5       0.001            0.8000       0.6000
-c     10      0.1              0.7500          n/a
+name  epochs  learning_rate  val_loss  val_accuracy  best_val_loss  best_epoch  test:accuracy  test:cohen_kappa
+----  ------  -------------  --------  ------------  -------------  ----------  -------------  ----------------
+bb    5       0.01             0.4500        0.8000         0.4500           3         0.8500            0.7000
+a     5       0.001            0.5500        0.7100         0.5500           2         0.8000            0.6000
+c     10      0.1                   -             -              -           -         0.7500               n/a
 ";
     assert_eq!(t, want);
 }
@@ -183,6 +187,8 @@ fn sweep_variants_compare_on_their_matrix_settings() {
             name: v.name.clone(),
             spec: serde_json::to_value(&v.spec).unwrap(),
             metrics: serde_json::from_value(json!({"accuracy": 0.5 + i as f64 / 10.0})).unwrap(),
+            validation: Default::default(),
+            hints: vec![],
             history: vec![],
             report: None,
         })
@@ -255,4 +261,59 @@ fn records_save_and_load() {
         load_records(&dir.path().join("nowhere")).unwrap_err()
     );
     assert!(e.contains("no finished runs"), "{e}");
+}
+
+/// Validation metrics sort too (losses smallest first whatever the flag),
+/// `test:` names a test metric, and the page groups the two kinds.
+#[test]
+fn sorting_by_validation_metrics_and_the_selected_run() {
+    let rs = three();
+    for descending in [true, false] {
+        let c = Comparison::new(&rs, &[], Some("val_loss"), descending).unwrap();
+        let order: Vec<&str> = c.records.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(order, ["bb", "a", "c"], "lowest loss first, missing last");
+        assert_eq!(c.sorted_by, Some(("val_loss".to_string(), false)));
+    }
+    let c = Comparison::new(&rs, &[], Some("val_accuracy"), false).unwrap();
+    let order: Vec<&str> = c.records.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(order, ["a", "bb", "c"]);
+    let c = Comparison::new(&rs, &[], Some("test:accuracy"), true).unwrap();
+    let order: Vec<&str> = c.records.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(order, ["bb", "a", "c"]);
+    // Only the asked columns: one validation, one test metric.
+    let mut c = Comparison::new(
+        &rs,
+        &["val_loss".to_string(), "test:accuracy".to_string()],
+        None,
+        true,
+    )
+    .unwrap();
+    assert_eq!(c.validation_metrics, ["val_loss"]);
+    assert_eq!(c.metrics, ["accuracy"]);
+    c.mark_selected("bb");
+    let t = c.text();
+    assert!(
+        t.lines()
+            .next()
+            .unwrap()
+            .ends_with("val_loss  test:accuracy"),
+        "{t}"
+    );
+    assert!(
+        t.contains("bb (selected)") && !t.contains("a (selected)"),
+        "{t}"
+    );
+    let h = c.html().unwrap();
+    assert!(
+        h.contains("<th colspan=\"1\">validation</th><th colspan=\"1\">test</th>"),
+        "{h}"
+    );
+    assert!(h.contains("bb (selected)"));
+    let e = table(&rs, &[], Some("val_los"), true)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("val_loss, val_accuracy, best_val_loss, best_epoch"),
+        "{e}"
+    );
 }

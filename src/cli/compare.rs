@@ -3,6 +3,7 @@
 use super::DirArgs;
 use crate::report::compare::Comparison;
 use crate::report::record::{self, RunRecord};
+use crate::report::selection::select_best;
 use crate::spec::sweep::{expand, read_source};
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -16,7 +17,10 @@ pub struct CompareArgs {
     pub inputs: Vec<PathBuf>,
     #[command(flatten)]
     pub dirs: DirArgs,
-    /// Sort by this metric or setting (largest first unless --ascending).
+    /// Sort by this metric or setting (largest first unless --ascending);
+    /// validation metrics (`val_loss`, `val_accuracy`, `best_val_loss`,
+    /// `best_epoch`) too, losses always smallest first; `test:NAME` names a
+    /// test metric.
     #[arg(long)]
     pub sort: Option<String>,
     /// Sort smallest first.
@@ -30,17 +34,21 @@ pub struct CompareArgs {
     pub html: Option<PathBuf>,
 }
 
-fn records(args: &CompareArgs) -> Result<Vec<RunRecord>> {
+/// The runs to compare, and the names a spec's `select:` chose among its variants.
+fn records(args: &CompareArgs) -> Result<(Vec<RunRecord>, Vec<String>)> {
     if args.inputs.is_empty() {
-        return record::load_records(&args.dirs.cache_dir);
+        return Ok((record::load_records(&args.dirs.cache_dir)?, Vec::new()));
     }
     let mut out = Vec::new();
+    let mut selected = Vec::new();
     for input in &args.inputs {
         if input.extension().is_some_and(|e| e == "json") {
             out.push(record::load_record(input)?);
             continue;
         }
         let source = read_source(input)?;
+        let (base, _) = crate::spec::parse_spec(&source, input)?;
+        let first = out.len();
         for v in expand(&source, input)? {
             let path = record::record_path(&args.dirs.cache_dir, &v.name);
             if !path.is_file() {
@@ -54,25 +62,37 @@ fn records(args: &CompareArgs) -> Result<Vec<RunRecord>> {
             }
             out.push(record::load_record(&path)?);
         }
+        if let Some(select) = base.select {
+            let values: Vec<Option<f64>> = out[first..]
+                .iter()
+                .map(|r| r.validation.get(&select.metric).and_then(|v| v.as_f64()))
+                .collect();
+            if let Some(i) = select_best(&values, &select.metric) {
+                selected.push(out[first + i].name.clone());
+            }
+        }
     }
-    Ok(out)
+    Ok((out, selected))
 }
 
 /// `kerros compare`.
 pub fn compare(args: CompareArgs) -> Result<i32> {
-    let records = records(&args)?;
+    let (records, selected) = records(&args)?;
     if records.is_empty() {
         bail!(
             "no finished runs in {}; run some experiments first",
             args.dirs.cache_dir.display()
         );
     }
-    let cmp = Comparison::new(
+    let mut cmp = Comparison::new(
         &records,
         &args.metrics,
         args.sort.as_deref(),
         !args.ascending,
     )?;
+    for name in &selected {
+        cmp.mark_selected(name);
+    }
     print!("{}", cmp.text());
     if let Some(path) = &args.html {
         std::fs::write(path, cmp.html()?)

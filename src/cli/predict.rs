@@ -8,6 +8,7 @@
 use super::DirArgs;
 use crate::data::ColumnPlan;
 use crate::pipeline::predict::{Predictor, TextPrediction};
+use crate::pipeline::variant::choose_variant;
 use crate::pipeline::RunOptions;
 use anyhow::{Context, Result};
 use clap::Args;
@@ -37,9 +38,15 @@ pub struct PredictArgs {
     pub json: bool,
     #[command(flatten)]
     pub dirs: DirArgs,
-    /// Where the report of a run needed to train the model is written.
-    #[arg(long, value_name = "DIR", default_value = crate::spec::DEFAULT_REPORTS_DIR)]
-    pub reports_dir: PathBuf,
+    /// Where the report of a run needed to train the model is written
+    /// (default: `<cache-dir>/reports`, so nothing lands in the working folder).
+    #[arg(long, value_name = "DIR")]
+    pub reports_dir: Option<PathBuf>,
+    /// The variant of a `matrix:` spec to predict with (its full name, or the
+    /// part in brackets, e.g. `learning_rate=0.01`); default: the one the
+    /// spec's `select:` chooses.
+    #[arg(long, value_name = "NAME")]
+    pub variant: Option<String>,
 }
 
 /// Run `kerros predict`; returns the exit code.
@@ -54,13 +61,24 @@ pub fn run(args: PredictArgs) -> Result<i32> {
     let opts = RunOptions {
         data_dir: args.dirs.data_dir.clone(),
         cache_dir: args.dirs.cache_dir.clone(),
-        reports_dir: args.reports_dir.clone(),
+        reports_dir: args
+            .reports_dir
+            .clone()
+            .unwrap_or_else(|| args.dirs.cache_dir.join("reports")),
         force: false,
         quiet: true,
         author: None,
         log_prefix: None,
     };
-    let predictor = Predictor::open(&args.spec, &opts)?;
+    let quiet = RunOptions {
+        quiet: true,
+        ..opts.clone()
+    };
+    let chosen = choose_variant(&args.spec, args.variant.as_deref(), &quiet)?;
+    if let Some(reason) = &chosen.reason {
+        eprintln!("using variant {} ({reason})", chosen.spec.name);
+    }
+    let predictor = Predictor::open_spec(chosen.spec, &args.spec, &opts)?;
     if let (Some(input), Some(output)) = (&args.input, &args.output) {
         let n = predict_file(&predictor, input, output, &args.text_column)?;
         eprintln!("{n} predictions written to {}", output.display());

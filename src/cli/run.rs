@@ -61,8 +61,10 @@ pub fn run(args: RunArgs) -> Result<i32> {
         author: args.author.clone(),
         log_prefix: None,
     };
+    // A selection needs every variant finished: its lines wait for the end.
+    let selecting = jobs.iter().any(|j| j.selection.is_some());
     let results = schedule::run_jobs(&jobs, &opts, args.jobs, |o| {
-        if args.json {
+        if args.json && !selecting {
             // One line per experiment as soon as it finishes.
             println!(
                 "{}",
@@ -70,17 +72,29 @@ pub fn run(args: RunArgs) -> Result<i32> {
             );
         }
     });
+    let selected = schedule::selected(&jobs, &results);
     let mut code = 0;
     let mut outcomes = Vec::new();
-    for (result, job) in results.into_iter().zip(&jobs) {
+    for ((result, job), chosen) in results.into_iter().zip(&jobs).zip(selected) {
         match result {
-            Ok(o) => {
+            Ok(mut o) => {
+                if let Some(chosen) = chosen {
+                    if args.json {
+                        let mut line = o.to_json();
+                        line["selected"] = chosen.into();
+                        println!("{}", serde_json::to_string(&line).unwrap_or_default());
+                    }
+                }
                 let unmet = job.unmet_expectations(&o)?;
                 for u in &unmet {
                     eprintln!("expectation not met in `{}`: {u}", o.name);
                 }
                 if !unmet.is_empty() && code == 0 {
                     code = EXIT_EXPECTATION_UNMET;
+                }
+                if chosen == Some(true) {
+                    let metric = job.selection.as_ref().map_or("", |s| s.1.as_str());
+                    o.name = format!("{} (selected by {metric})", o.name);
                 }
                 outcomes.push(o);
             }
@@ -94,6 +108,14 @@ pub fn run(args: RunArgs) -> Result<i32> {
                 } else {
                     EXIT_FAILURE
                 };
+            }
+        }
+    }
+    // The single text summary lists its hints itself.
+    if args.json || jobs.len() > 1 {
+        for o in &outcomes {
+            for h in &o.hints {
+                eprintln!("hint: `{}`: {h}", o.name);
             }
         }
     }

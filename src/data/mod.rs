@@ -12,6 +12,7 @@ mod clean;
 mod decode;
 mod delimited;
 mod error;
+mod export;
 pub mod html;
 mod jsonl;
 mod options;
@@ -28,6 +29,7 @@ pub use clean::clean_text;
 pub use decode::DecodingReader;
 pub use delimited::{read_delimited, read_delimited_bytes};
 pub use error::{DataError, DataErrorKind, Result};
+pub use export::{export_items, ExportFormat};
 pub use jsonl::{read_jsonl, read_jsonl_bytes};
 pub use options::{ReadOptions, MAX_BAD_FRACTION};
 pub use parquet_table::read_parquet;
@@ -38,7 +40,9 @@ pub use source::{
     builtin_files, data_dir, data_dir_from, format_from_extension, resolve_sources, DataDirSource,
     Source, Sources, DATA_DIR_ENV,
 };
-pub use split::{approximate_mode, limit_rows, seeded_rng, stratified_split, Stream};
+pub use split::{
+    approximate_mode, limit_rows, seeded_rng, stratified_split, stratified_split_for, Stream,
+};
 pub use table::{ColumnPlan, IdSource, Row, Table, DRUGLIB_TEXT_COLUMNS, MAX_EXTRA_COLUMNS};
 
 /// Revision of how the readers parse files and count skipped rows; part of

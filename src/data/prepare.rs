@@ -4,7 +4,7 @@
 use super::clean::clean_text;
 use super::error::{DataError, DataErrorKind, Result};
 use super::skipped::SkippedRows;
-use super::split::{limit_rows, seeded_rng, stratified_split, Stream};
+use super::split::{limit_rows, seeded_rng, stratified_split_for, Stream};
 use super::table::{Row, Table};
 use crate::spec::{Spec, TaskKind};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -103,33 +103,35 @@ pub fn prepare(
             .collect()
     };
     let mut train_items = to_items(train_rows, "train")?;
-    let test_items = to_items(test_rows, "test")?;
+    // `test: {fraction: F}` holds the test part out of train first, so the
+    // validation split below only ever sees the rest.
+    let test_items = match data.test.as_ref().and_then(|t| t.fraction()) {
+        Some(fraction) => {
+            let (rest, test) = hold_out(
+                train_items,
+                &targets,
+                fraction,
+                ("data.test.fraction", true),
+                spec.seed,
+                Stream::TestSplit,
+            )?;
+            train_items = rest;
+            test
+        }
+        None => to_items(test_rows, "test")?,
+    };
     let validation_items = match (val_rows, data.validation.fraction) {
         (Some(rows), _) => to_items(rows, "validation")?,
         (None, Some(fraction)) => {
-            // Regression has no classes: one stratum, a plain seeded split.
-            let (strata, n_strata) = match targets {
-                Targets::Regression => (vec![0; train_items.len()], 1),
-                _ => (
-                    train_items.iter().map(|it| it.target as usize).collect(),
-                    targets.classes().len(),
-                ),
-            };
-            let mut rng = seeded_rng(spec.seed, Stream::ValidationSplit);
-            let (_, val_idx) = stratified_split(&strata, n_strata, fraction, &mut rng)?;
-            let mut is_val = vec![false; train_items.len()];
-            for i in val_idx {
-                is_val[i] = true;
-            }
-            let (mut tr, mut val) = (Vec::new(), Vec::new());
-            for (item, v) in train_items.into_iter().zip(is_val) {
-                if v {
-                    val.push(item);
-                } else {
-                    tr.push(item);
-                }
-            }
-            train_items = tr;
+            let (rest, val) = hold_out(
+                train_items,
+                &targets,
+                fraction,
+                ("data.validation.fraction", false),
+                spec.seed,
+                Stream::ValidationSplit,
+            )?;
+            train_items = rest;
             val
         }
         (None, None) => Vec::new(),
@@ -141,6 +143,61 @@ pub fn prepare(
         test: test_items,
         skipped_rows,
     })
+}
+
+/// Split `items` into (kept, held out) by a seeded stratified draw of
+/// `fraction` on its own `stream`; errors name `field`. Classes are the strata;
+/// regression targets are one stratum, or with `quantiles` [`REGRESSION_STRATA`]
+/// quantile bins (the test split; the validation split keeps its original draw
+/// so existing runs do not change).
+fn hold_out(
+    items: Vec<Item>,
+    targets: &Targets,
+    fraction: f64,
+    (field, quantiles): (&str, bool),
+    seed: u64,
+    stream: Stream,
+) -> Result<(Vec<Item>, Vec<Item>)> {
+    let (strata, n_strata) = match targets {
+        Targets::Regression if quantiles => quantile_strata(&items),
+        Targets::Regression => (vec![0; items.len()], 1),
+        _ => (
+            items.iter().map(|it| it.target as usize).collect(),
+            targets.classes().len(),
+        ),
+    };
+    let mut rng = seeded_rng(seed, stream);
+    let (_, held_idx) = stratified_split_for(field, &strata, n_strata, fraction, &mut rng)?;
+    let mut held = vec![false; items.len()];
+    for i in held_idx {
+        held[i] = true;
+    }
+    let (mut kept, mut out) = (Vec::new(), Vec::new());
+    for (item, h) in items.into_iter().zip(held) {
+        if h {
+            out.push(item);
+        } else {
+            kept.push(item);
+        }
+    }
+    Ok((kept, out))
+}
+
+/// How many quantile bins stratify a regression target's splits.
+pub const REGRESSION_STRATA: usize = 5;
+
+/// Each item's quantile bin of its target (ranked, ties by position), so a
+/// held-out part covers the whole range of the target; fewer bins for few rows.
+fn quantile_strata(items: &[Item]) -> (Vec<usize>, usize) {
+    let n = items.len();
+    let bins = REGRESSION_STRATA.min(n / 2).max(1);
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| items[a].target.total_cmp(&items[b].target).then(a.cmp(&b)));
+    let mut strata = vec![0; n];
+    for (rank, &i) in order.iter().enumerate() {
+        strata[i] = rank * bins / n.max(1);
+    }
+    (strata, bins)
 }
 
 /// How labels become targets.

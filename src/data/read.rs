@@ -60,7 +60,11 @@ pub fn read_sources(data: &DataSpec, sources: &Sources) -> Result<Tables> {
     // Train and test are independent: read them side by side.
     let (train, test) = rayon::join(
         || read_table(&sources.train, &plan),
-        || read_table(&sources.test, &plan),
+        || match &sources.test {
+            Some(test) => read_table(test, &plan),
+            // The test split is drawn from train later (`test: {fraction: F}`).
+            None => Ok(Table::default()),
+        },
     );
     let tables = Tables {
         train: train?,
@@ -75,7 +79,9 @@ pub fn read_sources(data: &DataSpec, sources: &Sources) -> Result<Tables> {
     named.extend(tables.validation.as_ref().map(|v| ("validation", v)));
     check_skipped(&named, data.max_bad_rows)?;
     check_not_empty("train", &tables.train, &sources.train.path)?;
-    check_not_empty("test", &tables.test, &sources.test.path)?;
+    if let Some(test) = &sources.test {
+        check_not_empty("test", &tables.test, &test.path)?;
+    }
     if let (Some(t), Some(s)) = (&tables.validation, &sources.validation) {
         check_not_empty("validation", t, &s.path)?;
     }

@@ -75,8 +75,8 @@ pub struct Source {
 pub struct Sources {
     /// Training file.
     pub train: Source,
-    /// Test file.
-    pub test: Source,
+    /// Test file; `None` when the test split is a part of train (`test: {fraction: F}`).
+    pub test: Option<Source>,
     /// Validation file, when `validation.file` is given.
     pub validation: Option<Source>,
     /// The built-in dataset name, when `dataset` is given.
@@ -188,10 +188,10 @@ pub fn resolve_sources(
                 format: format(&train)?,
                 path: train,
             },
-            test: Source {
+            test: Some(Source {
                 format: format(&test)?,
                 path: test,
-            },
+            }),
             validation,
             dataset: Some(name.clone()),
         });
@@ -199,13 +199,13 @@ pub fn resolve_sources(
     match (&data.train, &data.test) {
         (Some(train), Some(test)) => Ok(Sources {
             train: explicit(train, "train")?,
-            test: explicit(test, "test")?,
+            test: test.file().map(|t| explicit(t, "test")).transpose()?,
             validation,
             dataset: None,
         }),
         _ => Err(DataError::new(
             DataErrorKind::Spec,
-            "give either `dataset: imdb` (a built-in dataset) or both `train:` and `test:` file paths",
+            "give either `dataset: imdb` (a built-in dataset) or `train:` with `test:` (a file path or `{fraction: 0.2}`)",
         )),
     }
 }

@@ -17,6 +17,8 @@ pub enum Stream {
     LimitValidation = 3,
     /// The validation split of train.
     ValidationSplit = 4,
+    /// The test split of train (`test: {fraction: F}`).
+    TestSplit = 5,
 }
 
 /// A ChaCha8 generator for `seed` on its own stream.
@@ -62,14 +64,26 @@ pub fn stratified_split(
     fraction: f64,
     rng: &mut ChaCha8Rng,
 ) -> Result<(Vec<usize>, Vec<usize>)> {
+    stratified_split_for("data.validation.fraction", strata, n_strata, fraction, rng)
+}
+
+/// [`stratified_split`] whose errors name `field` (the spec field the fraction
+/// came from) instead of `data.validation.fraction`.
+pub fn stratified_split_for(
+    field: &str,
+    strata: &[usize],
+    n_strata: usize,
+    fraction: f64,
+    rng: &mut ChaCha8Rng,
+) -> Result<(Vec<usize>, Vec<usize>)> {
     let n = strata.len();
     let n_val = (fraction * n as f64).ceil() as usize;
     if n_val == 0 || n_val >= n {
         return Err(DataError::new(
             DataErrorKind::Spec,
             format!(
-                "a validation fraction of {fraction} of {n} training rows leaves {} for validation and {} for training; \
-                 both need at least one row (change `data.validation.fraction` or `data.limit`)",
+                "`{field}` {fraction} of {n} training rows leaves {} held out and {} for training; \
+                 both need at least one row (change `{field}` or `data.limit`)",
                 n_val.min(n),
                 n - n_val.min(n)
             ),

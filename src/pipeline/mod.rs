@@ -21,9 +21,11 @@ mod run;
 mod runner;
 pub mod schedule;
 pub mod score;
+pub mod splits;
 pub mod stages;
 pub mod tables;
 pub mod validate;
+pub mod variant;
 
 pub use outcome::RunOutcome;
 pub use run::run_spec;

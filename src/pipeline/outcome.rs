@@ -28,6 +28,8 @@ pub struct RunOutcome {
     pub skipped_rows: crate::data::SkippedRows,
     /// Wall time of the whole run in seconds.
     pub seconds: f64,
+    /// Training hints (e.g. under-training), printed after the run.
+    pub hints: Vec<String>,
 }
 
 impl RunOutcome {
@@ -54,6 +56,7 @@ impl RunOutcome {
             "params": self.params,
             "skipped_rows": self.skipped_rows.to_json(),
             "seconds": self.seconds,
+            "hints": self.hints,
         })
     }
 
@@ -87,6 +90,9 @@ impl RunOutcome {
             self.seconds
         );
         let _ = writeln!(out, "  report: {}", self.report.display());
+        for h in &self.hints {
+            let _ = writeln!(out, "  hint: {h}");
+        }
         out
     }
 }

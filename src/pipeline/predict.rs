@@ -14,6 +14,7 @@ use super::stages::split::SplitArtifact;
 use super::stages::train::{task_info, TrainArtifact};
 use super::stages::vocabulary::VocabularyArtifact;
 use super::stages::{encode, split, train as train_stage, vocabulary};
+use super::variant::choose_variant;
 use super::RunOptions;
 use crate::data;
 use crate::model::Model;
@@ -48,14 +49,26 @@ pub struct Predictor {
 
 impl Predictor {
     /// Run (or reuse from the cache) the experiment in `spec_path` and load
-    /// its model. Progress output is suppressed whatever `opts.quiet` says.
+    /// its model; a `matrix:` spec's variant is the one its `select:` chooses
+    /// (see [`choose_variant`]). Progress output is suppressed whatever
+    /// `opts.quiet` says.
     pub fn open(spec_path: &Path, opts: &RunOptions) -> Result<Predictor> {
         let quiet = RunOptions {
             quiet: true,
             ..opts.clone()
         };
-        let outcome = super::run(spec_path, &quiet)?;
-        let (spec, _) = crate::spec::load_spec(spec_path)?;
+        let chosen = choose_variant(spec_path, None, &quiet)?;
+        Predictor::open_spec(chosen.spec, spec_path, opts)
+    }
+
+    /// Run (or reuse from the cache) the experiment `spec` (one variant,
+    /// checked; `spec_path` locates its data) and load its model.
+    pub fn open_spec(spec: Spec, spec_path: &Path, opts: &RunOptions) -> Result<Predictor> {
+        let quiet = RunOptions {
+            quiet: true,
+            ..opts.clone()
+        };
+        let outcome = super::run_spec(&spec, spec_path, &quiet)?;
         let artifact = |stage: &str| -> Result<&PathBuf> {
             outcome
                 .artifacts

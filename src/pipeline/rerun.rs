@@ -79,10 +79,20 @@ fn check_data_files(
     };
     let mut files = Vec::new();
     if data.dataset.is_none() {
-        files.extend(data.train.iter().map(|p| ("train", p)));
-        files.extend(data.test.iter().map(|p| ("test", p)));
+        files.extend(data.train.iter().map(|p| ("train", p.as_path())));
+        files.extend(
+            data.test
+                .iter()
+                .filter_map(|t| t.file())
+                .map(|p| ("test", p)),
+        );
     }
-    files.extend(data.validation.file.iter().map(|p| ("validation", p)));
+    files.extend(
+        data.validation
+            .file
+            .iter()
+            .map(|p| ("validation", p.as_path())),
+    );
     let mut changed = Vec::new();
     for (role, relative) in files {
         let path = folder.join(relative);

@@ -14,8 +14,10 @@ use super::stages::vocabulary::{self, VocabularyArtifact};
 use super::RunOptions;
 use crate::cache::Cache;
 use crate::data::Prepared;
+use crate::report::hints::training_hints;
 use crate::report::manifest::resolve_author;
 use crate::report::record::{save_record, RunRecord};
+use crate::report::selection::validation_metrics;
 use crate::spec::{self, Spec};
 use anyhow::Result;
 use std::cell::OnceCell;
@@ -113,19 +115,23 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
     let report_path =
         ReportArtifact::from_artifact(&reported).publish(&opts.reports_dir, &spec.name)?;
 
+    let history_json: Vec<serde_json::Value> = history
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<std::result::Result<_, _>>()?;
     let record = RunRecord {
         name: spec.name.clone(),
         spec: serde_json::to_value(spec)?,
         metrics: metrics.clone(),
-        history: history
-            .iter()
-            .map(serde_json::to_value)
-            .collect::<std::result::Result<_, _>>()?,
+        validation: validation_metrics(&history_json),
+        hints: training_hints(&history_json),
+        history: history_json,
         report: Some(report_path.display().to_string()),
     };
     let saved = save_record(&opts.cache_dir, &record);
     crate::cache::warn_if_not_writable(saved, "the run record (for `kerros compare`)")?;
     Ok(RunOutcome {
+        hints: record.hints.clone(),
         name: spec.name.clone(),
         metrics,
         stages: runner.statuses.clone(),

@@ -5,8 +5,9 @@
 use super::{run_spec, RunOptions, RunOutcome};
 use crate::pipeline::memory::MemoryLimit;
 use crate::pipeline::validate_with;
+use crate::report::selection::{select_best, validation_metrics};
 use crate::spec::expect::{self, Unmet};
-use crate::spec::{sweep, Locator, Spec, SpecError};
+use crate::spec::{self, sweep, Locator, Spec, SpecError};
 use anyhow::{Context, Result};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,6 +22,9 @@ pub struct Job {
     pub spec: Spec,
     /// The spec file's text, to locate errors in it.
     source: String,
+    /// The spec file's `select:` metric and the file's position in the list
+    /// (the variants one selection chooses between).
+    pub selection: Option<(usize, String)>,
 }
 
 impl Job {
@@ -42,15 +46,18 @@ impl Job {
 pub fn jobs(files: &[PathBuf], max_memory: Option<u64>) -> Result<Vec<Job>, SpecError> {
     let limit = MemoryLimit::from_flag(max_memory);
     let mut out = Vec::new();
-    for file in files {
+    for (group, file) in files.iter().enumerate() {
         let source = sweep::read_source(file)?;
         let locator = Locator::new(&source);
+        let (base, _) = spec::parse_spec(&source, file)?;
+        let selection = base.select.map(|s| (group, s.metric));
         for v in sweep::expand(&source, file)? {
             validate_with(&v.spec, file, &locator, &limit)?;
             out.push(Job {
                 file: file.clone(),
                 spec: v.spec,
                 source: source.clone(),
+                selection: selection.clone(),
             });
         }
     }
@@ -115,4 +122,43 @@ fn run_with_threads(job: &Job, opts: &RunOptions, threads: usize) -> Result<RunO
         .num_threads(threads)
         .build()?;
     pool.install(|| run_spec(&job.spec, &job.file, opts))
+}
+
+/// For each job, whether its spec's `select:` chose it (`None` for a job of a
+/// spec without `select:`): among the finished variants of one spec file, the
+/// best by the metric (ties to the first variant), so exactly one is chosen
+/// where any finished with the metric.
+pub fn selected(jobs: &[Job], results: &[Result<RunOutcome>]) -> Vec<Option<bool>> {
+    let mut out: Vec<Option<bool>> = jobs
+        .iter()
+        .map(|j| j.selection.as_ref().map(|_| false))
+        .collect();
+    let groups: Vec<usize> = jobs
+        .iter()
+        .filter_map(|j| j.selection.as_ref().map(|s| s.0))
+        .collect();
+    for group in groups {
+        let members: Vec<usize> = (0..jobs.len())
+            .filter(|&i| jobs[i].selection.as_ref().is_some_and(|s| s.0 == group))
+            .collect();
+        let Some(metric) = jobs[members[0]].selection.as_ref().map(|s| s.1.as_str()) else {
+            continue;
+        };
+        let values: Vec<Option<f64>> = members
+            .iter()
+            .map(|&i| {
+                let o = results.get(i)?.as_ref().ok()?;
+                let history: Vec<serde_json::Value> = o
+                    .history
+                    .iter()
+                    .filter_map(|e| serde_json::to_value(e).ok())
+                    .collect();
+                validation_metrics(&history).get(metric)?.as_f64()
+            })
+            .collect();
+        if let Some(best) = select_best(&values, metric) {
+            out[members[best]] = Some(true);
+        }
+    }
+    out
 }

@@ -3,6 +3,7 @@
 //! HTML page (a tera template) with overlaid learning curves.
 
 use super::record::RunRecord;
+use super::selection::{lower_is_better, validation_metrics, VALIDATION_METRICS};
 use super::{line_chart, Series, PALETTE};
 use anyhow::{bail, Result};
 use serde::Serialize;
@@ -77,17 +78,31 @@ pub struct Comparison {
     pub settings: Vec<String>,
     /// Column headers for `settings` (the last path part where unique).
     pub setting_labels: Vec<String>,
-    /// Metrics shown.
+    /// Validation metrics shown (first, as the ones to choose by).
+    pub validation_metrics: Vec<String>,
+    /// Test metrics shown (after the validation ones, labelled `test:`).
     pub metrics: Vec<String>,
     /// The column sorted by, if any, and whether descending.
     pub sorted_by: Option<(String, bool)>,
+    /// The runs a `select:` chose (one per spec), marked in the table and the page.
+    pub selected: Vec<String>,
+}
+
+/// Where a column's values come from.
+enum Key {
+    Validation(String),
+    Metric(String),
+    Setting(String),
 }
 
 impl Comparison {
     /// Choose columns and sort. `metrics` empty means [`DEFAULT_METRICS`]
     /// where present; a chosen metric must exist in some record. `sort_by`
-    /// names a metric (added to the columns if not chosen) or a differing
-    /// setting (dotted path or column label); runs missing the value sort last.
+    /// names a metric (added to the columns if not chosen; `test:` may prefix
+    /// a test metric), a validation metric ([`VALIDATION_METRICS`]; losses
+    /// always sort smallest first) or a differing setting (dotted path or
+    /// column label); runs missing the value sort last. Validation metrics
+    /// come from each record's `validation` (or its history).
     pub fn new(
         records: &[RunRecord],
         metrics: &[String],
@@ -97,6 +112,24 @@ impl Comparison {
         if records.is_empty() {
             bail!("nothing to compare: no runs given");
         }
+        let mut rows: Vec<RunRecord> = records.to_vec();
+        for r in &mut rows {
+            if r.validation.is_empty() {
+                r.validation = validation_metrics(&r.history);
+            }
+        }
+        let (asked_validation, metrics): (Vec<String>, Vec<String>) = metrics
+            .iter()
+            .map(|m| m.strip_prefix("test:").unwrap_or(m).to_string())
+            .partition(|m| VALIDATION_METRICS.contains(&m.as_str()));
+        let metrics = &metrics[..];
+        let mut validation_chosen: Vec<String> = VALIDATION_METRICS
+            .iter()
+            .filter(|m| rows.iter().any(|r| r.validation.contains_key(**m)))
+            .filter(|m| asked_validation.is_empty() || asked_validation.iter().any(|a| a == *m))
+            .map(|m| m.to_string())
+            .collect();
+        let sort_by = sort_by.map(|k| k.strip_prefix("test:").unwrap_or(k));
         let mut scalar_names: Vec<&str> = Vec::new();
         for r in records {
             for (k, _) in r.metrics.scalars() {
@@ -105,7 +138,9 @@ impl Comparison {
                 }
             }
         }
-        let mut chosen: Vec<String> = if metrics.is_empty() {
+        let mut chosen: Vec<String> = if metrics.is_empty() && !asked_validation.is_empty() {
+            Vec::new()
+        } else if metrics.is_empty() {
             DEFAULT_METRICS
                 .iter()
                 .filter(|m| scalar_names.contains(m))
@@ -121,14 +156,16 @@ impl Comparison {
         };
         let settings = differing_settings(records);
         let setting_labels = short_labels(&settings);
-        let mut rows: Vec<RunRecord> = records.to_vec();
         let mut sorted_by = None;
         if let Some(key) = sort_by {
-            enum Key {
-                Metric(String),
-                Setting(String),
-            }
-            let k = if scalar_names.contains(&key) {
+            let mut descending = descending;
+            let k = if VALIDATION_METRICS.contains(&key) {
+                if !validation_chosen.iter().any(|m| m == key) {
+                    validation_chosen.push(key.to_string());
+                }
+                descending &= !lower_is_better(key);
+                Key::Validation(key.to_string())
+            } else if scalar_names.contains(&key) {
                 if !chosen.iter().any(|m| m == key) {
                     chosen.push(key.to_string());
                 }
@@ -141,6 +178,11 @@ impl Comparison {
                 Key::Setting(settings[i].clone())
             } else {
                 let mut msg = unknown_metric(key, &scalar_names);
+                let _ = write!(
+                    msg,
+                    "; or a validation metric: {}",
+                    VALIDATION_METRICS.join(", ")
+                );
                 if !settings.is_empty() {
                     let _ = write!(msg, "; or a differing setting: {}", settings.join(", "));
                 }
@@ -148,6 +190,7 @@ impl Comparison {
             };
             let value_of = |r: &RunRecord| -> Option<Value> {
                 match &k {
+                    Key::Validation(m) => r.validation.get(m).cloned(),
                     Key::Metric(m) => r.metrics.scalar(m).map(Value::from),
                     Key::Setting(p) => flatten(&r.spec)
                         .into_iter()
@@ -173,7 +216,7 @@ impl Comparison {
             });
             rows = keyed.into_iter().map(|(_, r)| r).collect();
             let label = match &k {
-                Key::Metric(m) => m.clone(),
+                Key::Validation(m) | Key::Metric(m) => m.clone(),
                 Key::Setting(p) => p.clone(),
             };
             sorted_by = Some((label, descending));
@@ -182,28 +225,58 @@ impl Comparison {
             records: rows,
             settings,
             setting_labels,
+            validation_metrics: validation_chosen,
             metrics: chosen,
             sorted_by,
+            selected: Vec::new(),
         })
+    }
+
+    /// Mark run `name` as the one a `select:` chose.
+    pub fn mark_selected(&mut self, name: &str) {
+        self.selected.push(name.to_string());
     }
 
     /// Header and cells (all as text), plus which columns are numeric.
     fn grid(&self) -> (Vec<String>, Vec<Vec<String>>, Vec<bool>) {
         let mut header = vec!["name".to_string()];
         header.extend(self.setting_labels.iter().cloned());
-        header.extend(self.metrics.iter().cloned());
+        header.extend(self.validation_metrics.iter().cloned());
+        header.extend(self.metrics.iter().map(|m| format!("test:{m}")));
         let mut numeric = vec![false; 1 + self.settings.len()];
-        numeric.extend(std::iter::repeat_n(true, self.metrics.len()));
+        numeric.extend(std::iter::repeat_n(
+            true,
+            self.validation_metrics.len() + self.metrics.len(),
+        ));
+        let number = |v: Option<&Value>| match v {
+            None => "-".to_string(),
+            Some(v) => v.as_f64().map_or("n/a".to_string(), |x| {
+                if v.is_u64() {
+                    x.to_string()
+                } else {
+                    format!("{x:.4}")
+                }
+            }),
+        };
         let rows = self
             .records
             .iter()
             .map(|r| {
                 let flat: BTreeMap<String, Value> = flatten(&r.spec).into_iter().collect();
-                let mut row = vec![r.name.clone()];
+                let mut row = vec![if self.selected.contains(&r.name) {
+                    format!("{} (selected)", r.name)
+                } else {
+                    r.name.clone()
+                }];
                 row.extend(
                     self.settings
                         .iter()
                         .map(|p| flat.get(p).map_or("-".to_string(), setting_text)),
+                );
+                row.extend(
+                    self.validation_metrics
+                        .iter()
+                        .map(|m| number(r.validation.get(m))),
                 );
                 row.extend(
                     self.metrics
@@ -274,7 +347,8 @@ impl Comparison {
             .zip(&numeric)
             .enumerate()
             .map(|(i, (label, &numeric))| PageHeader {
-                label,
+                // The column group says `test` already.
+                label: label.strip_prefix("test:").unwrap_or(&label).to_string(),
                 numeric,
                 title: (i >= 1 && i <= self.settings.len()).then(|| self.settings[i - 1].clone()),
             })
@@ -311,7 +385,25 @@ impl Comparison {
             line_chart(title, "epoch", key, &series)
         })
         .collect();
+        let groups = vec![
+            PageGroup {
+                label: String::new(),
+                span: 1 + self.settings.len(),
+            },
+            PageGroup {
+                label: "validation".into(),
+                span: self.validation_metrics.len(),
+            },
+            PageGroup {
+                label: "test".into(),
+                span: self.metrics.len(),
+            },
+        ]
+        .into_iter()
+        .filter(|g| g.span > 0)
+        .collect();
         let page = Page {
+            groups,
             runs: self.records.len(),
             sorted_by: self.sorted_by.as_ref().map(|(by, _)| by.clone()),
             descending: self.sorted_by.as_ref().is_some_and(|(_, d)| *d),
@@ -335,6 +427,8 @@ const TEMPLATE_NAME: &str = "compare.html";
 /// What the comparison template shows.
 #[derive(Serialize)]
 struct Page {
+    /// Column groups over the header: run and settings, validation, test.
+    groups: Vec<PageGroup>,
     runs: usize,
     sorted_by: Option<String>,
     descending: bool,
@@ -342,6 +436,13 @@ struct Page {
     rows: Vec<PageRow>,
     /// Inline SVG charts, drawn (and escaped) by the chart code.
     charts: Vec<String>,
+}
+
+/// A labelled group of `span` adjacent columns.
+#[derive(Serialize)]
+struct PageGroup {
+    label: String,
+    span: usize,
 }
 
 /// One column header; `title` is the full dotted path of a setting column.

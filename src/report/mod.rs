@@ -12,11 +12,13 @@
 pub mod compare;
 mod data;
 pub mod format;
+pub mod hints;
 mod labels;
 pub mod manifest;
 mod network;
 pub mod record;
 pub mod rerender;
+pub mod selection;
 pub mod svg;
 pub mod verify;
 mod view;

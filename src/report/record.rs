@@ -4,6 +4,7 @@
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Folder under the cache dir holding one record per run.
@@ -18,9 +19,16 @@ pub struct RunRecord {
     pub spec: Value,
     /// Test metrics, as in `kerros run --json`.
     pub metrics: crate::metrics::Evaluation,
+    /// Validation metrics ([`super::selection::VALIDATION_METRICS`]); records
+    /// written before they were kept get them from `history` on loading.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub validation: BTreeMap<String, Value>,
     /// Per-epoch records (`loss`, `accuracy`, `val_loss`, `val_accuracy`, ...).
     #[serde(default)]
     pub history: Vec<Value>,
+    /// Training hints ([`super::hints::training_hints`]), e.g. under-training.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hints: Vec<String>,
     /// Path of the run's HTML report.
     #[serde(default)]
     pub report: Option<String>,
@@ -74,8 +82,12 @@ pub fn save_record(cache_dir: &Path, record: &RunRecord) -> Result<PathBuf> {
 pub fn load_record(path: &Path) -> Result<RunRecord> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the run record {}", path.display()))?;
-    serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a kerros run record", path.display()))
+    let mut record: RunRecord = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a kerros run record", path.display()))?;
+    if record.validation.is_empty() {
+        record.validation = super::selection::validation_metrics(&record.history);
+    }
+    Ok(record)
 }
 
 /// Every run record under `<cache-dir>/runs/`, sorted by name. A missing

@@ -172,6 +172,9 @@ pub fn nearest<'a>(given: &str, candidates: &[&'a str]) -> Option<&'a str> {
 
 /// Checks on a parsed spec that need no data; layer shapes are checked by the model.
 pub fn check(spec: &Spec) -> Result<(), Invalid> {
+    if let Some(select) = &spec.select {
+        select.check()?;
+    }
     if spec.name.trim().is_empty() {
         return Err(Invalid::new("name", "the experiment name is empty"));
     }
@@ -198,7 +201,7 @@ pub fn check(spec: &Spec) -> Result<(), Invalid> {
             _ => {
                 return Err(Invalid::new(
                     "data",
-                    "give either `dataset: imdb` (a built-in dataset) or both `train:` and `test:` file paths",
+                    "give either `dataset: imdb` (a built-in dataset) or `train:` with `test:` (a file path or `{fraction: 0.2}`)",
                 ))
             }
         }
@@ -239,6 +242,14 @@ pub fn check(spec: &Spec) -> Result<(), Invalid> {
                     "data.validation",
                     "give `fraction: 0.2` (part of train held out) or `file: path`",
                 ))
+            }
+        }
+        if let Some(f) = data.test.as_ref().and_then(|t| t.fraction()) {
+            if !(f > 0.0 && f < 1.0) {
+                return Err(Invalid::new(
+                    "data.test.fraction",
+                    format!("data.test.fraction must be between 0 and 1 exclusive (got {f}); e.g. `test: {{fraction: 0.2}}`"),
+                ));
             }
         }
         if data.limit == Some(0) {

@@ -16,7 +16,9 @@ pub mod expect;
 mod layers;
 mod load;
 mod locate;
+mod select;
 pub mod sweep;
+mod test_source;
 
 pub use bounds::{
     check_bounds, MAX_BATCH_SIZE, MAX_EPOCHS, MAX_LAYERS, MAX_NESTING, MAX_NGRAMS,
@@ -35,6 +37,8 @@ pub use layers::{
 };
 pub use load::{check, load_spec, nearest, parse_spec, read_spec_file};
 pub use locate::Locator;
+pub use select::{SelectSpec, VALIDATION_METRICS};
+pub use test_source::TestSource;
 
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -78,6 +82,9 @@ pub struct Spec {
     /// A sweep: dotted spec paths mapped to value lists; each combination runs as a variant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub matrix: Option<OrderedMap<Vec<serde_yaml::Value>>>,
+    /// Which validation metric chooses one variant of the `matrix:`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub select: Option<SelectSpec>,
     /// Example inputs for a spec without data (hand calculation): each row is
     /// one input vector A1, e.g. `[[1, 3, 2]]`; `kerros run` shows their pass.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -142,9 +149,9 @@ pub struct DataSpec {
     /// Training file (CSV, TSV, Parquet or JSONL), relative to the spec file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub train: Option<PathBuf>,
-    /// Test file, relative to the spec file.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub test: Option<PathBuf>,
+    /// Test file relative to the spec file, or `{fraction: F}` of `train`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test: Option<TestSource>,
     /// File format; `auto` picks it from the extension.
     pub format: FileFormat,
     /// Column holding the text. Ignored when `text_columns` is set.

@@ -89,6 +89,8 @@ pub fn expand(source: &str, file: &Path) -> Result<Vec<Variant>, SpecError> {
     })?;
     if let Value::Mapping(m) = &mut root {
         m.remove("matrix");
+        // Choosing between variants is the sweep's business, not a variant's.
+        m.remove("select");
     }
 
     let mut axes: Vec<Axis> = Vec::new();

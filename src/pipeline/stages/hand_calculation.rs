@@ -42,6 +42,7 @@ pub fn run(spec: &Spec, spec_path: &Path, opts: &RunOptions, start: Instant) -> 
     let report_path = published_path(&opts.reports_dir, &spec.name)?;
     crate::cache::write_file_atomically(&report_path, html.as_bytes(), false)?;
     Ok(RunOutcome {
+        hints: Vec::new(),
         name: spec.name.clone(),
         metrics: crate::metrics::Evaluation::default(),
         stages: Vec::new(),

@@ -61,10 +61,10 @@ pub fn resolve(
         }
     }
     let sources = data::resolve_sources(data_spec, spec_dir, &data_dir, dir_source)?;
-    let mut files = vec![
-        ("train", sources.train.path.clone()),
-        ("test", sources.test.path.clone()),
-    ];
+    let mut files = vec![("train", sources.train.path.clone())];
+    if let Some(t) = &sources.test {
+        files.push(("test", t.path.clone()));
+    }
     if let Some(v) = &sources.validation {
         files.push(("validation", v.path.clone()));
     }
