@@ -105,10 +105,14 @@ fn bad_option_values_name_the_key() {
             "name: t\ndata:\n  train: a.csv\n  test: b.csv\n  {}\nmodel: {{layers: [{{dense: {{units: 1}}}}]}}\n",
             yaml.replace('\n', "\n  ")
         );
-        let e = parse_spec(&spec, Path::new("t.yaml"))
+        // Parsing accepts the values; the one validation every command runs
+        // before reading data refuses them.
+        let (spec, locator) = parse_spec(&spec, Path::new("t.yaml")).unwrap();
+        let e = kerros::pipeline::validate(&spec, Path::new("t.yaml"), &locator)
             .unwrap_err()
             .to_string();
         assert!(e.contains(key), "{yaml}: {e}");
+        assert!(e.contains("t.yaml:"), "{yaml}: {e}");
     }
     // The readers check too, naming the file.
     let dir = tempfile::tempdir().unwrap();

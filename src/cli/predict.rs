@@ -6,7 +6,8 @@
 //! --output FILE` writes a CSV with `id`, `predicted` and the same columns.
 
 use super::DirArgs;
-use crate::data::ColumnPlan;
+use crate::cache::write_file_atomically;
+use crate::data::read_input_texts;
 use crate::pipeline::predict::{Predictor, TextPrediction};
 use crate::pipeline::variant::choose_variant;
 use crate::pipeline::RunOptions;
@@ -149,13 +150,9 @@ fn json_row(predictor: &Predictor, text: &str, p: &TextPrediction) -> Value {
     }
 }
 
-/// Read `input`, predict every row, write `output`; returns the row count.
-///
-/// The text is the spec's text column(s) (for `dataset: druglib` the three
-/// review fields), or `text_columns` when given, joined with the spec's
-/// separator leaving out blank cells, as the data readers do. The id is the
-/// spec's `id_column` when the file has it, else an `id` column, else the
-/// 0-based row number.
+/// Read `input` ([`read_input_texts`]), predict every row, write `output`
+/// (atomically: a failed run leaves no half-written file); returns the row
+/// count.
 fn predict_file(
     predictor: &Predictor,
     input: &Path,
@@ -167,89 +164,22 @@ fn predict_file(
         .data
         .as_ref()
         .context("the spec has no `data` section")?;
-    let plan = ColumnPlan::from_spec(data);
-    let wanted = if text_columns.is_empty() {
-        plan.text.clone()
-    } else {
-        text_columns.to_vec()
-    };
-    let tsv = input
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("tsv") || e.eq_ignore_ascii_case("tab"));
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(if tsv { b'\t' } else { b',' })
-        .flexible(false)
-        .from_path(input)
-        .with_context(|| format!("cannot open {}", input.display()))?;
-    let header: Vec<String> = reader
-        .headers()
-        .with_context(|| format!("{}: cannot read the header line", input.display()))?
-        .iter()
-        .map(str::to_string)
-        .collect();
-    let find = |name: &str| -> Option<usize> {
-        let canonical = plan
-            .aliases
-            .iter()
-            .find(|(a, _)| a == name)
-            .map(|(_, c)| c.as_str());
-        header
-            .iter()
-            .position(|h| h == name || Some(h.as_str()) == canonical)
-    };
-    let text_idx: Vec<usize> = wanted
-        .iter()
-        .map(|c| {
-            find(c).with_context(|| {
-                format!(
-                    "{}: no text column `{c}`; its columns are: {} (choose one with --text-column)",
-                    input.display(),
-                    header.join(", ")
-                )
-            })
-        })
-        .collect::<Result<_>>()?;
-    let id_idx = data
-        .id_column
-        .as_deref()
-        .and_then(find)
-        .or_else(|| find("id"));
-    let mut ids = Vec::new();
-    let mut texts = Vec::new();
-    for (row, record) in reader.records().enumerate() {
-        // Line numbers count the header line, 1-based.
-        let record = record.with_context(|| format!("{}: line {}", input.display(), row + 2))?;
-        let cell = |i: usize| record.get(i).unwrap_or("");
-        let text = if text_idx.len() == 1 {
-            cell(text_idx[0]).to_string()
-        } else {
-            text_idx
-                .iter()
-                .map(|&i| cell(i))
-                .filter(|c| !c.trim().is_empty())
-                .collect::<Vec<_>>()
-                .join(&plan.separator)
-        };
-        ids.push(match id_idx {
-            Some(i) => cell(i).trim().to_string(),
-            None => row.to_string(),
-        });
-        texts.push(text);
-    }
+    let rows = read_input_texts(input, data, text_columns)?;
+    let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
     let preds = predictor.predict(&texts)?;
-    let mut writer = csv::Writer::from_path(output)
-        .with_context(|| format!("cannot create {}", output.display()))?;
+    let mut writer = csv::Writer::from_writer(Vec::new());
     let mut head = vec!["id".to_string(), "predicted".to_string()];
     head.extend(value_columns(predictor));
     writer.write_record(&head)?;
-    for (id, p) in ids.iter().zip(&preds) {
-        let mut rec = vec![id.clone(), p.predicted.clone()];
+    for (row, p) in rows.iter().zip(&preds) {
+        let mut rec = vec![row.id.clone(), p.predicted.clone()];
         rec.extend(value_cells(p));
         writer.write_record(&rec)?;
     }
-    writer
-        .flush()
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| anyhow::anyhow!("cannot write the predictions: {e}"))?;
+    write_file_atomically(output, &bytes, false)
         .with_context(|| format!("cannot write {}", output.display()))?;
     Ok(preds.len())
 }

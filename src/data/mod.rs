@@ -17,6 +17,7 @@ pub mod html;
 mod jsonl;
 mod options;
 mod parquet_table;
+mod predict_input;
 mod prepare;
 mod read;
 mod skipped;
@@ -33,6 +34,7 @@ pub use export::{export_items, ExportFormat};
 pub use jsonl::{read_jsonl, read_jsonl_bytes};
 pub use options::{ReadOptions, MAX_BAD_FRACTION};
 pub use parquet_table::read_parquet;
+pub use predict_input::{read_input_texts, InputText};
 pub use prepare::{infer_classes, prepare, Item, Prepared};
 pub use read::{read_sources, read_table, Tables};
 pub use skipped::{check_not_empty, check_skipped, SkippedRows};
@@ -49,6 +51,7 @@ pub use table::{ColumnPlan, IdSource, Row, Table, DRUGLIB_TEXT_COLUMNS, MAX_EXTR
 /// the load stage's cache key, so a change re-reads the data.
 pub const READER_REVISION: u32 = 2;
 
-/// Names of the built-in datasets a spec may give as `data.dataset`.
-pub const BUILTIN_DATASETS: &[&str] = &["imdb", "druglib", "drugscom"];
+/// Names of the built-in datasets a spec may give as `data.dataset` (the
+/// spec owns the list, so validating a spec needs nothing from `data`).
+pub use crate::spec::BUILTIN_DATASETS;
 pub mod fetch;

@@ -37,6 +37,12 @@ pub fn validate_with(
 /// The checks of [`validate_with`], as an [`Invalid`] located by path.
 fn check_spec(spec: &Spec, locator: &Locator, limit: &MemoryLimit) -> Result<(), Invalid> {
     spec::check(spec)?;
+    // The file-reading options are checked by `data`, which owns their parsing.
+    if let Some(data) = &spec.data {
+        crate::data::ReadOptions::from_spec(data)
+            .check()
+            .map_err(|(key, message)| Invalid::new(key, message))?;
+    }
     let input = model_input_without_data(spec)?;
     let infos = model::infer_shapes(&spec.model.layers, &input)?;
     check_vocabulary(spec)?;

@@ -206,7 +206,7 @@ pub fn check(spec: &Spec) -> Result<(), Invalid> {
             }
         }
         if let Some(name) = &data.dataset {
-            let known = crate::data::BUILTIN_DATASETS;
+            let known = super::BUILTIN_DATASETS;
             if !known.contains(&name.as_str()) {
                 let hint = nearest(name, known)
                     .map(|n| format!(" (did you mean `{n}`?)"))
@@ -255,9 +255,6 @@ pub fn check(spec: &Spec) -> Result<(), Invalid> {
         if data.limit == Some(0) {
             return Err(Invalid::new("data.limit", "limit must be at least 1"));
         }
-        crate::data::ReadOptions::from_spec(data)
-            .check()
-            .map_err(|(key, message)| Invalid::new(key, message))?;
     }
     if let Some(bins) = &spec.task.bins {
         check_bins(bins)?;

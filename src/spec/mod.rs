@@ -35,6 +35,10 @@ pub use layers::{
     EmbeddingSpec, GruSpec, LayerSpec, LstmSpec, MergeMode, Padding, Pooling1dSpec,
     RegularizerSpec, SimpleRnnSpec,
 };
+/// Names of the built-in datasets a spec may give as `data.dataset`; `data`
+/// resolves each under the data dir.
+pub const BUILTIN_DATASETS: &[&str] = &["imdb", "druglib", "drugscom"];
+
 pub use load::{check, load_spec, nearest, parse_spec, read_spec_file};
 pub use locate::Locator;
 pub use select::{SelectSpec, VALIDATION_METRICS};
