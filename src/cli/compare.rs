@@ -1,6 +1,7 @@
 //! `kerros compare`: finished runs side by side, as a table and optionally a page.
 
 use super::DirArgs;
+use crate::cache::remote::RemoteCache;
 use crate::report::compare::Comparison;
 use crate::report::record::{self, RunRecord};
 use crate::spec::sweep::{expand, read_source};
@@ -28,9 +29,17 @@ pub struct CompareArgs {
     /// Also write a self-contained HTML comparison with overlaid learning curves.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Read the run records from this remote cache (every shard's and
+    /// machine's runs) instead of the local cache (default $KERROS_REMOTE_CACHE).
+    #[arg(long, value_name = "URL")]
+    pub remote_cache: Option<String>,
 }
 
 fn records(args: &CompareArgs) -> Result<Vec<RunRecord>> {
+    let read = crate::cache::remote::RemoteMode::Read;
+    if let Some(remote) = RemoteCache::from_flag_or_env(args.remote_cache.as_deref(), read)? {
+        return super::remote::remote_records(&remote, &args.inputs);
+    }
     if args.inputs.is_empty() {
         return record::load_records(&args.dirs.cache_dir);
     }

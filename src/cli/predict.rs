@@ -37,6 +37,8 @@ pub struct PredictArgs {
     pub json: bool,
     #[command(flatten)]
     pub dirs: DirArgs,
+    #[command(flatten)]
+    pub remote: super::remote::RemoteArgs,
     /// Where the report of a run needed to train the model is written.
     #[arg(long, value_name = "DIR", default_value = crate::spec::DEFAULT_REPORTS_DIR)]
     pub reports_dir: PathBuf,
@@ -59,6 +61,7 @@ pub fn run(args: PredictArgs) -> Result<i32> {
         quiet: true,
         author: None,
         log_prefix: None,
+        remote: args.remote.open()?,
     };
     let predictor = Predictor::open(&args.spec, &opts)?;
     if let (Some(input), Some(output)) = (&args.input, &args.output) {
