@@ -500,7 +500,7 @@ fn two_writers_of_one_key_never_interleave() {
 #[test]
 fn read_only_mode_pushes_nothing() {
     let Some(server) = start_server() else { return };
-    let bucket = server.bucket("pr");
+    let bucket = server.bucket("pull-request");
     let env = server.env();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
@@ -510,20 +510,20 @@ fn read_only_mode_pushes_nothing() {
         &env,
         &spec,
         "a",
-        "s3://pr/c",
+        "s3://pull-request/c",
         &["--remote-cache-mode", "read"],
     );
     assert_eq!(statuses(&a[0]), all("ran"));
     assert_eq!(bucket.keys(), Vec::<String>::new());
     // With a filled remote, read mode pulls.
-    run_json(dir, &env, &spec, "b", "s3://pr/c", &[]);
+    run_json(dir, &env, &spec, "b", "s3://pull-request/c", &[]);
     let before = bucket.keys();
     let (c, _) = run_json(
         dir,
         &env,
         &spec,
         "c",
-        "s3://pr/c",
+        "s3://pull-request/c",
         &["--remote-cache-mode", "read"],
     );
     assert_eq!(statuses(&c[0]), all("pulled"));
