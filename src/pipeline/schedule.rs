@@ -177,3 +177,25 @@ fn run_with_threads(job: &Job, opts: &RunOptions, threads: usize) -> Result<RunO
         .build()?;
     pool.install(|| run_spec(&job.spec, &job.file, opts))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Shard;
+
+    #[test]
+    fn shards_parse_one_based_and_reject_the_rest() {
+        assert_eq!(Shard::parse("2/4"), Ok(Shard { index: 2, count: 4 }));
+        assert_eq!(Shard::parse("1/1"), Ok(Shard { index: 1, count: 1 }));
+        for (bad, why) in [
+            ("0/4", "between 1 and 4"),
+            ("5/4", "between 1 and 4"),
+            ("1/0", "at least 1"),
+            ("2", "no `/`"),
+            ("a/4", "I is not"),
+            ("1/-2", "N is not"),
+        ] {
+            let e = Shard::parse(bad).unwrap_err();
+            assert!(e.contains(why) && e.contains("I/N"), "{bad}: {e}");
+        }
+    }
+}
