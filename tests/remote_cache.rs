@@ -684,7 +684,7 @@ fn four_shards_of_an_eight_variant_sweep_make_the_unsharded_run() {
 
     let shared = format!("file://{}", dir.join("shared").display());
     let mut union = BTreeMap::new();
-    let mut computed = 0;
+    let mut ran: BTreeMap<String, usize> = BTreeMap::new();
     for i in 1..=4 {
         let shard = format!("{i}/4");
         let (runs, err) = run_json(
@@ -697,11 +697,13 @@ fn four_shards_of_an_eight_variant_sweep_make_the_unsharded_run() {
         );
         assert_eq!(runs.len(), 2, "shard {shard}: {err}");
         assert!(err.contains(&format!("shard {shard}: 2 of 8")), "{err}");
-        computed += runs
-            .iter()
-            .flat_map(|r| statuses(r).into_values())
-            .filter(|s| s == "ran")
-            .count();
+        for r in &runs {
+            for (stage, status) in statuses(r) {
+                if status == "ran" {
+                    *ran.entry(stage).or_default() += 1;
+                }
+            }
+        }
         for (name, metrics) in by_name(&runs) {
             assert!(
                 union.insert(name.clone(), metrics).is_none(),
@@ -710,8 +712,11 @@ fn four_shards_of_an_eight_variant_sweep_make_the_unsharded_run() {
         }
     }
     assert_eq!(union, unsharded);
-    // load is shared by all 8 variants: computed once, pulled by the rest.
-    assert!(computed < 8 * STAGES.len(), "{computed}");
+    // Stages shared between variants are computed by one shard only: load
+    // by all 8 variants, split by the 4 of each seed; train by none.
+    assert_eq!(ran["load"], 1, "{ran:?}");
+    assert_eq!(ran["split"], 2, "{ran:?}");
+    assert_eq!(ran["train"], 8, "{ran:?}");
 
     // compare over the remote lists every shard's runs.
     let o = kerros(dir, &[], &["compare", "--remote-cache", &shared]);
