@@ -42,6 +42,7 @@ fn run(dir: &Path, data: &Path, spec: &Path, force: bool) -> RunOutcome {
         quiet: true,
         author: None,
         log_prefix: None,
+        remote: None,
     };
     pipeline::run(spec, &opts).expect("the run succeeds")
 }

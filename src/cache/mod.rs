@@ -19,6 +19,7 @@ mod key;
 mod lock;
 mod publish;
 mod read_only;
+pub mod remote;
 mod store;
 
 pub use gc::{gc, info, parse_age, remove_stale_temporaries, CacheInfo, GcReport, StageUsage};

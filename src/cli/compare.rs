@@ -1,6 +1,7 @@
 //! `kerros compare`: finished runs side by side, as a table and optionally a page.
 
 use super::DirArgs;
+use crate::cache::remote::RemoteCache;
 use crate::report::compare::Comparison;
 use crate::report::record::{self, RunRecord};
 use crate::report::selection::select_best;
@@ -32,10 +33,21 @@ pub struct CompareArgs {
     /// Also write a self-contained HTML comparison with overlaid learning curves.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Read the run records from this remote cache (every shard's and
+    /// machine's runs) instead of the local cache (default $KERROS_REMOTE_CACHE).
+    #[arg(long, value_name = "URL")]
+    pub remote_cache: Option<String>,
 }
 
 /// The runs to compare, and the names a spec's `select:` chose among its variants.
 fn records(args: &CompareArgs) -> Result<(Vec<RunRecord>, Vec<String>)> {
+    let read = crate::cache::remote::RemoteMode::Read;
+    if let Some(remote) = RemoteCache::from_flag_or_env(args.remote_cache.as_deref(), read)? {
+        return Ok((
+            super::remote::remote_records(&remote, &args.inputs)?,
+            Vec::new(),
+        ));
+    }
     if args.inputs.is_empty() {
         return Ok((record::load_records(&args.dirs.cache_dir)?, Vec::new()));
     }

@@ -10,6 +10,7 @@ mod data;
 mod forward;
 pub mod init;
 mod predict;
+mod remote;
 mod run;
 mod serve;
 mod verify;

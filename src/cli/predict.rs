@@ -39,6 +39,8 @@ pub struct PredictArgs {
     pub json: bool,
     #[command(flatten)]
     pub dirs: DirArgs,
+    #[command(flatten)]
+    pub remote: super::remote::RemoteArgs,
     /// Where the report of a run needed to train the model is written
     /// (default: `<cache-dir>/reports`, so nothing lands in the working folder).
     #[arg(long, value_name = "DIR")]
@@ -70,6 +72,7 @@ pub fn run(args: PredictArgs) -> Result<i32> {
         quiet: true,
         author: None,
         log_prefix: None,
+        remote: args.remote.open()?,
     };
     let quiet = RunOptions {
         quiet: true,

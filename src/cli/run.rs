@@ -36,6 +36,12 @@ pub struct RunArgs {
     /// Author shown in the report and its manifest (overrides `report.author`).
     #[arg(long)]
     pub author: Option<String>,
+    /// Run only shard I of N (1-based): a fixed 1/N of all (spec, variant)
+    /// pairs, the same whatever the order of SPECS, e.g. `--shard 2/4`.
+    #[arg(long, value_name = "I/N", value_parser = clap::builder::ValueParser::new(schedule::Shard::parse))]
+    pub shard: Option<schedule::Shard>,
+    #[command(flatten)]
+    pub remote: super::remote::RemoteArgs,
 }
 
 /// `kerros validate`: every check that needs no data.
@@ -51,7 +57,12 @@ pub fn validate(file: &Path, max_memory: Option<u64>) -> Result<i32> {
 
 /// `kerros run`.
 pub fn run(args: RunArgs) -> Result<i32> {
-    let jobs = schedule::jobs(&args.specs, args.max_memory)?;
+    let mut jobs = schedule::jobs(&args.specs, args.max_memory)?;
+    if let Some(shard) = args.shard {
+        let all = jobs.len();
+        jobs = shard.select(jobs);
+        eprintln!("shard {shard}: {} of {all} experiments", jobs.len());
+    }
     let opts = RunOptions {
         data_dir: args.dirs.data_dir.clone(),
         cache_dir: args.dirs.cache_dir.clone(),
@@ -60,6 +71,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
         quiet: false,
         author: args.author.clone(),
         log_prefix: None,
+        remote: args.remote.open()?,
     };
     // A selection needs every variant finished: its lines wait for the end.
     let selecting = jobs.iter().any(|j| j.selection.is_some());

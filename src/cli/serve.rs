@@ -28,6 +28,8 @@ pub struct ServeArgs {
     pub variant: Option<String>,
     #[command(flatten)]
     pub dirs: DirArgs,
+    #[command(flatten)]
+    pub remote: super::remote::RemoteArgs,
     /// Where the report of a run needed to train the model is written.
     #[arg(long, value_name = "DIR", default_value = "reports")]
     pub reports_dir: PathBuf,
@@ -60,6 +62,7 @@ pub fn run(args: ServeArgs) -> Result<i32> {
             quiet: false,
             author: None,
             log_prefix: None,
+            remote: args.remote.open()?,
         },
         limits: Limits {
             max_body: args.max_body,

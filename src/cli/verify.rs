@@ -79,6 +79,7 @@ pub fn verify(args: VerifyArgs) -> Result<i32> {
         quiet: false,
         author: manifest.author.clone(),
         log_prefix: None,
+        remote: None,
     };
     let rerun = pipeline::rerun::rerun(&manifest, args.spec_dir.as_deref(), &opts)?;
     for note in &rerun.changed_files {

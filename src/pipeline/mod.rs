@@ -52,6 +52,8 @@ pub struct RunOptions {
     pub author: Option<String>,
     /// Prefix for progress lines (the experiment name when several run at once).
     pub log_prefix: Option<String>,
+    /// The remote stage cache (`--remote-cache`), second level after `cache_dir`.
+    pub remote: Option<std::sync::Arc<crate::cache::remote::RemoteCache>>,
 }
 
 impl RunOptions {
@@ -65,6 +67,7 @@ impl RunOptions {
             quiet: false,
             author: None,
             log_prefix: None,
+            remote: None,
         }
     }
 }

@@ -14,7 +14,7 @@ pub struct RunOutcome {
     pub name: String,
     /// Test metrics by name (confusion matrix as nested arrays).
     pub metrics: crate::metrics::Evaluation,
-    /// Stage name → ran or cached, in execution order.
+    /// Stage name → ran, cached or pulled, in execution order.
     pub stages: Vec<(String, StageStatus)>,
     /// Per-epoch training history.
     pub history: Vec<EpochRecord>,
@@ -67,11 +67,8 @@ impl RunOutcome {
         for (name, v) in self.metrics.defined_scalars() {
             let _ = writeln!(out, "  {name:<22} {v:.4}");
         }
-        let ran = self
-            .stages
-            .iter()
-            .filter(|(_, s)| *s == StageStatus::Ran)
-            .count();
+        let count = |status| self.stages.iter().filter(|(_, s)| *s == status).count();
+        let (ran, pulled) = (count(StageStatus::Ran), count(StageStatus::Pulled));
         let skipped = &self.skipped_rows;
         if skipped.total() > 0 {
             let _ = writeln!(
@@ -83,10 +80,15 @@ impl RunOutcome {
                 skipped.test
             );
         }
+        let pulled = if pulled > 0 {
+            format!(", {pulled} pulled")
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
-            "  stages: {ran} ran, {} cached; {:.2}s",
-            self.stages.len() - ran,
+            "  stages: {ran} ran, {} cached{pulled}; {:.2}s",
+            count(StageStatus::Cached),
             self.seconds
         );
         let _ = writeln!(out, "  report: {}", self.report.display());

@@ -43,6 +43,7 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
     if let Some(prefix) = &opts.log_prefix {
         runner.set_prefix(prefix);
     }
+    runner.set_remote(opts.remote.clone());
     let author = resolve_author(opts.author.as_deref(), spec);
 
     let (sources, files) = load::resolve(data_spec, spec_dir, opts, &runner)?;
@@ -130,6 +131,14 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
     };
     let saved = save_record(&opts.cache_dir, &record);
     crate::cache::warn_if_not_writable(saved, "the run record (for `kerros compare`)")?;
+    if let Some(remote) = &opts.remote {
+        if let Err(e) = remote.push_record(&record) {
+            eprintln!(
+                "warning: cannot push the run record of `{}`: {e:#}",
+                spec.name
+            );
+        }
+    }
     Ok(RunOutcome {
         hints: record.hints.clone(),
         name: spec.name.clone(),

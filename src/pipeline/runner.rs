@@ -5,12 +5,18 @@
 //! computed under its key's exclusive lock (the others wait and then reuse
 //! it), and every artifact a run uses stays shared-locked until the run ends,
 //! so nobody removes it meanwhile (see `crate::cache::KeyLock`).
+//!
+//! With a remote cache (`crate::cache::remote`), a key missing locally is
+//! pulled from the remote into the local cache, under the same lock and by
+//! the same atomic publish, before it is computed; a computed key is pushed.
 
+use crate::cache::remote::{Claim, Pull, RemoteCache};
 use crate::cache::{Artifact, Cache, KeyLock, Miss, StageKey};
-use anyhow::Result;
+use anyhow::{anyhow, Result};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Whether a stage ran or its cached artifact was reused.
@@ -19,8 +25,10 @@ use std::time::Instant;
 pub enum StageStatus {
     /// Computed in this run.
     Ran,
-    /// Reused from the cache.
+    /// Reused from the local cache.
     Cached,
+    /// Pulled from the remote cache into the local one.
+    Pulled,
 }
 
 /// Executes stages against the cache and records what happened.
@@ -37,6 +45,9 @@ pub struct Runner {
     pub keys: BTreeMap<String, String>,
     /// Shared locks on the artifacts this run uses, by stage and key.
     held: BTreeMap<(String, String), Option<KeyLock>>,
+    remote: Option<Arc<RemoteCache>>,
+    /// Keys whose remote artifact failed its checks in this run.
+    untrusted: Vec<StageKey>,
 }
 
 impl Runner {
@@ -52,7 +63,14 @@ impl Runner {
             artifacts: BTreeMap::new(),
             keys: BTreeMap::new(),
             held: BTreeMap::new(),
+            remote: None,
+            untrusted: Vec::new(),
         }
+    }
+
+    /// Use `remote` as the second cache level.
+    pub fn set_remote(&mut self, remote: Option<Arc<RemoteCache>>) {
+        self.remote = remote;
     }
 
     /// Prefix every progress line with `prefix` (used when experiments run in parallel).
@@ -111,6 +129,40 @@ impl Runner {
                 Err(Miss::Absent) => {}
             }
         }
+        let remote = self.remote.clone();
+        let mut lease = None;
+        let mut repair = false;
+        if let Some(remote) = remote
+            .as_deref()
+            .filter(|r| r.mode().reads() && !self.force)
+        {
+            let mut pulled = self.pull(remote, key, &lock)?;
+            if pulled.is_none() && !self.untrusted_seen(key) && remote.mode().writes() {
+                // Nobody published it: claim it, or wait for whoever computes it.
+                let waiting = || {
+                    self.log(&format!(
+                        "{name:<10} waiting for another machine computing {}",
+                        key.short()
+                    ))
+                };
+                match remote.claim(key, waiting) {
+                    Ok(Claim::Mine(l)) => lease = Some(l),
+                    Ok(Claim::Published) => pulled = self.pull(remote, key, &lock)?,
+                    // Without a lease another shard may compute it too; the
+                    // manifest's conditional create keeps that safe.
+                    Err(e) => eprintln!(
+                        "{}warning: cannot take the remote lease of stage `{name}`: {e:#}",
+                        self.prefix
+                    ),
+                }
+            }
+            if let Some(artifact) = pulled {
+                self.held.insert(id, Some(lock.downgrade()?));
+                self.record(&name, key, &artifact, StageStatus::Pulled);
+                return Ok(artifact);
+            }
+            repair = self.untrusted_seen(key);
+        }
         let start = Instant::now();
         self.log(&format!("{name:<10} running {}", key.short()));
         let artifact = self.cache.store(key, &lock, compute)?;
@@ -119,9 +171,86 @@ impl Runner {
             key.short(),
             start.elapsed().as_secs_f64()
         ));
+        if let Some(remote) = remote.as_deref() {
+            match remote.push(key, &artifact.dir, repair) {
+                Ok(0) => {}
+                Ok(sent) => self.log(&format!(
+                    "{name:<10} pushed  {} ({sent} bytes)",
+                    key.short()
+                )),
+                // The local result stands; only sharing it failed.
+                Err(e) => eprintln!(
+                    "{}warning: cannot push stage `{name}` to the remote cache: {e:#}",
+                    self.prefix
+                ),
+            }
+        }
+        if let Some(l) = lease {
+            l.release();
+        }
         self.held.insert(id, Some(lock.downgrade()?));
         self.record(&name, key, &artifact, StageStatus::Ran);
         Ok(artifact)
+    }
+
+    /// Pull `key` from `remote` into the local cache (the caller holds its
+    /// exclusive `lock`): the artifact when the remote held a trusted one.
+    /// An untrusted one is reported and remembered, and the stage recomputed.
+    fn pull(
+        &mut self,
+        remote: &RemoteCache,
+        key: &StageKey,
+        lock: &KeyLock,
+    ) -> Result<Option<Artifact>> {
+        let start = Instant::now();
+        let mut found = Ok(Pull::Absent);
+        let stored = self.cache.store(key, lock, |dir| {
+            found = remote.pull(key, dir);
+            match &found {
+                Ok(Pull::Pulled) => Ok(()),
+                // Abort the store: its temporary folder is removed.
+                _ => Err(anyhow!("not pulled")),
+            }
+        });
+        let found = match found {
+            Ok(f) => f,
+            Err(e) => {
+                // An unreachable remote must not stop the run: compute locally.
+                eprintln!(
+                    "{}warning: cannot pull stage `{}` from the remote cache: {e:#}; computing it here",
+                    self.prefix, key.stage
+                );
+                return Ok(None);
+            }
+        };
+        match (found, stored) {
+            (Pull::Pulled, Ok(artifact)) => {
+                self.log(&format!(
+                    "{:<10} pulled  {} in {:.2}s",
+                    key.stage,
+                    key.short(),
+                    start.elapsed().as_secs_f64()
+                ));
+                Ok(Some(artifact))
+            }
+            (Pull::Pulled, Err(e)) => Err(e),
+            (Pull::Absent, _) => Ok(None),
+            (Pull::Untrusted(why), _) => {
+                // Always shown, also when quiet: the shared store needs attention.
+                eprintln!(
+                    "{}warning: the remote artifact of stage `{}` ({}) is not trusted: {why}; recomputing",
+                    self.prefix,
+                    key.stage,
+                    key.short()
+                );
+                self.untrusted.push(key.clone());
+                Ok(None)
+            }
+        }
+    }
+
+    fn untrusted_seen(&self, key: &StageKey) -> bool {
+        self.untrusted.contains(key)
     }
 
     fn record(&mut self, name: &str, key: &StageKey, artifact: &Artifact, status: StageStatus) {

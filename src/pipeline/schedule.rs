@@ -64,6 +64,67 @@ pub fn jobs(files: &[PathBuf], max_memory: Option<u64>) -> Result<Vec<Job>, Spec
     Ok(out)
 }
 
+/// One of N shards of a run (`--shard I/N`, I from 1 to N).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// This shard, 1-based.
+    pub index: usize,
+    /// How many shards there are.
+    pub count: usize,
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl Shard {
+    /// Parse `I/N`; I must be in 1..=N.
+    pub fn parse(text: &str) -> Result<Shard, String> {
+        let bad = |why: &str| {
+            format!("--shard `{text}`: {why}; write I/N with 1 <= I <= N, e.g. 1/4 (a 0-based array index i is --shard $((i+1))/N)")
+        };
+        let (i, n) = text.split_once('/').ok_or_else(|| bad("no `/`"))?;
+        let index: usize = i
+            .trim()
+            .parse()
+            .map_err(|_| bad("I is not a whole number"))?;
+        let count: usize = n
+            .trim()
+            .parse()
+            .map_err(|_| bad("N is not a whole number"))?;
+        if count == 0 {
+            return Err(bad("N must be at least 1"));
+        }
+        if index == 0 || index > count {
+            return Err(bad(&format!("I must be between 1 and {count}")));
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// This shard's jobs: all jobs sorted by a key that does not depend on
+    /// the order of the command line (variant name, then the spec file's
+    /// content hash), of which every N-th from the (I-1)-th. So N shards
+    /// split the jobs into disjoint parts whose sizes differ by at most one.
+    pub fn select(self, jobs: Vec<Job>) -> Vec<Job> {
+        let mut keyed: Vec<((String, String), Job)> = jobs
+            .into_iter()
+            .map(|j| {
+                let content = blake3::hash(j.source.as_bytes()).to_hex().to_string();
+                ((j.spec.name.clone(), content), j)
+            })
+            .collect();
+        keyed.sort_by(|a, b| a.0.cmp(&b.0));
+        keyed
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| i % self.count == self.index - 1)
+            .map(|(_, (_, j))| j)
+            .collect()
+    }
+}
+
 /// Run `jobs`, `workers` at a time (at least 1), each with its share of the
 /// CPU threads; `on_finish` sees each outcome as soon as its job ends. When
 /// several jobs run, progress lines are prefixed with the experiment name.
@@ -161,4 +222,26 @@ pub fn selected(jobs: &[Job], results: &[Result<RunOutcome>]) -> Vec<Option<bool
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Shard;
+
+    #[test]
+    fn shards_parse_one_based_and_reject_the_rest() {
+        assert_eq!(Shard::parse("2/4"), Ok(Shard { index: 2, count: 4 }));
+        assert_eq!(Shard::parse("1/1"), Ok(Shard { index: 1, count: 1 }));
+        for (bad, why) in [
+            ("0/4", "between 1 and 4"),
+            ("5/4", "between 1 and 4"),
+            ("1/0", "at least 1"),
+            ("2", "no `/`"),
+            ("a/4", "I is not"),
+            ("1/-2", "N is not"),
+        ] {
+            let e = Shard::parse(bad).unwrap_err();
+            assert!(e.contains(why) && e.contains("I/N"), "{bad}: {e}");
+        }
+    }
 }
