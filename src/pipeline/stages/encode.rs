@@ -5,9 +5,10 @@
 use super::vocabulary::VocabularyArtifact;
 use super::Split;
 use crate::cache::{Artifact, StageKey};
-use crate::data::{Item, Prepared};
+use super::split::SplitArtifact;
+use crate::data::{self, Item};
 use crate::model::ModelInput;
-use crate::pipeline::tables::{self, Encoded, EncodedInputs};
+use crate::pipeline::tables::{self, Encoded, EncodedInputs, EncodedWriter};
 use crate::spec::{SequenceSpec, Spec, VectorizeMode};
 use crate::text;
 use crate::train::{self, InputData};
@@ -93,43 +94,57 @@ impl TextEncoder {
     }
 }
 
-/// Encode the three splits into `dir`. The training split fixes the width
-/// (`sequence.maxlen` unset: its longest sequence).
+/// Encode the three splits into `dir`, streaming each split from the split
+/// stage's Parquet a chunk at a time (only one chunk's texts and inputs are
+/// in memory at once). The training split fixes the width (`sequence.maxlen`
+/// unset: its longest sequence, found in a first pass over its texts).
 pub fn compute(
     spec: &Spec,
     vocabulary: &VocabularyArtifact,
-    prepared: &Prepared,
+    splits: &SplitArtifact,
     dir: &Path,
 ) -> Result<()> {
     let out = EncodeArtifact::at(dir);
     let encoder = TextEncoder::load(spec, vocabulary)?;
-    // Borrow the texts: no copy of every split's strings.
-    fn texts(items: &[Item]) -> Vec<&str> {
-        items.iter().map(|i| i.text.as_str()).collect()
-    }
-    let train_inputs = encoder.encode(spec, &texts(&prepared.train), spec.sequence.maxlen);
-    let maxlen = match &train_inputs {
-        EncodedInputs::Tokens { width, .. } => Some(*width),
-        EncodedInputs::Sparse { .. } => None,
+    let (sparse, width) = match &encoder {
+        TextEncoder::Vectorizer(v) => (true, v.num_features()),
+        TextEncoder::Tokenizer(t) => match spec.sequence.maxlen {
+            Some(maxlen) => (false, maxlen),
+            None => {
+                let mut longest = 1;
+                data::read_item_chunks(&splits.items_parquet(Split::Train), |chunk| {
+                    longest = longest.max(t.longest_sequence(&texts(&chunk)));
+                    Ok(())
+                })?;
+                (false, longest)
+            }
+        },
     };
-    let mut train_inputs = Some(train_inputs);
-    for (split, items) in [
-        (Split::Train, &prepared.train),
-        (Split::Validation, &prepared.validation),
-        (Split::Test, &prepared.test),
-    ] {
-        let inputs = match train_inputs.take() {
-            Some(t) => t,
-            None => encoder.encode(spec, &texts(items), maxlen),
-        };
-        let enc = Encoded {
-            ids: items.iter().map(|i| i.id).collect(),
-            targets: items.iter().map(|i| i.target).collect(),
-            inputs,
-        };
-        tables::write_encoded(&out.encoded_parquet(split), &enc)?;
+    let maxlen = (!sparse).then_some(width);
+    for split in [Split::Train, Split::Validation, Split::Test] {
+        let mut writer = EncodedWriter::create(&out.encoded_parquet(split), sparse, width)?;
+        let mut failed = None;
+        data::read_item_chunks(&splits.items_parquet(split), |chunk| {
+            let enc = Encoded {
+                ids: chunk.iter().map(|i| i.id).collect(),
+                targets: chunk.iter().map(|i| i.target).collect(),
+                inputs: encoder.encode(spec, &texts(&chunk), maxlen),
+            };
+            // A write error is not a data error: carry it out of the reader.
+            writer.write(&enc).map_err(|e| {
+                failed = Some(e);
+                data::DataError::new(data::DataErrorKind::Io, "cannot write the encoded split")
+            })
+        })
+        .map_err(|e| failed.take().unwrap_or_else(|| e.into()))?;
+        writer.finish()?;
     }
     Ok(())
+}
+
+/// The texts of `items`, borrowed.
+fn texts(items: &[Item]) -> Vec<&str> {
+    items.iter().map(|i| i.text.as_str()).collect()
 }
 
 /// The model input an encoded split feeds.
@@ -148,11 +163,12 @@ pub fn input_data(inputs: EncodedInputs) -> InputData {
     }
 }
 
-/// An encoded split as a training / evaluation dataset.
-pub fn to_dataset(e: &Encoded) -> train::Dataset {
+/// An encoded split as a training / evaluation dataset (its inputs and
+/// targets moved, not copied).
+pub fn into_dataset(e: Encoded) -> train::Dataset {
     train::Dataset {
-        inputs: input_data(e.inputs.clone()),
-        targets: e.targets.clone(),
+        inputs: input_data(e.inputs),
+        targets: e.targets,
     }
 }
 
