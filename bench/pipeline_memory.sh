@@ -43,7 +43,7 @@ for spec in "${specs[@]}"; do
     read -r kb wall < <(tail -1 "$work/time.txt")
     peak=$(( kb / 1024 ))
     if [ "$status" = 0 ]; then
-      result=$(awk '$1 == "accuracy" {a = $2} $1 == "cohen_kappa" {k = $2} END {if (a != "") print "accuracy " a ", kappa " k}' "$work/out.txt")
+      result=$(awk '$1 == "accuracy" {a = $2} $1 == "cohen_kappa" {k = $2} END {if (a != "") print "accuracy " a ", kappa " k; else print "ok"}' "$work/out.txt")
     else
       result="failed (exit $status): $(tail -1 "$work/out.txt")"
     fi

@@ -91,10 +91,7 @@ pub fn read_items(path: &Path) -> Result<Vec<Item>> {
 /// Read items written by [`write_items`] a chunk of at most 2,048 rows at a
 /// time, handing each chunk to `each` before the next is decoded (the encode
 /// stage streams a split this way instead of holding all its texts).
-pub fn read_item_chunks(
-    path: &Path,
-    mut each: impl FnMut(Vec<Item>) -> Result<()>,
-) -> Result<()> {
+pub fn read_item_chunks(path: &Path, mut each: impl FnMut(Vec<Item>) -> Result<()>) -> Result<()> {
     let file = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
     let rerr = |e: &dyn std::fmt::Display| {
         DataError::in_file(

@@ -151,7 +151,10 @@ impl EncodedWriter {
         match &enc.inputs {
             EncodedInputs::Tokens { ids, width } => {
                 if *width != self.width {
-                    bail!("token rows of width {width} written to a file of width {}", self.width);
+                    bail!(
+                        "token rows of width {width} written to a file of width {}",
+                        self.width
+                    );
                 }
                 let rows = ids.chunks(*width.max(&1)).map(|c| c.to_vec());
                 cols.push(list_u32(rows.take(enc.ids.len())));
@@ -236,7 +239,9 @@ pub fn read_encoded(path: &Path) -> Result<Encoded> {
                     idx.value_offsets()[i] as usize,
                     idx.value_offsets()[i + 1] as usize,
                 );
-                (s..e).map(|j| (iv.value(j), vv.value(j))).collect::<Vec<_>>()
+                (s..e)
+                    .map(|j| (iv.value(j), vv.value(j)))
+                    .collect::<Vec<_>>()
             }));
         }
     }
@@ -445,15 +450,24 @@ mod tests {
             },
             ..chunk(vec![4], vec![])
         };
-        assert!(w.write(&wrong).is_err(), "a chunk of another width is refused");
+        assert!(
+            w.write(&wrong).is_err(),
+            "a chunk of another width is refused"
+        );
         w.finish().unwrap();
         assert_eq!(
             read_encoded(&p).unwrap(),
             chunk(vec![1, 2, 3], vec![0, 1, 2, 3, 4, 5])
         );
         // A split with no rows keeps its width.
-        EncodedWriter::create(&p, false, 7).unwrap().finish().unwrap();
-        assert_eq!(read_encoded(&p).unwrap(), chunk(vec![], vec![]).with_width(7));
+        EncodedWriter::create(&p, false, 7)
+            .unwrap()
+            .finish()
+            .unwrap();
+        assert_eq!(
+            read_encoded(&p).unwrap(),
+            chunk(vec![], vec![]).with_width(7)
+        );
     }
 
     impl Encoded {

@@ -245,6 +245,60 @@ mod tests {
         assert!(calls < 40, "40 concurrent requests took {calls} calls");
     }
 
+    /// Labels each text with the name of the thread that predicted it.
+    struct ThreadNames;
+
+    impl PredictTexts for ThreadNames {
+        fn predict_texts(&self, texts: &[String]) -> Result<Vec<TextPrediction>> {
+            let name = std::thread::current().name().unwrap_or("").to_string();
+            Ok(texts
+                .iter()
+                .map(|_| TextPrediction {
+                    predicted: name.clone(),
+                    probabilities: Vec::new(),
+                    raw: None,
+                })
+                .collect())
+        }
+    }
+
+    #[test]
+    fn predictions_run_on_the_same_few_threads_which_stop_with_the_batcher() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        let model = Arc::new(ThreadNames);
+        let batcher = Batcher::new(Arc::clone(&model), 2);
+        let names = rt.block_on(async {
+            let mut names = std::collections::BTreeSet::new();
+            for round in 0..20 {
+                let mut handles = Vec::new();
+                for i in 0..(round % 7 + 1) {
+                    let b = Arc::clone(&batcher);
+                    handles.push(tokio::spawn(
+                        async move { b.predict(vec!["x".repeat(i)]).await },
+                    ));
+                }
+                for h in handles {
+                    names.extend(h.await.unwrap().unwrap().into_iter().map(|p| p.predicted));
+                }
+            }
+            names
+        });
+        assert!(
+            names.iter().all(|n| n.starts_with("kerros-predict-")) && names.len() <= 2,
+            "{names:?}"
+        );
+        drop(batcher);
+        // The workers hold the model until they stop.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while Arc::strong_count(&model) > 1 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert_eq!(Arc::strong_count(&model), 1, "the workers did not stop");
+    }
+
     struct Failing;
 
     impl PredictTexts for Failing {

@@ -2,10 +2,10 @@
 //! rows) with the fitted vocabulary. [`TextEncoder::encode`] is the one
 //! encoding, used on the splits here and on new texts by the predictor.
 
+use super::split::SplitArtifact;
 use super::vocabulary::VocabularyArtifact;
 use super::Split;
 use crate::cache::{Artifact, StageKey};
-use super::split::SplitArtifact;
 use crate::data::{self, Item};
 use crate::model::ModelInput;
 use crate::pipeline::tables::{self, Encoded, EncodedInputs, EncodedWriter};
