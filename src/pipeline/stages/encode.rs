@@ -216,3 +216,83 @@ impl EncodeArtifact {
             .with_context(|| format!("{} lacks its input width", path.display()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::parse_spec;
+
+    fn item(id: i64, text: &str) -> Item {
+        Item {
+            id,
+            text: text.to_string(),
+            label: "a".to_string(),
+            target: (id % 2) as f32,
+            extra: Default::default(),
+        }
+    }
+
+    /// The streamed stage gives what encoding each whole split at once gives,
+    /// with the width of the longest training sequence when `maxlen` is unset.
+    #[test]
+    fn streamed_splits_equal_whole_split_encoding() {
+        let (spec, _) = parse_spec(
+            "name: t\ndata: {train: tr.csv, test: te.csv}\nmodel: {layers: [{embedding: {input_dim: 20, output_dim: 2}}, flatten, {dense: {units: 1}}]}\n",
+            Path::new("t.yaml"),
+        )
+        .unwrap();
+        assert_eq!(spec.sequence.maxlen, None);
+        let dir = tempfile::tempdir().unwrap();
+        let (split_dir, vocab_dir, out_dir) = (
+            dir.path().join("s"),
+            dir.path().join("v"),
+            dir.path().join("e"),
+        );
+        for d in [&split_dir, &vocab_dir, &out_dir] {
+            std::fs::create_dir(d).unwrap();
+        }
+        // More training rows than one read chunk, the longest one last.
+        let mut train: Vec<Item> = (0..5000)
+            .map(|i| {
+                item(
+                    i,
+                    ["good film", "bad plot and bad acting", "fine"][i as usize % 3],
+                )
+            })
+            .collect();
+        train.push(item(
+            5000,
+            "good good good bad bad fine film plot acting and more",
+        ));
+        let test = vec![item(1, "unknown words good"), item(2, "")];
+        let splits = SplitArtifact::at(&split_dir);
+        data::write_items(&splits.items_parquet(Split::Train), &train).unwrap();
+        data::write_items(&splits.items_parquet(Split::Validation), &[]).unwrap();
+        data::write_items(&splits.items_parquet(Split::Test), &test).unwrap();
+        let texts_of = |items: &[Item]| items.iter().map(|i| i.text.clone()).collect::<Vec<_>>();
+        let tok = text::Tokenizer::fit(&spec.tokenizer, &texts_of(&train)).unwrap();
+        let (terms, counts): (Vec<String>, Vec<u64>) = tok.vocabulary().iter().cloned().unzip();
+        let vocab = VocabularyArtifact::at(&vocab_dir);
+        tables::write_vocabulary(&vocab.vocabulary_parquet(), &terms, &counts, &[]).unwrap();
+
+        compute(&spec, &vocab, &splits, &out_dir).unwrap();
+        let out = EncodeArtifact::at(&out_dir);
+        let encoder = TextEncoder::load(&spec, &vocab).unwrap();
+        let whole_train = encoder.encode(&spec, &texts_of(&train), None);
+        let EncodedInputs::Tokens { width, .. } = &whole_train else {
+            panic!("token sequences expected")
+        };
+        assert_eq!(*width, 11);
+        assert_eq!(out.width().unwrap(), 11);
+        let got = out.read(Split::Train).unwrap();
+        assert_eq!(got.inputs, whole_train);
+        assert_eq!(got.ids, train.iter().map(|i| i.id).collect::<Vec<_>>());
+        let got = out.read(Split::Test).unwrap();
+        assert_eq!(
+            got.inputs,
+            encoder.encode(&spec, &texts_of(&test), Some(11))
+        );
+        assert_eq!(got.targets, vec![1.0, 0.0]);
+        assert!(out.read(Split::Validation).unwrap().ids.is_empty());
+    }
+}
