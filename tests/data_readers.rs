@@ -589,3 +589,53 @@ fn error_display_joins_file_line_and_column() {
     );
     assert_eq!(DataError::new(DataErrorKind::Spec, "x").to_string(), "x");
 }
+
+#[test]
+fn reading_one_file_at_a_time_gives_the_same_tables_and_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "tr.csv", b"text,label\na,x\nb,y\n");
+    write(dir.path(), "te.csv", b"text,label\nc,x\n");
+    write(dir.path(), "va.csv", b"text,label\nd,y\n");
+    let data = data_spec("train: tr.csv\ntest: te.csv\nvalidation: {file: va.csv}");
+    let s = resolve_sources(&data, dir.path(), Path::new("/nowhere"), DataDirSource::Cli).unwrap();
+    let whole = read_sources(&data, &s).unwrap();
+    let mut seen = Vec::new();
+    read_sources_each(&data, &s, |role, table| {
+        seen.push((role, table));
+        Ok(())
+    })
+    .unwrap();
+    let roles: Vec<&str> = seen.iter().map(|(r, _)| *r).collect();
+    assert_eq!(roles, ["train", "test", "validation"]);
+    assert_eq!(seen[0].1, whole.train);
+    assert_eq!(seen[1].1, whole.test);
+    assert_eq!(Some(&seen[2].1), whole.validation.as_ref());
+
+    // Without a test file the test table is empty (drawn from train later).
+    let data = data_spec("train: tr.csv\ntest: {fraction: 0.5}");
+    let s = resolve_sources(&data, dir.path(), Path::new("/nowhere"), DataDirSource::Cli).unwrap();
+    let mut roles = Vec::new();
+    read_sources_each(&data, &s, |role, table| {
+        roles.push((role, table.rows.len()));
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(roles, [("train", 2), ("test", 0)]);
+
+    // The same refusals as reading them together: an empty file, too many bad rows.
+    write(dir.path(), "empty.csv", b"text,label\n");
+    let data = data_spec("train: tr.csv\ntest: empty.csv");
+    let s = resolve_sources(&data, dir.path(), Path::new("/nowhere"), DataDirSource::Cli).unwrap();
+    let together = read_sources(&data, &s).unwrap_err();
+    let each = read_sources_each(&data, &s, |_, _| Ok(())).unwrap_err();
+    assert_eq!(each.to_string(), together.to_string());
+    assert!(each.to_string().contains("empty.csv"), "{each}");
+
+    write(dir.path(), "bad.csv", b"text,label\n\"a,x\nb,y\n");
+    let data = data_spec("train: bad.csv\ntest: te.csv\non_bad_rows: skip\nmax_bad_rows: 0");
+    let s = resolve_sources(&data, dir.path(), Path::new("/nowhere"), DataDirSource::Cli).unwrap();
+    let together = read_sources(&data, &s).unwrap_err();
+    let each = read_sources_each(&data, &s, |_, _| Ok(())).unwrap_err();
+    assert_eq!(each.kind, together.kind);
+    assert_eq!(each.to_string(), together.to_string());
+}

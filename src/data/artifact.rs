@@ -14,8 +14,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-/// Rows per record batch (and row group chunk) when writing.
-const CHUNK: usize = 16_384;
+/// Rows per record batch when writing and reading. Small enough that a
+/// batch's text buffer (about 1.3 KB a review) stays a few MB: large
+/// temporary buffers are what the allocator is slow to hand back.
+const CHUNK: usize = 2_048;
 
 /// The artifact schema.
 fn schema() -> Schema {
@@ -74,6 +76,22 @@ pub fn write_items(path: &Path, items: &[Item]) -> Result<()> {
 
 /// Read items written by [`write_items`].
 pub fn read_items(path: &Path) -> Result<Vec<Item>> {
+    let mut items = Vec::new();
+    read_item_chunks(path, |chunk| {
+        if items.is_empty() {
+            items = chunk;
+        } else {
+            items.extend(chunk);
+        }
+        Ok(())
+    })?;
+    Ok(items)
+}
+
+/// Read items written by [`write_items`] a chunk of at most 2,048 rows at a
+/// time, handing each chunk to `each` before the next is decoded (the encode
+/// stage streams a split this way instead of holding all its texts).
+pub fn read_item_chunks(path: &Path, mut each: impl FnMut(Vec<Item>) -> Result<()>) -> Result<()> {
     let file = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
     let rerr = |e: &dyn std::fmt::Display| {
         DataError::in_file(
@@ -103,12 +121,11 @@ pub fn read_items(path: &Path) -> Result<Vec<Item>> {
             }
         }
     }
-    let total = builder.metadata().file_metadata().num_rows().max(0) as usize;
     let reader = builder
         .with_batch_size(CHUNK)
         .build()
         .map_err(|e| rerr(&e))?;
-    let mut items = Vec::with_capacity(total);
+    let mut read = 0usize;
     for batch in reader {
         let batch = batch.map_err(|e| rerr(&e))?;
         let col = |name: &str| {
@@ -121,18 +138,17 @@ pub fn read_items(path: &Path) -> Result<Vec<Item>> {
         let label = col("label")?.as_string::<i32>().clone();
         let target = col("target")?.as_primitive::<Float32Type>().clone();
         let extra = col("extra")?.as_string::<i32>().clone();
+        let mut items = Vec::with_capacity(batch.num_rows());
         for r in 0..batch.num_rows() {
+            let row = read + r + 1;
             if id.is_null(r) || target.is_null(r) {
-                return Err(rerr(&format!(
-                    "row {} has a null id or target",
-                    items.len() + 1
-                )));
+                return Err(rerr(&format!("row {row} has a null id or target")));
             }
             let extra: BTreeMap<String, String> = if extra.is_null(r) {
                 BTreeMap::new()
             } else {
                 serde_json::from_str(extra.value(r))
-                    .map_err(|e| rerr(&format!("row {}: extra: {e}", items.len() + 1)))?
+                    .map_err(|e| rerr(&format!("row {row}: extra: {e}")))?
             };
             items.push(Item {
                 id: id.value(r),
@@ -142,6 +158,9 @@ pub fn read_items(path: &Path) -> Result<Vec<Item>> {
                 extra,
             });
         }
+        read += items.len();
+        drop((batch, id, text, label, target, extra));
+        each(items)?;
     }
-    Ok(items)
+    Ok(())
 }

@@ -25,7 +25,7 @@ mod source;
 mod split;
 mod table;
 
-pub use artifact::{read_items, write_items};
+pub use artifact::{read_item_chunks, read_items, write_items};
 pub use clean::clean_text;
 pub use decode::DecodingReader;
 pub use delimited::{read_delimited, read_delimited_bytes};
@@ -36,8 +36,11 @@ pub use options::{ReadOptions, MAX_BAD_FRACTION};
 pub use parquet_table::read_parquet;
 pub use predict_input::{read_input_texts, InputText};
 pub use prepare::{infer_classes, prepare, Item, Prepared};
-pub use read::{read_sources, read_table, Tables};
-pub use skipped::{check_not_empty, check_skipped, SkippedRows};
+pub use read::{read_sources, read_sources_each, read_table, Tables};
+pub use skipped::{
+    check_not_empty, check_not_empty_counts, check_skipped, check_skipped_counts, FileRows,
+    SkippedRows,
+};
 pub use source::{
     builtin_files, data_dir, data_dir_from, format_from_extension, resolve_sources, DataDirSource,
     Source, Sources, DATA_DIR_ENV,

@@ -4,7 +4,9 @@ use super::delimited::read_delimited;
 use super::error::{DataError, DataErrorKind, Result};
 use super::jsonl::read_jsonl;
 use super::parquet_table::read_parquet;
-use super::skipped::{check_not_empty, check_skipped};
+use super::skipped::{
+    check_not_empty, check_not_empty_counts, check_skipped, check_skipped_counts, FileRows,
+};
 use super::source::{format_from_extension, Source, Sources};
 use super::table::{ColumnPlan, Table};
 use crate::spec::{DataSpec, FileFormat};
@@ -86,4 +88,38 @@ pub fn read_sources(data: &DataSpec, sources: &Sources) -> Result<Tables> {
         check_not_empty("validation", t, &s.path)?;
     }
     Ok(tables)
+}
+
+/// Read the sources of a spec one file at a time, handing each table to
+/// `each` (`train`, then `test` when there is a test file, then
+/// `validation`) before the next is read, so only one file's rows are ever
+/// in memory. The checks are those of [`read_sources`], made on the row
+/// counts once every file was read (so a refusal names all of them).
+pub fn read_sources_each(
+    data: &DataSpec,
+    sources: &Sources,
+    mut each: impl FnMut(&'static str, Table) -> Result<()>,
+) -> Result<()> {
+    let plan = ColumnPlan::from_spec(data);
+    plan.options.check().map_err(|(key, message)| {
+        DataError::new(DataErrorKind::Spec, format!("`{key}`: {message}"))
+    })?;
+    let mut files: Vec<(&'static str, &Source)> = vec![("train", &sources.train)];
+    files.extend(sources.test.as_ref().map(|t| ("test", t)));
+    files.extend(sources.validation.as_ref().map(|v| ("validation", v)));
+    let mut counts = Vec::with_capacity(files.len() + 1);
+    for (role, source) in &files {
+        let table = read_table(source, &plan)?;
+        counts.push(FileRows::of(role, &table));
+        each(role, table)?;
+    }
+    if sources.test.is_none() {
+        // The test split is drawn from train later (`test: {fraction: F}`).
+        each("test", Table::default())?;
+    }
+    check_skipped_counts(&counts, data.max_bad_rows)?;
+    for (count, (_, source)) in counts.iter().zip(&files) {
+        check_not_empty_counts(count, &source.path)?;
+    }
+    Ok(())
 }

@@ -38,11 +38,46 @@ impl SkippedRows {
 /// when given, else [`MAX_BAD_FRACTION`] of all rows read (kept and skipped,
 /// every file together). The error names the first skipped row's file and line.
 pub fn check_skipped(tables: &[(&str, &Table)], max_bad_rows: Option<usize>) -> Result<()> {
-    let skipped: usize = tables.iter().map(|(_, t)| t.skipped).sum();
+    let counts: Vec<FileRows> = tables
+        .iter()
+        .map(|(role, t)| FileRows::of(role, t))
+        .collect();
+    check_skipped_counts(&counts, max_bad_rows)
+}
+
+/// How many rows one file gave and lost, kept after its rows are gone (the
+/// load stage writes each file out before reading the next).
+#[derive(Debug, Clone)]
+pub struct FileRows<'a> {
+    /// `train`, `test` or `validation`.
+    pub role: &'a str,
+    /// Rows read and kept.
+    pub kept: usize,
+    /// Malformed rows skipped.
+    pub skipped: usize,
+    /// The first malformed row skipped, for messages.
+    pub first_bad: Option<DataError>,
+}
+
+impl<'a> FileRows<'a> {
+    /// The counts of `table`, read as the file `role`.
+    pub fn of(role: &'a str, table: &Table) -> FileRows<'a> {
+        FileRows {
+            role,
+            kept: table.rows.len(),
+            skipped: table.skipped,
+            first_bad: table.first_bad.clone(),
+        }
+    }
+}
+
+/// [`check_skipped`] on counts alone.
+pub fn check_skipped_counts(files: &[FileRows<'_>], max_bad_rows: Option<usize>) -> Result<()> {
+    let skipped: usize = files.iter().map(|f| f.skipped).sum();
     if skipped == 0 {
         return Ok(());
     }
-    let read: usize = tables.iter().map(|(_, t)| t.rows.len() + t.skipped).sum();
+    let read: usize = files.iter().map(|f| f.kept + f.skipped).sum();
     let (limit, rule) = match max_bad_rows {
         Some(n) => (n, "`data.max_bad_rows`".to_string()),
         None => (
@@ -56,12 +91,12 @@ pub fn check_skipped(tables: &[(&str, &Table)], max_bad_rows: Option<usize>) -> 
     if skipped <= limit {
         return Ok(());
     }
-    let per_file = tables
+    let per_file = files
         .iter()
-        .map(|(role, t)| format!("{role} {}", t.skipped))
+        .map(|f| format!("{} {}", f.role, f.skipped))
         .collect::<Vec<_>>()
         .join(", ");
-    let first = tables.iter().find_map(|(_, t)| t.first_bad.as_ref());
+    let first = files.iter().find_map(|f| f.first_bad.as_ref());
     let mut message = format!(
         "{skipped} malformed rows were skipped ({per_file}), more than the {limit} allowed ({rule}); \
          fix the file or its parsing options (`delimiter`, `quote`, `encoding`, `header`)"
@@ -83,13 +118,19 @@ pub fn check_skipped(tables: &[(&str, &Table)], max_bad_rows: Option<usize>) -> 
 
 /// Refuse a file without usable rows, naming its role and path.
 pub fn check_not_empty(role: &str, table: &Table, path: &std::path::Path) -> Result<()> {
-    if !table.rows.is_empty() {
+    check_not_empty_counts(&FileRows::of(role, table), path)
+}
+
+/// [`check_not_empty`] on counts alone.
+pub fn check_not_empty_counts(file: &FileRows<'_>, path: &std::path::Path) -> Result<()> {
+    if file.kept > 0 {
         return Ok(());
     }
-    let why = if table.skipped > 0 {
+    let role = file.role;
+    let why = if file.skipped > 0 {
         format!(
             "the {role} file has no rows left: all {} were malformed and skipped",
-            table.skipped
+            file.skipped
         )
     } else {
         format!(

@@ -62,13 +62,13 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
 
     let vocab_key = vocabulary::key(spec, &split_key)?;
     let vocab = runner.stage(&vocab_key, |dir| {
-        vocabulary::compute(spec, &prepared()?.train, dir)
+        vocabulary::compute(spec, &splits.items(super::stages::Split::Train)?, dir)
     })?;
     let vocab = VocabularyArtifact::from_artifact(&vocab);
 
     let encode_key = encode::key(spec, &vocab_key, &split_key);
     let encoded = runner.stage(&encode_key, |dir| {
-        encode::compute(spec, &vocab, prepared()?, dir)
+        encode::compute(spec, &vocab, &splits, dir)
     })?;
     let encoded = EncodeArtifact::from_artifact(&encoded);
 
@@ -89,7 +89,7 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
 
     let eval_key = evaluate::key(spec, &train_key, &split_key);
     let evaluated = runner.stage(&eval_key, |dir| {
-        evaluate::compute(spec, &encoded, &trained, &info, prepared()?, dir)
+        evaluate::compute(spec, &encoded, &trained, &info, &splits, dir)
     })?;
     let evaluated = EvaluateArtifact::from_artifact(&evaluated);
     let metrics = evaluated.metrics()?;

@@ -88,96 +88,166 @@ fn list_u32(values: impl Iterator<Item = Vec<u32>>) -> ArrayRef {
     Arc::new(b.finish())
 }
 
-/// Write an encoded split.
-pub fn write_encoded(path: &Path, enc: &Encoded) -> Result<()> {
-    let mut fields = vec![
-        Field::new("id", DataType::Int64, false),
-        Field::new("target", DataType::Float32, false),
-    ];
-    let mut cols: Vec<ArrayRef> = vec![
-        Arc::new(Int64Array::from(enc.ids.clone())),
-        Arc::new(Float32Array::from(enc.targets.clone())),
-    ];
-    let width = match &enc.inputs {
-        EncodedInputs::Tokens { ids, width } => {
-            let rows = ids.chunks(*width.max(&1)).map(|c| c.to_vec());
-            let arr = list_u32(rows.take(enc.ids.len()));
-            fields.push(Field::new("tokens", arr.data_type().clone(), false));
-            cols.push(arr);
-            *width
-        }
-        EncodedInputs::Sparse { rows, width } => {
-            let idx = list_u32(rows.iter().map(|r| r.iter().map(|p| p.0).collect()));
-            let mut vb = ListBuilder::new(Float32Builder::new());
-            for r in rows {
-                for p in r {
-                    vb.values().append_value(p.1);
-                }
-                vb.append(true);
-            }
-            let vals: ArrayRef = Arc::new(vb.finish());
-            fields.push(Field::new("indices", idx.data_type().clone(), false));
-            fields.push(Field::new("values", vals.data_type().clone(), false));
-            cols.push(idx);
-            cols.push(vals);
-            *width
-        }
-    };
-    let mut meta = std::collections::HashMap::new();
-    meta.insert("width".to_string(), width.to_string());
-    let schema = Arc::new(Schema::new(fields).with_metadata(meta));
-    write_batch(path, &RecordBatch::try_new(schema, cols)?)
+/// The Arrow type of a list-of-u32 column as [`list_u32`] builds it.
+fn list_type(item: DataType) -> DataType {
+    DataType::List(Arc::new(Field::new_list_field(item, true)))
 }
 
-/// Read an encoded split written by [`write_encoded`].
+/// Write an encoded split.
+pub fn write_encoded(path: &Path, enc: &Encoded) -> Result<()> {
+    let width = match &enc.inputs {
+        EncodedInputs::Tokens { width, .. } | EncodedInputs::Sparse { width, .. } => *width,
+    };
+    let sparse = matches!(enc.inputs, EncodedInputs::Sparse { .. });
+    let mut writer = EncodedWriter::create(path, sparse, width)?;
+    writer.write(enc)?;
+    writer.finish()
+}
+
+/// Writes an encoded split chunk by chunk (the encode stage streams the
+/// splits, so no split's inputs are ever whole in memory twice).
+pub struct EncodedWriter {
+    writer: ArrowWriter<File>,
+    schema: Arc<Schema>,
+    width: usize,
+}
+
+impl EncodedWriter {
+    /// Start `path`: token rows of `width` ids, or sparse rows over `width`
+    /// features when `sparse`.
+    pub fn create(path: &Path, sparse: bool, width: usize) -> Result<EncodedWriter> {
+        let mut fields = vec![
+            Field::new("id", DataType::Int64, false),
+            Field::new("target", DataType::Float32, false),
+        ];
+        if sparse {
+            fields.push(Field::new("indices", list_type(DataType::UInt32), false));
+            fields.push(Field::new("values", list_type(DataType::Float32), false));
+        } else {
+            fields.push(Field::new("tokens", list_type(DataType::UInt32), false));
+        }
+        let mut meta = std::collections::HashMap::new();
+        meta.insert("width".to_string(), width.to_string());
+        let schema = Arc::new(Schema::new(fields).with_metadata(meta));
+        let file =
+            File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
+            .build();
+        let writer = ArrowWriter::try_new(file, schema.clone(), Some(props))?;
+        Ok(EncodedWriter {
+            writer,
+            schema,
+            width,
+        })
+    }
+
+    /// Append the rows of `enc` (same kind and width as the file).
+    pub fn write(&mut self, enc: &Encoded) -> Result<()> {
+        let mut cols: Vec<ArrayRef> = vec![
+            Arc::new(Int64Array::from(enc.ids.clone())),
+            Arc::new(Float32Array::from(enc.targets.clone())),
+        ];
+        match &enc.inputs {
+            EncodedInputs::Tokens { ids, width } => {
+                if *width != self.width {
+                    bail!(
+                        "token rows of width {width} written to a file of width {}",
+                        self.width
+                    );
+                }
+                let rows = ids.chunks(*width.max(&1)).map(|c| c.to_vec());
+                cols.push(list_u32(rows.take(enc.ids.len())));
+            }
+            EncodedInputs::Sparse { rows, .. } => {
+                let idx = list_u32(rows.iter().map(|r| r.iter().map(|p| p.0).collect()));
+                let mut vb = ListBuilder::new(Float32Builder::new());
+                for r in rows {
+                    for p in r {
+                        vb.values().append_value(p.1);
+                    }
+                    vb.append(true);
+                }
+                cols.push(idx);
+                cols.push(Arc::new(vb.finish()));
+            }
+        }
+        let batch = RecordBatch::try_new(self.schema.clone(), cols)?;
+        self.writer.write(&batch)?;
+        Ok(())
+    }
+
+    /// Finish the file.
+    pub fn finish(self) -> Result<()> {
+        self.writer.close()?;
+        Ok(())
+    }
+}
+
+/// Read an encoded split written by [`write_encoded`] or [`EncodedWriter`],
+/// a batch at a time into the flat vectors (no whole-file batch in between).
 pub fn read_encoded(path: &Path) -> Result<Encoded> {
-    let batch = read_batch(path)?;
-    let width: usize = batch
-        .schema()
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        .with_context(|| format!("{} is not a readable Parquet file", path.display()))?;
+    let schema = builder.schema().clone();
+    let width: usize = schema
         .metadata()
         .get("width")
         .and_then(|w| w.parse().ok())
         .context("encoded table lacks its width")?;
-    let ids = column::<Int64Array>(&batch, "id")?.values().to_vec();
-    let targets = column::<Float32Array>(&batch, "target")?.values().to_vec();
-    let inputs = if batch.column_by_name("tokens").is_some() {
-        let list = column::<ListArray>(&batch, "tokens")?;
-        let values = list
-            .values()
-            .as_any()
-            .downcast_ref::<UInt32Array>()
-            .context("tokens are not u32")?;
-        let mut flat = Vec::with_capacity(ids.len() * width);
-        for i in 0..list.len() {
-            let (s, e) = (
-                list.value_offsets()[i] as usize,
-                list.value_offsets()[i + 1] as usize,
-            );
-            flat.extend_from_slice(&values.values()[s..e]);
-        }
-        EncodedInputs::Tokens { ids: flat, width }
-    } else {
-        let idx = column::<ListArray>(&batch, "indices")?;
-        let vals = column::<ListArray>(&batch, "values")?;
-        let iv = idx
-            .values()
-            .as_any()
-            .downcast_ref::<UInt32Array>()
-            .context("indices are not u32")?;
-        let vv = vals
-            .values()
-            .as_any()
-            .downcast_ref::<Float32Array>()
-            .context("values are not f32")?;
-        let rows = (0..idx.len())
-            .map(|i| {
+    let total = builder.metadata().file_metadata().num_rows().max(0) as usize;
+    let tokens = schema.field_with_name("tokens").is_ok();
+    let reader = builder.with_batch_size(8192).build()?;
+    let mut ids = Vec::with_capacity(total);
+    let mut targets = Vec::with_capacity(total);
+    let mut flat = Vec::with_capacity(if tokens { total * width } else { 0 });
+    let mut rows = Vec::with_capacity(if tokens { 0 } else { total });
+    for batch in reader {
+        let batch = batch?;
+        ids.extend_from_slice(column::<Int64Array>(&batch, "id")?.values());
+        targets.extend_from_slice(column::<Float32Array>(&batch, "target")?.values());
+        if tokens {
+            let list = column::<ListArray>(&batch, "tokens")?;
+            let values = list
+                .values()
+                .as_any()
+                .downcast_ref::<UInt32Array>()
+                .context("tokens are not u32")?;
+            for i in 0..list.len() {
+                let (s, e) = (
+                    list.value_offsets()[i] as usize,
+                    list.value_offsets()[i + 1] as usize,
+                );
+                flat.extend_from_slice(&values.values()[s..e]);
+            }
+        } else {
+            let idx = column::<ListArray>(&batch, "indices")?;
+            let vals = column::<ListArray>(&batch, "values")?;
+            let iv = idx
+                .values()
+                .as_any()
+                .downcast_ref::<UInt32Array>()
+                .context("indices are not u32")?;
+            let vv = vals
+                .values()
+                .as_any()
+                .downcast_ref::<Float32Array>()
+                .context("values are not f32")?;
+            rows.extend((0..idx.len()).map(|i| {
                 let (s, e) = (
                     idx.value_offsets()[i] as usize,
                     idx.value_offsets()[i + 1] as usize,
                 );
-                (s..e).map(|j| (iv.value(j), vv.value(j))).collect()
-            })
-            .collect();
+                (s..e)
+                    .map(|j| (iv.value(j), vv.value(j)))
+                    .collect::<Vec<_>>()
+            }));
+        }
+    }
+    let inputs = if tokens {
+        EncodedInputs::Tokens { ids: flat, width }
+    } else {
         EncodedInputs::Sparse { rows, width }
     };
     Ok(Encoded {
@@ -355,6 +425,58 @@ mod tests {
         };
         write_encoded(&p, &sparse).unwrap();
         assert_eq!(read_encoded(&p).unwrap(), sparse);
+    }
+
+    #[test]
+    fn encoded_written_in_chunks_reads_back_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("e.parquet");
+        let chunk = |ids: Vec<i64>, tokens: Vec<u32>| Encoded {
+            targets: ids.iter().map(|&i| i as f32).collect(),
+            ids,
+            inputs: EncodedInputs::Tokens {
+                ids: tokens,
+                width: 2,
+            },
+        };
+        let mut w = EncodedWriter::create(&p, false, 2).unwrap();
+        w.write(&chunk(vec![1, 2], vec![0, 1, 2, 3])).unwrap();
+        w.write(&chunk(vec![], vec![])).unwrap();
+        w.write(&chunk(vec![3], vec![4, 5])).unwrap();
+        let wrong = Encoded {
+            inputs: EncodedInputs::Tokens {
+                ids: vec![1, 2, 3],
+                width: 3,
+            },
+            ..chunk(vec![4], vec![])
+        };
+        assert!(
+            w.write(&wrong).is_err(),
+            "a chunk of another width is refused"
+        );
+        w.finish().unwrap();
+        assert_eq!(
+            read_encoded(&p).unwrap(),
+            chunk(vec![1, 2, 3], vec![0, 1, 2, 3, 4, 5])
+        );
+        // A split with no rows keeps its width.
+        EncodedWriter::create(&p, false, 7)
+            .unwrap()
+            .finish()
+            .unwrap();
+        assert_eq!(
+            read_encoded(&p).unwrap(),
+            chunk(vec![], vec![]).with_width(7)
+        );
+    }
+
+    impl Encoded {
+        fn with_width(mut self, w: usize) -> Encoded {
+            if let EncodedInputs::Tokens { width, .. } = &mut self.inputs {
+                *width = w;
+            }
+            self
+        }
     }
 
     #[test]

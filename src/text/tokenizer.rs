@@ -331,6 +331,16 @@ impl Tokenizer {
             .map(|t| self.text_to_sequence(t.as_ref()))
             .collect()
     }
+
+    /// The length of the longest of `texts`' sequences (0 for none), what
+    /// `pad_sequences` without `maxlen` pads to, without keeping them.
+    pub fn longest_sequence<T: AsRef<str> + Sync>(&self, texts: &[T]) -> usize {
+        texts
+            .par_iter()
+            .map(|t| self.text_to_sequence(t.as_ref()).len())
+            .max()
+            .unwrap_or(0)
+    }
 }
 
 #[cfg(test)]

@@ -2,12 +2,13 @@
 //! rows) with the fitted vocabulary. [`TextEncoder::encode`] is the one
 //! encoding, used on the splits here and on new texts by the predictor.
 
+use super::split::SplitArtifact;
 use super::vocabulary::VocabularyArtifact;
 use super::Split;
 use crate::cache::{Artifact, StageKey};
-use crate::data::{Item, Prepared};
+use crate::data::{self, Item};
 use crate::model::ModelInput;
-use crate::pipeline::tables::{self, Encoded, EncodedInputs};
+use crate::pipeline::tables::{self, Encoded, EncodedInputs, EncodedWriter};
 use crate::spec::{SequenceSpec, Spec, VectorizeMode};
 use crate::text;
 use crate::train::{self, InputData};
@@ -93,43 +94,57 @@ impl TextEncoder {
     }
 }
 
-/// Encode the three splits into `dir`. The training split fixes the width
-/// (`sequence.maxlen` unset: its longest sequence).
+/// Encode the three splits into `dir`, streaming each split from the split
+/// stage's Parquet a chunk at a time (only one chunk's texts and inputs are
+/// in memory at once). The training split fixes the width (`sequence.maxlen`
+/// unset: its longest sequence, found in a first pass over its texts).
 pub fn compute(
     spec: &Spec,
     vocabulary: &VocabularyArtifact,
-    prepared: &Prepared,
+    splits: &SplitArtifact,
     dir: &Path,
 ) -> Result<()> {
     let out = EncodeArtifact::at(dir);
     let encoder = TextEncoder::load(spec, vocabulary)?;
-    // Borrow the texts: no copy of every split's strings.
-    fn texts(items: &[Item]) -> Vec<&str> {
-        items.iter().map(|i| i.text.as_str()).collect()
-    }
-    let train_inputs = encoder.encode(spec, &texts(&prepared.train), spec.sequence.maxlen);
-    let maxlen = match &train_inputs {
-        EncodedInputs::Tokens { width, .. } => Some(*width),
-        EncodedInputs::Sparse { .. } => None,
+    let (sparse, width) = match &encoder {
+        TextEncoder::Vectorizer(v) => (true, v.num_features()),
+        TextEncoder::Tokenizer(t) => match spec.sequence.maxlen {
+            Some(maxlen) => (false, maxlen),
+            None => {
+                let mut longest = 1;
+                data::read_item_chunks(&splits.items_parquet(Split::Train), |chunk| {
+                    longest = longest.max(t.longest_sequence(&texts(&chunk)));
+                    Ok(())
+                })?;
+                (false, longest)
+            }
+        },
     };
-    let mut train_inputs = Some(train_inputs);
-    for (split, items) in [
-        (Split::Train, &prepared.train),
-        (Split::Validation, &prepared.validation),
-        (Split::Test, &prepared.test),
-    ] {
-        let inputs = match train_inputs.take() {
-            Some(t) => t,
-            None => encoder.encode(spec, &texts(items), maxlen),
-        };
-        let enc = Encoded {
-            ids: items.iter().map(|i| i.id).collect(),
-            targets: items.iter().map(|i| i.target).collect(),
-            inputs,
-        };
-        tables::write_encoded(&out.encoded_parquet(split), &enc)?;
+    let maxlen = (!sparse).then_some(width);
+    for split in [Split::Train, Split::Validation, Split::Test] {
+        let mut writer = EncodedWriter::create(&out.encoded_parquet(split), sparse, width)?;
+        let mut failed = None;
+        data::read_item_chunks(&splits.items_parquet(split), |chunk| {
+            let enc = Encoded {
+                ids: chunk.iter().map(|i| i.id).collect(),
+                targets: chunk.iter().map(|i| i.target).collect(),
+                inputs: encoder.encode(spec, &texts(&chunk), maxlen),
+            };
+            // A write error is not a data error: carry it out of the reader.
+            writer.write(&enc).map_err(|e| {
+                failed = Some(e);
+                data::DataError::new(data::DataErrorKind::Io, "cannot write the encoded split")
+            })
+        })
+        .map_err(|e| failed.take().unwrap_or_else(|| e.into()))?;
+        writer.finish()?;
     }
     Ok(())
+}
+
+/// The texts of `items`, borrowed.
+fn texts(items: &[Item]) -> Vec<&str> {
+    items.iter().map(|i| i.text.as_str()).collect()
 }
 
 /// The model input an encoded split feeds.
@@ -148,11 +163,12 @@ pub fn input_data(inputs: EncodedInputs) -> InputData {
     }
 }
 
-/// An encoded split as a training / evaluation dataset.
-pub fn to_dataset(e: &Encoded) -> train::Dataset {
+/// An encoded split as a training / evaluation dataset (its inputs and
+/// targets moved, not copied).
+pub fn into_dataset(e: Encoded) -> train::Dataset {
     train::Dataset {
-        inputs: input_data(e.inputs.clone()),
-        targets: e.targets.clone(),
+        inputs: input_data(e.inputs),
+        targets: e.targets,
     }
 }
 
@@ -198,5 +214,85 @@ impl EncodeArtifact {
             .get("width")
             .and_then(|w| w.parse().ok())
             .with_context(|| format!("{} lacks its input width", path.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::parse_spec;
+
+    fn item(id: i64, text: &str) -> Item {
+        Item {
+            id,
+            text: text.to_string(),
+            label: "a".to_string(),
+            target: (id % 2) as f32,
+            extra: Default::default(),
+        }
+    }
+
+    /// The streamed stage gives what encoding each whole split at once gives,
+    /// with the width of the longest training sequence when `maxlen` is unset.
+    #[test]
+    fn streamed_splits_equal_whole_split_encoding() {
+        let (spec, _) = parse_spec(
+            "name: t\ndata: {train: tr.csv, test: te.csv}\nmodel: {layers: [{embedding: {input_dim: 20, output_dim: 2}}, flatten, {dense: {units: 1}}]}\n",
+            Path::new("t.yaml"),
+        )
+        .unwrap();
+        assert_eq!(spec.sequence.maxlen, None);
+        let dir = tempfile::tempdir().unwrap();
+        let (split_dir, vocab_dir, out_dir) = (
+            dir.path().join("s"),
+            dir.path().join("v"),
+            dir.path().join("e"),
+        );
+        for d in [&split_dir, &vocab_dir, &out_dir] {
+            std::fs::create_dir(d).unwrap();
+        }
+        // More training rows than one read chunk, the longest one last.
+        let mut train: Vec<Item> = (0..5000)
+            .map(|i| {
+                item(
+                    i,
+                    ["good film", "bad plot and bad acting", "fine"][i as usize % 3],
+                )
+            })
+            .collect();
+        train.push(item(
+            5000,
+            "good good good bad bad fine film plot acting and more",
+        ));
+        let test = vec![item(1, "unknown words good"), item(2, "")];
+        let splits = SplitArtifact::at(&split_dir);
+        data::write_items(&splits.items_parquet(Split::Train), &train).unwrap();
+        data::write_items(&splits.items_parquet(Split::Validation), &[]).unwrap();
+        data::write_items(&splits.items_parquet(Split::Test), &test).unwrap();
+        let texts_of = |items: &[Item]| items.iter().map(|i| i.text.clone()).collect::<Vec<_>>();
+        let tok = text::Tokenizer::fit(&spec.tokenizer, &texts_of(&train)).unwrap();
+        let (terms, counts): (Vec<String>, Vec<u64>) = tok.vocabulary().iter().cloned().unzip();
+        let vocab = VocabularyArtifact::at(&vocab_dir);
+        tables::write_vocabulary(&vocab.vocabulary_parquet(), &terms, &counts, &[]).unwrap();
+
+        compute(&spec, &vocab, &splits, &out_dir).unwrap();
+        let out = EncodeArtifact::at(&out_dir);
+        let encoder = TextEncoder::load(&spec, &vocab).unwrap();
+        let whole_train = encoder.encode(&spec, &texts_of(&train), None);
+        let EncodedInputs::Tokens { width, .. } = &whole_train else {
+            panic!("token sequences expected")
+        };
+        assert_eq!(*width, 11);
+        assert_eq!(out.width().unwrap(), 11);
+        let got = out.read(Split::Train).unwrap();
+        assert_eq!(got.inputs, whole_train);
+        assert_eq!(got.ids, train.iter().map(|i| i.id).collect::<Vec<_>>());
+        let got = out.read(Split::Test).unwrap();
+        assert_eq!(
+            got.inputs,
+            encoder.encode(&spec, &texts_of(&test), Some(11))
+        );
+        assert_eq!(got.targets, vec![1.0, 0.0]);
+        assert!(out.read(Split::Validation).unwrap().ids.is_empty());
     }
 }

@@ -1,15 +1,14 @@
 //! evaluate: predict the test split with the trained model and score it.
 
-use super::encode::{model_input, to_dataset, EncodeArtifact};
-use super::split::DataInfo;
+use super::encode::{into_dataset, model_input, EncodeArtifact};
+use super::split::{DataInfo, SplitArtifact};
 use super::train::{task_info, TrainArtifact};
 use super::Split;
 use crate::cache::{Artifact, StageKey};
-use crate::data::Prepared;
 use crate::metrics::Evaluation;
 use crate::pipeline::score;
 use crate::pipeline::tables::{self, Prediction};
-use crate::spec::Spec;
+use crate::spec::{Spec, TaskKind};
 use crate::train;
 use anyhow::{Context, Result};
 use std::fs;
@@ -30,23 +29,32 @@ pub fn key(spec: &Spec, train: &StageKey, split: &StageKey) -> StageKey {
 }
 
 /// Predict the test split and write its predictions and metrics into `dir`.
+/// Holds no texts while predicting.
 pub fn compute(
     spec: &Spec,
     encode: &EncodeArtifact,
     trained: &TrainArtifact,
     info: &DataInfo,
-    prepared: &Prepared,
+    splits: &SplitArtifact,
     dir: &Path,
 ) -> Result<()> {
     let out = EvaluateArtifact::at(dir);
     let te = encode.read(Split::Test)?;
     let m = trained.load_model(spec, &model_input(&te))?;
     let task = task_info(spec, info);
-    let ds = to_dataset(&te);
+    let ds = into_dataset(te);
     let probs = train::predict(&m, &ds.inputs, &task, spec.train.loss.from_logits, BATCH)?;
     let test_loss = train::evaluate_loss(&m, &ds, &spec.train.loss, &task, BATCH)?;
-    let (preds, mut metrics) =
-        score::score(spec, &info.classes, &prepared.train, &prepared.test, &probs)?;
+    drop(ds);
+    // The texts are read only now, after the forward passes, and only the
+    // splits scoring needs: the test items, and the training items for a
+    // regression (its target range) only.
+    let test = splits.items(Split::Test)?;
+    let train = match spec.task.kind {
+        TaskKind::Regression => splits.items(Split::Train)?,
+        _ => Vec::new(),
+    };
+    let (preds, mut metrics) = score::score(spec, &info.classes, &train, &test, &probs)?;
     metrics.set_scalar("loss", Some(test_loss))?;
     tables::write_predictions(&out.predictions_parquet(), &preds, &info.classes)?;
     fs::write(out.metrics_json(), serde_json::to_vec_pretty(&metrics)?)?;

@@ -96,20 +96,22 @@ pub fn key(data_spec: &DataSpec, files: &[SourceFile]) -> StageKey {
     key.finish()
 }
 
-/// Read every source file into `dir` (targets not assigned yet).
+/// Read every source file into `dir` (targets not assigned yet), one file at
+/// a time: each table is written out and dropped before the next is read.
 pub fn compute(data_spec: &DataSpec, sources: &Sources, dir: &Path) -> Result<()> {
-    let tables = data::read_sources(data_spec, sources)?;
-    let skipped = data::SkippedRows {
-        train: tables.train.skipped,
-        validation: tables.validation.as_ref().map_or(0, |v| v.skipped),
-        test: tables.test.skipped,
-    };
-    let mut named = vec![(Split::Train, tables.train), (Split::Test, tables.test)];
-    if let Some(v) = tables.validation {
-        named.push((Split::Validation, v));
-    }
     let out = LoadArtifact::at(dir);
-    for (split, table) in named {
+    let mut skipped = data::SkippedRows::default();
+    data::read_sources_each(data_spec, sources, |role, table| {
+        let split = match role {
+            "train" => Split::Train,
+            "test" => Split::Test,
+            _ => Split::Validation,
+        };
+        match split {
+            Split::Train => skipped.train = table.skipped,
+            Split::Test => skipped.test = table.skipped,
+            Split::Validation => skipped.validation = table.skipped,
+        }
         let items: Vec<Item> = table
             .rows
             .into_iter()
@@ -121,8 +123,8 @@ pub fn compute(data_spec: &DataSpec, sources: &Sources, dir: &Path) -> Result<()
                 extra: r.extra,
             })
             .collect();
-        data::write_items(&out.table_parquet(split), &items)?;
-    }
+        data::write_items(&out.table_parquet(split), &items)
+    })?;
     fs::write(out.skipped_json(), serde_json::to_string(&skipped)?)?;
     Ok(())
 }

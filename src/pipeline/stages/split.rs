@@ -114,6 +114,11 @@ impl SplitArtifact {
         serde_json::from_slice(&bytes).with_context(|| format!("{} is not valid", path.display()))
     }
 
+    /// One split's examples (read from Parquet).
+    pub fn items(&self, split: Split) -> Result<Vec<data::Item>> {
+        Ok(data::read_items(&self.items_parquet(split))?)
+    }
+
     /// All three splits (read from Parquet).
     pub fn prepared(&self, info: &DataInfo) -> Result<Prepared> {
         Ok(Prepared {

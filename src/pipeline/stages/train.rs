@@ -1,7 +1,7 @@
 //! train: build the model and fit it on the encoded training split, with
 //! the validation split for `val_*` metrics and early stopping.
 
-use super::encode::{model_input, to_dataset, EncodeArtifact};
+use super::encode::{into_dataset, model_input, EncodeArtifact};
 use super::split::DataInfo;
 use super::vocabulary::VocabularyArtifact;
 use super::Split;
@@ -78,10 +78,11 @@ pub fn compute(spec: &Spec, inputs: TrainInputs, dir: &Path) -> Result<()> {
     }
     let task = task_info(spec, inputs.info);
     let mut observer = inputs.printer;
-    let va = (!va.ids.is_empty()).then(|| to_dataset(&va));
+    let va = (!va.ids.is_empty()).then(|| into_dataset(va));
+    let tr = into_dataset(tr);
     let history = train::fit_with(
         &mut m,
-        &to_dataset(&tr),
+        &tr,
         va.as_ref(),
         &spec.train,
         &task,
