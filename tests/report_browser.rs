@@ -29,6 +29,8 @@ window.addEventListener('load', () => setTimeout(() => {
     resources: performance.getEntriesByType('resource').map(e => e.name),
     legendOutside: [],
     legends: 0,
+    widestTable: Math.max(0, ...[...document.querySelectorAll('table')].map(t => Math.ceil(t.getBoundingClientRect().width))),
+    headers: [...document.querySelectorAll('thead tr:last-child th')].map(th => th.textContent.trim()),
   };
   for (const svg of document.querySelectorAll('svg.chart')) {
     const vb = svg.viewBox.baseVal;
@@ -99,7 +101,7 @@ fn open(browser: &Path, page: &Path, width: u32) -> (serde_json::Value, String) 
             "--enable-logging=stderr",
             "--v=0",
             &format!("--user-data-dir={}", profile.path().display()),
-            "--window-size=1400,2100",
+            &format!("--window-size={},2100", width.max(1300) + 100),
             "--virtual-time-budget=5000",
             "--dump-dom",
         ])
@@ -183,6 +185,9 @@ fn specs(dir: &Path) -> Vec<PathBuf> {
         ("rnn", format!(
             "name: browser_rnn_with_a_long_name_for_the_legend\nseed: 1\ndata: {{train: bin_train.csv, test: bin_test.csv, validation: {{fraction: 0.25}}}}\n{common}model:\n  layers:\n    - embedding: {{input_dim: 60, output_dim: 4}}\n    - simple_rnn: {{units: 4}}\n    - dense: {{units: 1}}\ntrain: {{epochs: 3, batch_size: 16, loss: {{name: binary_crossentropy, from_logits: true}}, early_stopping: {{monitor: val_loss, patience: 1, restore_best_weights: true}}}}\n"
         )),
+        ("bag", format!(
+            "name: browser_bag\nseed: 1\ndata: {{train: bin_train.csv, test: bin_test.csv, validation: {{fraction: 0.25}}}}\nvectorize: {{mode: multi_hot, ngrams: 2, max_tokens: 200}}\nmodel:\n  layers:\n    - dense: {{units: 1, kernel_regularizer: {{l2: 0.001}}}}\ntrain: {{epochs: 3, batch_size: 16, optimizer: {{name: adam, learning_rate: 0.01}}, loss: {{name: binary_crossentropy, from_logits: true}}}}\n"
+        )),
         ("hand", "name: browser_hand\ninputs: [[1, 3]]\nmodel:\n  input_dim: 2\n  layers:\n    - dense: {units: 2, use_bias: false, kernel: [[1, -1], [0.5, 2]], activation: relu}\n    - dense: {units: 1, use_bias: false, kernel: [[1, 1]]}\n".to_string()),
     ];
     texts
@@ -197,7 +202,8 @@ fn reports_pass_the_browser_check() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let mut reports = Vec::new();
-    for spec in specs(dir) {
+    let specs = specs(dir);
+    for spec in &specs {
         let o = kerros(dir, &["run", spec.to_str().unwrap()]);
         let stderr = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(0), "{}: {stderr}", spec.display());
@@ -246,4 +252,79 @@ fn reports_pass_the_browser_check() {
         }
     }
     assert!(legends > 0, "the check saw no legend at all");
+    check_comparison(&browser, dir, &specs);
+}
+
+/// The comparison of runs with different layer stacks (embedding → flatten,
+/// a recurrent layer, a bag of n-grams) at 1600 px: the page and its table
+/// fit, the metrics come first, and every stack reads as one line.
+fn check_comparison(browser: &Path, dir: &Path, specs: &[PathBuf]) {
+    let pick = |name: &str| {
+        specs
+            .iter()
+            .find(|p| p.file_stem().is_some_and(|s| s == name))
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let (binary, rnn, bag) = (pick("binary"), pick("rnn"), pick("bag"));
+    let o = kerros(
+        dir,
+        &["compare", &binary, &rnn, &bag, "--html", "compare.html"],
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "compare: {stderr}");
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        !text.contains("title") && !text.contains("author") && text.contains("layers"),
+        "{text}"
+    );
+    let html = std::fs::read_to_string(dir.join("compare.html")).unwrap();
+    for stack in [
+        "Embedding(60,4) → Flatten → Dense(1)",
+        "Embedding(60,4) → SimpleRNN(4) → Dense(1)",
+        "MultiHot(1–2-grams, 200) → Dense(1, l2=0.001)",
+    ] {
+        assert!(html.contains(stack), "{stack} missing");
+    }
+    assert!(!html.contains("<script"), "the page has no script");
+    let page = instrumented(&dir.join("compare.html"), &dir.join("checks"), 999);
+    for width in [1600, 390] {
+        let (r, stderr) = open(browser, &page, width);
+        let at = format!("comparison at {width} px");
+        assert_eq!(r["width"], width, "{at}: {r}");
+        assert!(
+            r["scrollWidth"].as_u64().unwrap() <= width as u64,
+            "{at}: the page scrolls sideways: {r}"
+        );
+        assert_eq!(r["legendOutside"], serde_json::json!([]), "{at}: {r}");
+        assert_eq!(r["pwned"], 0, "{at}: a hostile script ran");
+        assert_eq!(r["resources"], serde_json::json!([]), "{at}: requests");
+        assert!(
+            !stderr
+                .lines()
+                .any(|l| l.contains("CONSOLE") || l.contains("Uncaught")),
+            "{at}: console messages: {stderr}"
+        );
+        if width == 1600 {
+            assert!(
+                r["widestTable"].as_u64().unwrap() <= 1600,
+                "{at}: the table is wider than the screen: {r}"
+            );
+            let headers: Vec<&str> = r["headers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h.as_str().unwrap())
+                .collect();
+            assert_eq!(headers[0], "run", "{r}");
+            assert_eq!(headers[1], "val_loss", "metrics first: {r}");
+            assert!(headers.contains(&"accuracy"), "{r}");
+            assert!(
+                headers.ends_with(&["model", "settings (differences from the baseline)"]),
+                "{r}"
+            );
+        }
+    }
 }

@@ -377,6 +377,10 @@ fn report_is_self_contained_and_escaped() {
     assert!(html.contains(">163,201<"), "total rows with separators");
     assert!(html.contains("96,921") && html.contains("1,204"));
     assert!(
+        html.contains("(train 1,000, test 204)"),
+        "skipped rows per split"
+    );
+    assert!(
         html.contains("1,032,259 (3.94 MB)"),
         "1,032,259 f32 params = 3.94 MB"
     );

@@ -32,6 +32,9 @@ pub struct CompareArgs {
     /// Also write a self-contained HTML comparison with overlaid learning curves.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// The run the page compares every other run's settings with (default: the first).
+    #[arg(long, value_name = "NAME")]
+    pub baseline: Option<String>,
 }
 
 /// The runs to compare, and the names a spec's `select:` chose among its variants.
@@ -92,6 +95,9 @@ pub fn compare(args: CompareArgs) -> Result<i32> {
     )?;
     for name in &selected {
         cmp.mark_selected(name);
+    }
+    if let Some(name) = &args.baseline {
+        cmp.set_baseline(name)?;
     }
     print!("{}", cmp.text());
     if let Some(path) = &args.html {

@@ -10,10 +10,12 @@
 //! HTML-escaped by tera's autoescape.
 
 pub mod compare;
+mod compare_page;
 mod data;
 pub mod format;
 pub mod hints;
 mod labels;
+pub mod layer_stack;
 pub mod manifest;
 mod network;
 pub mod record;

@@ -70,6 +70,8 @@ pub struct DataView {
     pub balance_chart: Option<String>,
     pub lengths: Option<LengthsView>,
     pub skipped: String,
+    /// Rows skipped per file read (train, validation, test); empty when none were.
+    pub skipped_per_split: Vec<Pair>,
     pub sources: Vec<Pair>,
 }
 
@@ -302,6 +304,14 @@ fn data_view(s: &super::data::DataSummary) -> DataView {
             ),
         }),
         skipped: thousands(s.skipped_rows),
+        skipped_per_split: s
+            .skipped_per_split
+            .iter()
+            .map(|(split, n)| Pair {
+                key: split.clone(),
+                value: thousands(*n),
+            })
+            .collect(),
         sources: s
             .sources
             .iter()
