@@ -328,3 +328,149 @@ fn check_comparison(browser: &Path, dir: &Path, specs: &[PathBuf]) {
         }
     }
 }
+
+/// A tiny two-column spec for `kerros serve` (a bag of words, so it trains
+/// in seconds): the label follows the sentiment word in the text.
+const SERVE_SPEC: &str = "name: browser_serve\nseed: 3\ndata:\n  train: serve_train.csv\n  test: serve_test.csv\n  text_columns: [title, body]\n  text_separator: ' | '\n  label_column: label\n  validation: {fraction: 0.2}\nvectorize: {mode: multi_hot, ngrams: 1}\nmodel:\n  layers:\n    - dense: {units: 1}\ntrain:\n  optimizer: {name: adam, learning_rate: 0.05}\n  epochs: 15\n  batch_size: 16\n";
+
+fn serve_rows(rows: usize, offset: usize) -> String {
+    let good = ["excellent", "wonderful", "superb"];
+    let bad = ["awful", "terrible", "dreadful"];
+    let filler = ["film", "plot", "actor", "the", "story", "music"];
+    let mut out = String::from("title,body,label\n");
+    for i in offset..offset + rows {
+        let (words, label) = if i % 2 == 0 {
+            (good, "pos")
+        } else {
+            (bad, "neg")
+        };
+        out.push_str(&format!(
+            "{} {},{} {} {} {},{label}\n",
+            filler[i % 6],
+            words[i % 3],
+            filler[(i / 2) % 6],
+            filler[(i / 3) % 6],
+            words[(i / 5) % 3],
+            filler[(i / 7) % 6],
+        ));
+    }
+    out
+}
+
+/// Chromium's DOM of `url` after loading (and any navigation it starts).
+fn dump_dom(browser: &Path, url: &str) -> String {
+    let profile = tempfile::tempdir().unwrap();
+    let out = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            &format!("--user-data-dir={}", profile.path().display()),
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+            url,
+        ])
+        .output()
+        .expect("chromium starts");
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// `kerros serve` in a real browser: the served form (as Chromium parsed
+/// it) is filled in and submitted, and the result page's `#prediction`
+/// shows a class, a probability bar per class and highlighted words.
+///
+/// `--dump-dom` cannot type, so the form the server sent is copied into a
+/// local page whose script fills every text box and submits it to the
+/// server; Chromium follows the POST and dumps the page the server answered.
+/// (Driving the DevTools protocol from Rust would need an async client
+/// crate or file-descriptor plumbing; this needs neither.)
+#[test]
+fn served_page_predicts_in_the_browser() {
+    let Some(browser) = chromium() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(dir, "serve_train.csv", &serve_rows(240, 0));
+    write(dir, "serve_test.csv", &serve_rows(60, 1000));
+    write(dir, "spec.yaml", SERVE_SPEC);
+    let o = kerros(dir, &["run", "spec.yaml", "--cache-dir", "cache"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kerros"))
+        .current_dir(dir)
+        .args(["serve", "spec.yaml", "--port", "0", "--cache-dir", "cache"])
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("kerros serve starts");
+    let server = KillOnDrop(&mut child);
+    let stderr = server.0.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if let Some(addr) = line.strip_prefix("listening on ") {
+                let _ = tx.send(addr.to_string());
+            }
+        }
+    });
+    let base = rx
+        .recv_timeout(std::time::Duration::from_secs(120))
+        .expect("a `listening on` line");
+    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+
+    let page = dump_dom(&browser, &format!("{base}/"));
+    let start = page.find("<form").expect("the served page has a form");
+    let end = start + page[start..].find("</form>").expect("form closed") + "</form>".len();
+    let form = page[start..end].replace("action=\"/\"", &format!("action=\"{base}/\""));
+    assert_eq!(
+        form.matches("<textarea").count(),
+        2,
+        "one box per text column: {form}"
+    );
+    let driver = write(
+        dir,
+        "drive.html",
+        &format!(
+            "<!doctype html><html><body>{form}<script>\
+             const texts = ['An excellent film', 'superb story and wonderful music, excellent'];\
+             document.querySelectorAll('form textarea').forEach((t, i) => {{ t.value = texts[i % texts.length]; }});\
+             document.querySelector('form').requestSubmit();\
+             </script></body></html>"
+        ),
+    );
+    let result = dump_dom(&browser, &format!("file://{}", driver.display()));
+    let at = result
+        .find("id=\"prediction\"")
+        .unwrap_or_else(|| panic!("no #prediction after submitting: {result}"));
+    let prediction = &result[at..at + result[at..].find("</section>").unwrap()];
+    assert!(
+        prediction.contains("id=\"predicted-label\">pos<"),
+        "the positive review is predicted pos: {prediction}"
+    );
+    assert_eq!(
+        prediction.matches("class=\"prob-bar\"").count(),
+        2,
+        "{prediction}"
+    );
+    let explained = &prediction[prediction
+        .find("class=\"explained\"")
+        .expect("highlighted text")..];
+    assert!(
+        explained.contains("<mark class=\"up") && explained.contains(">excellent</mark>"),
+        "the sentiment word is highlighted: {explained}"
+    );
+}
+
+/// Ends a child process when the test ends, also on failure.
+struct KillOnDrop<'a>(&'a mut std::process::Child);
+
+impl Drop for KillOnDrop<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

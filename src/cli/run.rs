@@ -36,6 +36,9 @@ pub struct RunArgs {
     /// Author shown in the report and its manifest (overrides `report.author`).
     #[arg(long)]
     pub author: Option<String>,
+    /// Also write each report chart as a standalone SVG and PNG into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub figures: Option<PathBuf>,
 }
 
 /// `kerros validate`: every check that needs no data.
@@ -111,6 +114,10 @@ pub fn run(args: RunArgs) -> Result<i32> {
             }
         }
     }
+    crate::report::figures::write_for_runs(
+        outcomes.iter().map(|o| o.report.as_path()),
+        args.figures.as_deref(),
+    )?;
     // The single text summary lists its hints itself.
     if args.json || jobs.len() > 1 {
         for o in &outcomes {

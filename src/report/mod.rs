@@ -12,6 +12,7 @@
 pub mod compare;
 mod compare_page;
 mod data;
+pub mod figures;
 pub mod format;
 pub mod hints;
 mod labels;
@@ -27,9 +28,9 @@ mod view;
 
 pub use data::{
     ClassLength, ClassMetrics, Confusion, DataSource, DataSummary, EarlyStop, EmbeddingCoverage,
-    EpochRow, Example, Exploration, Footer, ForwardInput, ForwardLayer, ForwardPass, ForwardStep,
-    Header, LayerRow, Metric, Metrics, ModelSummary, ReportData, SplitSummary, TextLengths,
-    Training,
+    EpochRow, Example, Explanations, Exploration, Footer, ForwardInput, ForwardLayer, ForwardPass,
+    ForwardStep, Header, LayerRow, Metric, Metrics, ModelSummary, NgramWeights, Notes, ReportData,
+    SplitSummary, TextLengths, Training, WordWeight,
 };
 pub use labels::metric_label;
 pub use network::network_diagram;
