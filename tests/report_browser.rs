@@ -185,9 +185,7 @@ fn specs(dir: &Path) -> Vec<PathBuf> {
         ("rnn", format!(
             "name: browser_rnn_with_a_long_name_for_the_legend\nseed: 1\ndata: {{train: bin_train.csv, test: bin_test.csv, validation: {{fraction: 0.25}}}}\n{common}model:\n  layers:\n    - embedding: {{input_dim: 60, output_dim: 4}}\n    - simple_rnn: {{units: 4}}\n    - dense: {{units: 1}}\ntrain: {{epochs: 3, batch_size: 16, loss: {{name: binary_crossentropy, from_logits: true}}, early_stopping: {{monitor: val_loss, patience: 1, restore_best_weights: true}}}}\n"
         )),
-        ("bag", format!(
-            "name: browser_bag\nseed: 1\ndata: {{train: bin_train.csv, test: bin_test.csv, validation: {{fraction: 0.25}}}}\nvectorize: {{mode: multi_hot, ngrams: 2, max_tokens: 200}}\nmodel:\n  layers:\n    - dense: {{units: 1, kernel_regularizer: {{l2: 0.001}}}}\ntrain: {{epochs: 3, batch_size: 16, optimizer: {{name: adam, learning_rate: 0.01}}, loss: {{name: binary_crossentropy, from_logits: true}}}}\n"
-        )),
+        ("bag", "name: browser_bag\nseed: 1\ndata: {train: bin_train.csv, test: bin_test.csv, validation: {fraction: 0.25}}\nvectorize: {mode: multi_hot, ngrams: 2, max_tokens: 200}\nmodel:\n  layers:\n    - dense: {units: 1, kernel_regularizer: {l2: 0.001}}\ntrain: {epochs: 3, batch_size: 16, optimizer: {name: adam, learning_rate: 0.01}, loss: {name: binary_crossentropy, from_logits: true}}\n".to_string()),
         ("hand", "name: browser_hand\ninputs: [[1, 3]]\nmodel:\n  input_dim: 2\n  layers:\n    - dense: {units: 2, use_bias: false, kernel: [[1, -1], [0.5, 2]], activation: relu}\n    - dense: {units: 1, use_bias: false, kernel: [[1, 1]]}\n".to_string()),
     ];
     texts
