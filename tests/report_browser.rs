@@ -29,6 +29,8 @@ window.addEventListener('load', () => setTimeout(() => {
     resources: performance.getEntriesByType('resource').map(e => e.name),
     legendOutside: [],
     legends: 0,
+    widestTable: Math.max(0, ...[...document.querySelectorAll('table')].map(t => Math.ceil(t.getBoundingClientRect().width))),
+    headers: [...document.querySelectorAll('thead tr:last-child th')].map(th => th.textContent.trim()),
   };
   for (const svg of document.querySelectorAll('svg.chart')) {
     const vb = svg.viewBox.baseVal;
@@ -99,7 +101,7 @@ fn open(browser: &Path, page: &Path, width: u32) -> (serde_json::Value, String) 
             "--enable-logging=stderr",
             "--v=0",
             &format!("--user-data-dir={}", profile.path().display()),
-            "--window-size=1400,2100",
+            &format!("--window-size={},2100", width.max(1300) + 100),
             "--virtual-time-budget=5000",
             "--dump-dom",
         ])
@@ -183,6 +185,7 @@ fn specs(dir: &Path) -> Vec<PathBuf> {
         ("rnn", format!(
             "name: browser_rnn_with_a_long_name_for_the_legend\nseed: 1\ndata: {{train: bin_train.csv, test: bin_test.csv, validation: {{fraction: 0.25}}}}\n{common}model:\n  layers:\n    - embedding: {{input_dim: 60, output_dim: 4}}\n    - simple_rnn: {{units: 4}}\n    - dense: {{units: 1}}\ntrain: {{epochs: 3, batch_size: 16, loss: {{name: binary_crossentropy, from_logits: true}}, early_stopping: {{monitor: val_loss, patience: 1, restore_best_weights: true}}}}\n"
         )),
+        ("bag", "name: browser_bag\nseed: 1\ndata: {train: bin_train.csv, test: bin_test.csv, validation: {fraction: 0.25}}\nvectorize: {mode: multi_hot, ngrams: 2, max_tokens: 200}\nmodel:\n  layers:\n    - dense: {units: 1, kernel_regularizer: {l2: 0.001}}\ntrain: {epochs: 3, batch_size: 16, optimizer: {name: adam, learning_rate: 0.01}, loss: {name: binary_crossentropy, from_logits: true}}\n".to_string()),
         ("hand", "name: browser_hand\ninputs: [[1, 3]]\nmodel:\n  input_dim: 2\n  layers:\n    - dense: {units: 2, use_bias: false, kernel: [[1, -1], [0.5, 2]], activation: relu}\n    - dense: {units: 1, use_bias: false, kernel: [[1, 1]]}\n".to_string()),
     ];
     texts
@@ -197,7 +200,8 @@ fn reports_pass_the_browser_check() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let mut reports = Vec::new();
-    for spec in specs(dir) {
+    let specs = specs(dir);
+    for spec in &specs {
         let o = kerros(dir, &["run", spec.to_str().unwrap()]);
         let stderr = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(0), "{}: {stderr}", spec.display());
@@ -246,4 +250,225 @@ fn reports_pass_the_browser_check() {
         }
     }
     assert!(legends > 0, "the check saw no legend at all");
+    check_comparison(&browser, dir, &specs);
+}
+
+/// The comparison of runs with different layer stacks (embedding → flatten,
+/// a recurrent layer, a bag of n-grams) at 1600 px: the page and its table
+/// fit, the metrics come first, and every stack reads as one line.
+fn check_comparison(browser: &Path, dir: &Path, specs: &[PathBuf]) {
+    let pick = |name: &str| {
+        specs
+            .iter()
+            .find(|p| p.file_stem().is_some_and(|s| s == name))
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let (binary, rnn, bag) = (pick("binary"), pick("rnn"), pick("bag"));
+    let o = kerros(
+        dir,
+        &["compare", &binary, &rnn, &bag, "--html", "compare.html"],
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "compare: {stderr}");
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        !text.contains("title") && !text.contains("author") && text.contains("layers"),
+        "{text}"
+    );
+    let html = std::fs::read_to_string(dir.join("compare.html")).unwrap();
+    for stack in [
+        "Embedding(60,4) → Flatten → Dense(1)",
+        "Embedding(60,4) → SimpleRNN(4) → Dense(1)",
+        "MultiHot(1–2-grams, 200) → Dense(1, l2=0.001)",
+    ] {
+        assert!(html.contains(stack), "{stack} missing");
+    }
+    assert!(!html.contains("<script"), "the page has no script");
+    let page = instrumented(&dir.join("compare.html"), &dir.join("checks"), 999);
+    for width in [1600, 390] {
+        let (r, stderr) = open(browser, &page, width);
+        let at = format!("comparison at {width} px");
+        assert_eq!(r["width"], width, "{at}: {r}");
+        assert!(
+            r["scrollWidth"].as_u64().unwrap() <= width as u64,
+            "{at}: the page scrolls sideways: {r}"
+        );
+        assert_eq!(r["legendOutside"], serde_json::json!([]), "{at}: {r}");
+        assert_eq!(r["pwned"], 0, "{at}: a hostile script ran");
+        assert_eq!(r["resources"], serde_json::json!([]), "{at}: requests");
+        assert!(
+            !stderr
+                .lines()
+                .any(|l| l.contains("CONSOLE") || l.contains("Uncaught")),
+            "{at}: console messages: {stderr}"
+        );
+        if width == 1600 {
+            assert!(
+                r["widestTable"].as_u64().unwrap() <= 1600,
+                "{at}: the table is wider than the screen: {r}"
+            );
+            let headers: Vec<&str> = r["headers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h.as_str().unwrap())
+                .collect();
+            assert_eq!(headers[0], "run", "{r}");
+            assert_eq!(headers[1], "val_loss", "metrics first: {r}");
+            assert!(headers.contains(&"accuracy"), "{r}");
+            assert!(
+                headers.ends_with(&["model", "settings (differences from the baseline)"]),
+                "{r}"
+            );
+        }
+    }
+}
+
+/// A tiny two-column spec for `kerros serve` (a bag of words, so it trains
+/// in seconds): the label follows the sentiment word in the text.
+const SERVE_SPEC: &str = "name: browser_serve\nseed: 3\ndata:\n  train: serve_train.csv\n  test: serve_test.csv\n  text_columns: [title, body]\n  text_separator: ' | '\n  label_column: label\n  validation: {fraction: 0.2}\nvectorize: {mode: multi_hot, ngrams: 1}\nmodel:\n  layers:\n    - dense: {units: 1}\ntrain:\n  optimizer: {name: adam, learning_rate: 0.05}\n  epochs: 15\n  batch_size: 16\n";
+
+fn serve_rows(rows: usize, offset: usize) -> String {
+    let good = ["excellent", "wonderful", "superb"];
+    let bad = ["awful", "terrible", "dreadful"];
+    let filler = ["film", "plot", "actor", "the", "story", "music"];
+    let mut out = String::from("title,body,label\n");
+    for i in offset..offset + rows {
+        let (words, label) = if i % 2 == 0 {
+            (good, "pos")
+        } else {
+            (bad, "neg")
+        };
+        out.push_str(&format!(
+            "{} {},{} {} {} {},{label}\n",
+            filler[i % 6],
+            words[i % 3],
+            filler[(i / 2) % 6],
+            filler[(i / 3) % 6],
+            words[(i / 5) % 3],
+            filler[(i / 7) % 6],
+        ));
+    }
+    out
+}
+
+/// Chromium's DOM of `url` after loading (and any navigation it starts).
+fn dump_dom(browser: &Path, url: &str) -> String {
+    let profile = tempfile::tempdir().unwrap();
+    let out = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            &format!("--user-data-dir={}", profile.path().display()),
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+            url,
+        ])
+        .output()
+        .expect("chromium starts");
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// `kerros serve` in a real browser: the served form (as Chromium parsed
+/// it) is filled in and submitted, and the result page's `#prediction`
+/// shows a class, a probability bar per class and highlighted words.
+///
+/// `--dump-dom` cannot type, so the form the server sent is copied into a
+/// local page whose script fills every text box and submits it to the
+/// server; Chromium follows the POST and dumps the page the server answered.
+/// (Driving the DevTools protocol from Rust would need an async client
+/// crate or file-descriptor plumbing; this needs neither.)
+#[test]
+fn served_page_predicts_in_the_browser() {
+    let Some(browser) = chromium() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(dir, "serve_train.csv", &serve_rows(240, 0));
+    write(dir, "serve_test.csv", &serve_rows(60, 1000));
+    write(dir, "spec.yaml", SERVE_SPEC);
+    let o = kerros(dir, &["run", "spec.yaml", "--cache-dir", "cache"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kerros"))
+        .current_dir(dir)
+        .args(["serve", "spec.yaml", "--port", "0", "--cache-dir", "cache"])
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("kerros serve starts");
+    let server = KillOnDrop(&mut child);
+    let stderr = server.0.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if let Some(addr) = line.strip_prefix("listening on ") {
+                let _ = tx.send(addr.to_string());
+            }
+        }
+    });
+    let base = rx
+        .recv_timeout(std::time::Duration::from_secs(120))
+        .expect("a `listening on` line");
+    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+
+    let page = dump_dom(&browser, &format!("{base}/"));
+    let start = page.find("<form").expect("the served page has a form");
+    let end = start + page[start..].find("</form>").expect("form closed") + "</form>".len();
+    let form = page[start..end].replace("action=\"/\"", &format!("action=\"{base}/\""));
+    assert_eq!(
+        form.matches("<textarea").count(),
+        2,
+        "one box per text column: {form}"
+    );
+    let driver = write(
+        dir,
+        "drive.html",
+        &format!(
+            "<!doctype html><html><body>{form}<script>\
+             const texts = ['An excellent film', 'superb story and wonderful music, excellent'];\
+             document.querySelectorAll('form textarea').forEach((t, i) => {{ t.value = texts[i % texts.length]; }});\
+             document.querySelector('form').requestSubmit();\
+             </script></body></html>"
+        ),
+    );
+    let result = dump_dom(&browser, &format!("file://{}", driver.display()));
+    let at = result
+        .find("id=\"prediction\"")
+        .unwrap_or_else(|| panic!("no #prediction after submitting: {result}"));
+    let prediction = &result[at..at + result[at..].find("</section>").unwrap()];
+    assert!(
+        prediction.contains("id=\"predicted-label\">pos<"),
+        "the positive review is predicted pos: {prediction}"
+    );
+    assert_eq!(
+        prediction.matches("class=\"prob-bar\"").count(),
+        2,
+        "{prediction}"
+    );
+    let explained = &prediction[prediction
+        .find("class=\"explained\"")
+        .expect("highlighted text")..];
+    assert!(
+        explained.contains("<mark class=\"up") && explained.contains(">wonderful</mark>"),
+        "a sentiment word is highlighted: {explained}"
+    );
+}
+
+/// Ends a child process when the test ends, also on failure.
+struct KillOnDrop<'a>(&'a mut std::process::Child);
+
+impl Drop for KillOnDrop<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

@@ -1,12 +1,14 @@
 //! Renders a full report and checks that it is self-contained, escaped and
 //! complete; also writes a sample to /tmp/kerros_sample_report.html.
 
+use kerros::report::verify::seal;
 use kerros::report::{
     render, ClassLength, ClassMetrics, Confusion, DataSource, DataSummary, EmbeddingCoverage,
     EpochRow, Example, Exploration, Footer, ForwardInput, ForwardLayer, ForwardPass, ForwardStep,
     Header, LayerRow, Metric, Metrics, ModelSummary, ReportData, ReportError, Series, SplitSummary,
     TextLengths, Training,
 };
+use kerros::report::{Explanations, NgramWeights, Notes, WordWeight};
 
 const EVIL: &str =
     "Great drug.<br /><br />But <script>alert(1)</script> & \"side effects\" </script><!--";
@@ -274,6 +276,8 @@ fn sample() -> ReportData {
             },
         ],
         misclassified: Vec::new(),
+        explanations: None,
+        notes: None,
         forward_pass: Some(forward_pass()),
         manifest_json: Some(s(r#"{"spec_hash": "abc123", "note": "</script><script>alert(2)</script>"}"#)),
         footer: Footer {
@@ -376,6 +380,10 @@ fn report_is_self_contained_and_escaped() {
     // Numbers.
     assert!(html.contains(">163,201<"), "total rows with separators");
     assert!(html.contains("96,921") && html.contains("1,204"));
+    assert!(
+        html.contains("(train 1,000, test 204)"),
+        "skipped rows per split"
+    );
     assert!(
         html.contains("1,032,259 (3.94 MB)"),
         "1,032,259 f32 params = 3.94 MB"
@@ -517,4 +525,81 @@ fn same_data_renders_byte_identical_reports() {
     let again: ReportData = serde_json::from_str(&serde_json::to_string(&data).unwrap()).unwrap();
     assert_eq!(render(&again).unwrap(), first);
     assert_eq!(render(&sample()).unwrap(), first);
+}
+
+/// The sample with "Why this prediction" and a hostile discussion.
+fn explained_sample() -> ReportData {
+    let mut data = sample();
+    let text = "Worked well<br />but <b>nausea</b> at night";
+    data.examples.push(Example {
+        id: 7,
+        text: s(text),
+        true_label: s("positive"),
+        predicted_label: s("positive"),
+        confidence: 0.8,
+        words: vec![
+            WordWeight {
+                start: 0,
+                end: 6,
+                contribution: 0.4,
+            },
+            WordWeight {
+                start: 7,
+                end: 11,
+                contribution: 0.1,
+            },
+            WordWeight {
+                start: 24,
+                end: 30,
+                contribution: -0.3,
+            },
+        ],
+        ..Default::default()
+    });
+    data.explanations = Some(Explanations {
+        method: s("Occlusion <scored>."),
+        ngrams: vec![NgramWeights {
+            up_label: s("towards <positive>"),
+            down_label: s("towards negative"),
+            up: vec![(s("life saver"), 1.25), (s("<i>great</i>"), 0.5)],
+            down: vec![(s("worst"), -2.0)],
+        }],
+        ngram_note: String::new(),
+    });
+    data.notes = Some(Notes {
+        source: s("notes.md"),
+        markdown: s("## My answer\n\nKappa **0.6** says *moderate*.\n\n<script>alert(3)</script>\n\n[x](javascript:alert(4)) <img src=x onerror=alert(5)>\n"),
+    });
+    data
+}
+
+#[test]
+fn explanations_and_notes_are_shown_escaped_and_verified() {
+    let html = seal(&render(&explained_sample()).unwrap());
+    // Marked words, in the cleaned text.
+    assert!(html.contains("<mark class=\"up w4\" title=\"+0.40\">Worked</mark> <mark class=\"up w1\" title=\"+0.10\">well</mark>\nbut &lt;b&gt;<mark class=\"down w3\" title=\"-0.30\">nausea</mark>&lt;&#x2F;b&gt; at night"), "{html}");
+    assert!(html.contains("id=\"why\"") && html.contains("Occlusion &lt;scored&gt;."));
+    assert!(
+        html.contains("towards &lt;positive&gt;") && html.contains("&lt;i&gt;great&lt;&#x2F;i&gt;")
+    );
+    assert!(
+        html.contains("<td class=\"num\">+1.25</td>")
+            && html.contains("<td class=\"num\">-2.00</td>")
+    );
+    // The discussion: Markdown rendered, raw HTML shown as text, links inert.
+    assert!(html.contains("id=\"discussion\"") && html.contains("<h2>My answer</h2>"));
+    assert!(html.contains("<strong>0.6</strong>"));
+    assert!(html.contains("&lt;script&gt;alert(3)&lt;/script&gt;"));
+    assert_eq!(html.matches("<script").count(), 2, "only the JSON scripts");
+    assert!(!html.contains("<img") && !html.contains("javascript:alert(4)\""));
+    assert!(!html.contains("href=\"javascript"));
+    // Editing the discussion in the page (sealing again) no longer matches
+    // the page rendered from the record, which is what `kerros verify`
+    // checks (end to end in tests/report_extras.rs).
+    let edited = seal(&html.replace("<strong>0.6</strong>", "<strong>0.9</strong>"));
+    let record = kerros::report::rerender::extract_record(&edited).unwrap();
+    assert_ne!(seal(&render(&record).unwrap()), edited);
+    // Re-rendering from the record gives the same page.
+    let record = kerros::report::rerender::extract_record(&html).unwrap();
+    assert_eq!(seal(&render(&record).unwrap()), html);
 }

@@ -37,6 +37,9 @@ pub struct CompareArgs {
     /// machine's runs) instead of the local cache (default $KERROS_REMOTE_CACHE).
     #[arg(long, value_name = "URL")]
     pub remote_cache: Option<String>,
+    /// The run the page compares every other run's settings with (default: the first).
+    #[arg(long, value_name = "NAME")]
+    pub baseline: Option<String>,
 }
 
 /// The runs to compare, and the names a spec's `select:` chose among its variants.
@@ -104,6 +107,9 @@ pub fn compare(args: CompareArgs) -> Result<i32> {
     )?;
     for name in &selected {
         cmp.mark_selected(name);
+    }
+    if let Some(name) = &args.baseline {
+        cmp.set_baseline(name)?;
     }
     print!("{}", cmp.text());
     if let Some(path) = &args.html {

@@ -42,6 +42,9 @@ pub struct RunArgs {
     pub shard: Option<schedule::Shard>,
     #[command(flatten)]
     pub remote: super::remote::RemoteArgs,
+    /// Also write each report chart as a standalone SVG and PNG into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub figures: Option<PathBuf>,
 }
 
 /// `kerros validate`: every check that needs no data.
@@ -123,6 +126,10 @@ pub fn run(args: RunArgs) -> Result<i32> {
             }
         }
     }
+    crate::report::figures::write_for_runs(
+        outcomes.iter().map(|o| o.report.as_path()),
+        args.figures.as_deref(),
+    )?;
     // The single text summary lists its hints itself.
     if args.json || jobs.len() > 1 {
         for o in &outcomes {

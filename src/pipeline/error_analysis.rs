@@ -34,6 +34,7 @@ pub(super) fn error_analysis(
             predicted_value: regression.then_some(pr.probability),
             true_value: regression.then_some(item.target as f64),
             group: group.to_string(),
+            words: Vec::new(),
         })
     };
     let error = |pr: &Prediction| -> f64 {

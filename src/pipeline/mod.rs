@@ -10,9 +10,11 @@
 mod epoch_printer;
 mod error_analysis;
 pub mod explain;
+pub mod explain_report;
 pub mod explore;
 pub mod forward;
 pub mod memory;
+pub mod notes;
 mod outcome;
 pub mod predict;
 mod report;

@@ -10,7 +10,7 @@
 use super::score::{format_rounded, round_into_range};
 use super::stages::encode::{input_data, EncodeArtifact, TextEncoder};
 use super::stages::evaluate::BATCH;
-use super::stages::split::SplitArtifact;
+use super::stages::split::{DataInfo, SplitArtifact};
 use super::stages::train::{task_info, TrainArtifact};
 use super::stages::vocabulary::VocabularyArtifact;
 use super::stages::{encode, split, train as train_stage, vocabulary};
@@ -33,6 +33,20 @@ pub struct TextPrediction {
     pub probabilities: Vec<f32>,
     /// The raw model output (regression only).
     pub raw: Option<f64>,
+}
+
+/// The stage artifacts a [`Predictor`] is loaded from.
+pub struct PredictorArtifacts<'a> {
+    /// Classes and skipped rows of the split stage.
+    pub info: &'a DataInfo,
+    /// The encoded input width (sequence length or number of features).
+    pub width: usize,
+    /// The fitted vocabulary.
+    pub vocabulary: &'a VocabularyArtifact,
+    /// The trained model.
+    pub trained: &'a TrainArtifact,
+    /// The test metrics (a regression's prediction range when the spec sets none).
+    pub metrics: &'a crate::metrics::Evaluation,
 }
 
 /// An experiment's trained model, ready to predict new texts.
@@ -77,30 +91,50 @@ impl Predictor {
         };
         let info = SplitArtifact::at(artifact(split::NAME)?).info()?;
         let width = EncodeArtifact::at(artifact(encode::NAME)?).width()?;
+        Predictor::from_artifacts(
+            spec,
+            PredictorArtifacts {
+                info: &info,
+                width,
+                vocabulary: &VocabularyArtifact::at(artifact(vocabulary::NAME)?),
+                trained: &TrainArtifact::at(artifact(train_stage::NAME)?),
+                metrics: &outcome.metrics,
+            },
+        )
+    }
+
+    /// Load the model of a run from its stage artifacts (the report stage
+    /// explains predictions with the model it has just evaluated).
+    pub fn from_artifacts(spec: Spec, parts: PredictorArtifacts) -> Result<Predictor> {
+        let width = parts.width;
         let input = match spec.vectorize.mode {
             VectorizeMode::Int => ModelInput::Sequence { maxlen: width },
             _ => ModelInput::Features { width },
         };
-        let model = TrainArtifact::at(artifact(train_stage::NAME)?).load_model(&spec, &input)?;
+        let model = parts.trained.load_model(&spec, &input)?;
         let range = match spec.task.kind {
-            TaskKind::Regression => spec
-                .task
-                .range
-                .or_else(|| outcome.metrics.prediction_range()),
+            TaskKind::Regression => spec.task.range.or_else(|| parts.metrics.prediction_range()),
             _ => None,
         };
         Ok(Predictor {
-            task: task_info(&spec, &info),
-            classes: info.classes,
-            encoder: TextEncoder::load(
-                &spec,
-                &VocabularyArtifact::at(artifact(vocabulary::NAME)?),
-            )?,
+            task: task_info(&spec, parts.info),
+            classes: parts.info.classes.clone(),
+            encoder: TextEncoder::load(&spec, parts.vocabulary)?,
             spec,
             model,
             width,
             range,
         })
+    }
+
+    /// The trained model.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// The fitted vocabulary the texts are encoded with.
+    pub fn encoder(&self) -> &TextEncoder {
+        &self.encoder
     }
 
     /// Class names in output order (empty for regression).

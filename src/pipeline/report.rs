@@ -511,6 +511,8 @@ pub fn build(inputs: &ReportInputs) -> ReportData {
         metrics: Some(metrics_section(inputs)),
         examples,
         misclassified,
+        explanations: None,
+        notes: None,
         forward_pass: None,
         manifest_json: None,
         footer: Footer {

@@ -95,7 +95,15 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
     let metrics = evaluated.metrics()?;
 
     let stage_keys = runner.keys.clone();
-    let report_key = report::key(spec, &author, &eval_key, &train_key, &split_key);
+    let notes = super::notes::load(spec, spec_path)?;
+    let report_key = report::key(
+        spec,
+        &author,
+        notes.as_ref(),
+        &eval_key,
+        &train_key,
+        &split_key,
+    );
     let reported = runner.stage(&report_key, |dir| {
         let inputs = ReportStageInputs {
             spec_path,
@@ -109,12 +117,19 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
             metrics: &metrics,
             evaluate: &evaluated,
             trained: &trained,
+            vocabulary: &vocab,
+            encoded: &encoded,
+            notes: notes.clone(),
             stage_keys: &stage_keys,
         };
         report::compute(spec, inputs, dir)
     })?;
     let report_path =
         ReportArtifact::from_artifact(&reported).publish(&opts.reports_dir, &spec.name)?;
+    if spec.report.figures {
+        let dir = crate::report::figures::figures_dir(&opts.reports_dir, &spec.name);
+        crate::report::figures::write_figures(&report_path, &dir)?;
+    }
 
     let history_json: Vec<serde_json::Value> = history
         .iter()

@@ -31,7 +31,8 @@ pub fn validate_with(
     locator: &Locator,
     limit: &MemoryLimit,
 ) -> Result<(), SpecError> {
-    check_spec(spec, locator, limit).map_err(|i| i.at(spec_path, locator))
+    check_spec(spec, locator, limit).map_err(|i| i.at(spec_path, locator))?;
+    super::notes::load(spec, spec_path).map(|_| ())
 }
 
 /// The checks of [`validate_with`], as an [`Invalid`] located by path.

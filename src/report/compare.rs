@@ -4,9 +4,7 @@
 
 use super::record::RunRecord;
 use super::selection::{lower_is_better, validation_metrics, VALIDATION_METRICS};
-use super::{line_chart, Series, PALETTE};
 use anyhow::{bail, Result};
-use serde::Serialize;
 use serde_json::Value;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -86,6 +84,9 @@ pub struct Comparison {
     pub sorted_by: Option<(String, bool)>,
     /// The runs a `select:` chose (one per spec), marked in the table and the page.
     pub selected: Vec<String>,
+    /// Index in `records` of the run the page compares settings with (the
+    /// first run unless [`Comparison::set_baseline`] chose another).
+    pub baseline: usize,
 }
 
 /// Where a column's values come from.
@@ -154,7 +155,7 @@ impl Comparison {
             }
             metrics.to_vec()
         };
-        let settings = differing_settings(records);
+        let settings = shown_settings(records);
         let setting_labels = short_labels(&settings);
         let mut sorted_by = None;
         if let Some(key) = sort_by {
@@ -192,10 +193,7 @@ impl Comparison {
                 match &k {
                     Key::Validation(m) => r.validation.get(m).cloned(),
                     Key::Metric(m) => r.metrics.scalar(m).map(Value::from),
-                    Key::Setting(p) => flatten(&r.spec)
-                        .into_iter()
-                        .find(|(q, _)| q == p)
-                        .map(|x| x.1),
+                    Key::Setting(p) => setting_value(r, p),
                 }
                 .filter(|v| !v.is_null())
             };
@@ -229,7 +227,28 @@ impl Comparison {
             metrics: chosen,
             sorted_by,
             selected: Vec::new(),
+            baseline: 0,
         })
+    }
+
+    /// Compare every run's settings with run `name` instead of the first.
+    pub fn set_baseline(&mut self, name: &str) -> Result<()> {
+        match self.records.iter().position(|r| r.name == name) {
+            Some(i) => {
+                self.baseline = i;
+                Ok(())
+            }
+            None => {
+                let names: Vec<&str> = self.records.iter().map(|r| r.name.as_str()).collect();
+                let hint = crate::spec::nearest(name, &names)
+                    .map(|n| format!(" (did you mean `{n}`?)"))
+                    .unwrap_or_default();
+                bail!(
+                    "--baseline `{name}` is not one of the compared runs{hint}; runs: {}",
+                    names.join(", ")
+                )
+            }
+        }
     }
 
     /// Mark run `name` as the one a `select:` chose.
@@ -238,7 +257,7 @@ impl Comparison {
     }
 
     /// Header and cells (all as text), plus which columns are numeric.
-    fn grid(&self) -> (Vec<String>, Vec<Vec<String>>, Vec<bool>) {
+    pub(super) fn grid(&self) -> (Vec<String>, Vec<Vec<String>>, Vec<bool>) {
         let mut header = vec!["name".to_string()];
         header.extend(self.setting_labels.iter().cloned());
         header.extend(self.validation_metrics.iter().cloned());
@@ -258,37 +277,34 @@ impl Comparison {
                 }
             }),
         };
-        let rows = self
-            .records
-            .iter()
-            .map(|r| {
-                let flat: BTreeMap<String, Value> = flatten(&r.spec).into_iter().collect();
-                let mut row = vec![if self.selected.contains(&r.name) {
-                    format!("{} (selected)", r.name)
-                } else {
-                    r.name.clone()
-                }];
-                row.extend(
-                    self.settings
-                        .iter()
-                        .map(|p| flat.get(p).map_or("-".to_string(), setting_text)),
-                );
-                row.extend(
-                    self.validation_metrics
-                        .iter()
-                        .map(|m| number(r.validation.get(m))),
-                );
-                row.extend(
-                    self.metrics
-                        .iter()
-                        .map(|m| match r.metrics.scalar_entry(m) {
-                            None => "-".to_string(),
-                            Some(v) => v.map_or("n/a".to_string(), |x| format!("{x:.4}")),
-                        }),
-                );
-                row
-            })
-            .collect();
+        let rows =
+            self.records
+                .iter()
+                .map(|r| {
+                    let mut row = vec![if self.selected.contains(&r.name) {
+                        format!("{} (selected)", r.name)
+                    } else {
+                        r.name.clone()
+                    }];
+                    row.extend(self.settings.iter().map(|p| {
+                        setting_value(r, p).map_or("-".to_string(), |v| setting_text(&v))
+                    }));
+                    row.extend(
+                        self.validation_metrics
+                            .iter()
+                            .map(|m| number(r.validation.get(m))),
+                    );
+                    row.extend(
+                        self.metrics
+                            .iter()
+                            .map(|m| match r.metrics.scalar_entry(m) {
+                                None => "-".to_string(),
+                                Some(v) => v.map_or("n/a".to_string(), |x| format!("{x:.4}")),
+                            }),
+                    );
+                    row
+                })
+                .collect();
         (header, rows, numeric)
     }
 
@@ -335,137 +351,6 @@ impl Comparison {
         }
         out
     }
-
-    /// A self-contained HTML page (the `compare.html` template): the table,
-    /// then validation accuracy and validation loss by epoch, one coloured
-    /// line per run drawn with the report's line chart. All text is escaped
-    /// by the template.
-    pub fn html(&self) -> Result<String> {
-        let (header, rows, numeric) = self.grid();
-        let header: Vec<PageHeader> = header
-            .into_iter()
-            .zip(&numeric)
-            .enumerate()
-            .map(|(i, (label, &numeric))| PageHeader {
-                // The column group says `test` already.
-                label: label.strip_prefix("test:").unwrap_or(&label).to_string(),
-                numeric,
-                title: (i >= 1 && i <= self.settings.len()).then(|| self.settings[i - 1].clone()),
-            })
-            .collect();
-        let rows: Vec<PageRow> = rows
-            .into_iter()
-            .enumerate()
-            .map(|(r, row)| {
-                let mut cells = row.into_iter().zip(&numeric);
-                let name = cells.next().map(|(c, _)| c).unwrap_or_default();
-                PageRow {
-                    name,
-                    color: PALETTE[r % PALETTE.len()],
-                    cells: cells
-                        .map(|(text, &numeric)| PageCell { text, numeric })
-                        .collect(),
-                }
-            })
-            .collect();
-        let charts: Vec<String> = [
-            ("val_accuracy", "Validation accuracy"),
-            ("val_loss", "Validation loss"),
-        ]
-        .into_iter()
-        .map(|(key, title)| {
-            let series: Vec<Series> = self
-                .records
-                .iter()
-                .map(|r| Series {
-                    name: r.name.clone(),
-                    points: curve(&r.history, key),
-                })
-                .collect();
-            line_chart(title, "epoch", key, &series)
-        })
-        .collect();
-        let groups = vec![
-            PageGroup {
-                label: String::new(),
-                span: 1 + self.settings.len(),
-            },
-            PageGroup {
-                label: "validation".into(),
-                span: self.validation_metrics.len(),
-            },
-            PageGroup {
-                label: "test".into(),
-                span: self.metrics.len(),
-            },
-        ]
-        .into_iter()
-        .filter(|g| g.span > 0)
-        .collect();
-        let page = Page {
-            groups,
-            runs: self.records.len(),
-            sorted_by: self.sorted_by.as_ref().map(|(by, _)| by.clone()),
-            descending: self.sorted_by.as_ref().is_some_and(|(_, d)| *d),
-            header,
-            rows,
-            charts,
-        };
-        let mut tera = tera::Tera::default();
-        tera.add_raw_template(TEMPLATE_NAME, TEMPLATE)?;
-        tera.autoescape_on(vec![".html"]);
-        let html = tera.render(TEMPLATE_NAME, &tera::Context::from_serialize(&page)?)?;
-        // Inline SVG needs no namespace; without it the page holds no URL at all.
-        Ok(html.replace(" xmlns=\"http://www.w3.org/2000/svg\"", ""))
-    }
-}
-
-/// The comparison page's layout; `.html` so tera autoescapes it.
-const TEMPLATE: &str = include_str!("templates/compare.html");
-const TEMPLATE_NAME: &str = "compare.html";
-
-/// What the comparison template shows.
-#[derive(Serialize)]
-struct Page {
-    /// Column groups over the header: run and settings, validation, test.
-    groups: Vec<PageGroup>,
-    runs: usize,
-    sorted_by: Option<String>,
-    descending: bool,
-    header: Vec<PageHeader>,
-    rows: Vec<PageRow>,
-    /// Inline SVG charts, drawn (and escaped) by the chart code.
-    charts: Vec<String>,
-}
-
-/// A labelled group of `span` adjacent columns.
-#[derive(Serialize)]
-struct PageGroup {
-    label: String,
-    span: usize,
-}
-
-/// One column header; `title` is the full dotted path of a setting column.
-#[derive(Serialize)]
-struct PageHeader {
-    label: String,
-    numeric: bool,
-    title: Option<String>,
-}
-
-/// One run's row: its name with its curve colour, then its cells.
-#[derive(Serialize)]
-struct PageRow {
-    name: String,
-    color: &'static str,
-    cells: Vec<PageCell>,
-}
-
-/// One table cell after the name.
-#[derive(Serialize)]
-struct PageCell {
-    text: String,
-    numeric: bool,
 }
 
 /// The terminal table for `records` (see [`Comparison::new`] and [`Comparison::text`]).
@@ -490,7 +375,7 @@ pub fn comparison_html(
 
 /// (epoch, value) points of `key` in a history; the epoch is the record's
 /// `epoch` field when present, else its 1-based position.
-fn curve(history: &[Value], key: &str) -> Vec<(f64, f64)> {
+pub(super) fn curve(history: &[Value], key: &str) -> Vec<(f64, f64)> {
     history
         .iter()
         .enumerate()
@@ -526,7 +411,57 @@ fn cmp_values(a: &Value, b: &Value) -> Ordering {
     }
 }
 
-fn setting_text(v: &Value) -> String {
+/// The pseudo-setting standing for the whole layer stack: its value is the
+/// stack's one-line summary, so stacks are compared as stacks, not layer
+/// settings by position.
+pub const LAYERS: &str = "model.layers";
+
+/// Whether a setting path is shown as a setting: not the name, the report's
+/// title and author or any other `report.*` option (they change no result),
+/// nor a single layer's setting (the stack is compared whole, see [`LAYERS`]).
+fn is_shown_setting(path: &str) -> bool {
+    !(path == "name"
+        || path == "title"
+        || path == "author"
+        || path == "report"
+        || path.starts_with("report.")
+        || path.starts_with("model.layers"))
+}
+
+/// The settings compared: [`differing_settings`] without those
+/// [`is_shown_setting`] leaves out, with [`LAYERS`] where the first layer
+/// setting was when the stacks differ.
+pub fn shown_settings(records: &[RunRecord]) -> Vec<String> {
+    let stacks: Vec<String> = records
+        .iter()
+        .map(|r| super::layer_stack::stack_summary(&r.spec))
+        .collect();
+    let stacks_differ = stacks.iter().any(|s| Some(s) != stacks.first());
+    let mut out = Vec::new();
+    for p in differing_settings(records) {
+        if p.starts_with("model.layers") {
+            if stacks_differ && !out.iter().any(|x| x == LAYERS) {
+                out.push(LAYERS.to_string());
+            }
+        } else if is_shown_setting(&p) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// A run's value of a setting path ([`LAYERS`]: its stack summary).
+pub(super) fn setting_value(r: &RunRecord, path: &str) -> Option<Value> {
+    if path == LAYERS {
+        return Some(Value::String(super::layer_stack::stack_summary(&r.spec)));
+    }
+    flatten(&r.spec)
+        .into_iter()
+        .find(|(q, _)| q == path)
+        .map(|x| x.1)
+}
+
+pub(super) fn setting_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),

@@ -31,6 +31,13 @@ pub struct ReportData {
     /// Every misclassified test example, for small test sets (shown folded).
     #[serde(default)]
     pub misclassified: Vec<Example>,
+    /// "Why this prediction": how the shown examples' words were weighed,
+    /// and a bag-of-n-gram model's strongest n-grams; omitted when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explanations: Option<Explanations>,
+    /// The author's discussion (`report.notes`); omitted when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<Notes>,
     /// Forward pass of a hand-calculation spec (no data).
     pub forward_pass: Option<ForwardPass>,
     /// A JSON document embedded as `<script type="application/json"
@@ -366,6 +373,57 @@ pub struct Example {
     /// Why the example is shown, e.g. `confident mistakes, true class pos`.
     #[serde(default)]
     pub group: String,
+    /// The words of `text` and how much each moved the prediction (see
+    /// [`Explanations`]); empty when the example was not explained.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub words: Vec<WordWeight>,
+}
+
+/// One word of an example's text and its contribution to the prediction.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct WordWeight {
+    /// Byte offset of the word in the example's `text`.
+    pub start: usize,
+    /// Byte offset just past the word.
+    pub end: usize,
+    /// Positive: the word supported the predicted class (or raised the
+    /// predicted value); negative: it argued against it (or lowered it).
+    pub contribution: f64,
+}
+
+/// "Why this prediction".
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Explanations {
+    /// How the example words were weighed, in one or two sentences.
+    pub method: String,
+    /// Bag-of-n-gram models: the strongest n-grams by weight, per class
+    /// (binary and regression: one entry).
+    pub ngrams: Vec<NgramWeights>,
+    /// Why `ngrams` is empty for a model that reads n-grams, when it is.
+    #[serde(default)]
+    pub ngram_note: String,
+}
+
+/// The n-grams whose weights push one output up and down the most.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct NgramWeights {
+    /// What a positive weight does, e.g. `towards pos` or `raise the rating`.
+    pub up_label: String,
+    /// What a negative weight does, e.g. `towards neg`.
+    pub down_label: String,
+    /// Largest weights first.
+    pub up: Vec<(String, f64)>,
+    /// Most negative weights first.
+    pub down: Vec<(String, f64)>,
+}
+
+/// The author's discussion, as written.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Notes {
+    /// The notes file as the spec names it.
+    pub source: String,
+    /// Its Markdown text (rendered with raw HTML shown as text).
+    pub markdown: String,
 }
 
 /// A forward pass through a small network, computed by hand-calculation specs.

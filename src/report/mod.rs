@@ -10,10 +10,13 @@
 //! HTML-escaped by tera's autoescape.
 
 pub mod compare;
+mod compare_page;
 mod data;
+pub mod figures;
 pub mod format;
 pub mod hints;
 mod labels;
+pub mod layer_stack;
 pub mod manifest;
 mod network;
 pub mod record;
@@ -25,9 +28,9 @@ mod view;
 
 pub use data::{
     ClassLength, ClassMetrics, Confusion, DataSource, DataSummary, EarlyStop, EmbeddingCoverage,
-    EpochRow, Example, Exploration, Footer, ForwardInput, ForwardLayer, ForwardPass, ForwardStep,
-    Header, LayerRow, Metric, Metrics, ModelSummary, ReportData, SplitSummary, TextLengths,
-    Training,
+    EpochRow, Example, Explanations, Exploration, Footer, ForwardInput, ForwardLayer, ForwardPass,
+    ForwardStep, Header, LayerRow, Metric, Metrics, ModelSummary, NgramWeights, Notes, ReportData,
+    SplitSummary, TextLengths, Training, WordWeight,
 };
 pub use labels::metric_label;
 pub use network::network_diagram;

@@ -16,6 +16,7 @@ pub mod expect;
 mod layers;
 mod load;
 mod locate;
+mod report;
 mod select;
 pub mod sweep;
 mod test_source;
@@ -41,6 +42,7 @@ pub const BUILTIN_DATASETS: &[&str] = &["imdb", "druglib", "drugscom"];
 
 pub use load::{check, load_spec, nearest, parse_spec, read_spec_file};
 pub use locate::Locator;
+pub use report::{ExplainMode, ReportSpec};
 pub use select::{SelectSpec, VALIDATION_METRICS};
 pub use test_source::TestSource;
 
@@ -661,28 +663,4 @@ impl MetricName {
 
 fn default_metrics() -> Vec<MetricName> {
     MetricName::ALL.to_vec()
-}
-
-/// Report settings.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
-pub struct ReportSpec {
-    /// Report title; the experiment name when unset.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// Author shown in the report.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub author: Option<String>,
-    /// How many test examples to show.
-    pub examples: usize,
-}
-
-impl Default for ReportSpec {
-    fn default() -> Self {
-        ReportSpec {
-            title: None,
-            author: None,
-            examples: 5,
-        }
-    }
 }

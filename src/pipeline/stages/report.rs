@@ -1,16 +1,20 @@
 //! report: render the sealed HTML report with its embedded manifest, and
 //! publish it to the reports folder.
 
+use super::encode::EncodeArtifact;
 use super::evaluate::EvaluateArtifact;
 use super::load::SourceFile;
 use super::split::DataInfo;
 use super::train::TrainArtifact;
+use super::vocabulary::VocabularyArtifact;
 use crate::cache::{Artifact, StageKey};
 use crate::data::Prepared;
 use crate::model::Summary;
+use crate::pipeline::explain_report::explain_report;
+use crate::pipeline::predict::{Predictor, PredictorArtifacts};
 use crate::pipeline::report::{self as report_data, ReportInputs};
 use crate::report::manifest::{DataFile, Manifest};
-use crate::report::{self, verify::seal};
+use crate::report::{self, verify::seal, Notes};
 use crate::spec::Spec;
 use crate::train::EpochRecord;
 use anyhow::{Context, Result};
@@ -21,17 +25,19 @@ use std::path::{Path, PathBuf};
 /// Stage name, the first part of its cache folder.
 pub const NAME: &str = "report";
 
-/// The stage key: the whole spec and the author, the page template, and the
-/// evaluate, train and split stages' keys.
+/// The stage key: the whole spec and the author, the page template, the
+/// notes' text, and the evaluate, train and split stages' keys.
 pub fn key(
     spec: &Spec,
     author: &Option<String>,
+    notes: Option<&Notes>,
     evaluate: &StageKey,
     train: &StageKey,
     split: &StageKey,
 ) -> StageKey {
     StageKey::build(NAME, &(spec, author))
         .file("template", &report::template_fingerprint())
+        .file("notes", &crate::pipeline::notes::fingerprint(notes))
         .input(evaluate)
         .input(train)
         .input(split)
@@ -61,8 +67,14 @@ pub struct ReportStageInputs<'a> {
     pub metrics: &'a crate::metrics::Evaluation,
     /// The evaluate stage (predictions).
     pub evaluate: &'a EvaluateArtifact,
-    /// The train stage (embedding coverage).
+    /// The train stage (embedding coverage, the model for explanations).
     pub trained: &'a TrainArtifact,
+    /// The vocabulary stage (the encoder for explanations).
+    pub vocabulary: &'a VocabularyArtifact,
+    /// The encode stage (the input width for explanations).
+    pub encoded: &'a EncodeArtifact,
+    /// The author's discussion (`report.notes`), already read.
+    pub notes: Option<Notes>,
     /// Stage name → key of the stages before the report.
     pub stage_keys: &'a BTreeMap<String, String>,
 }
@@ -84,6 +96,20 @@ pub fn compute(spec: &Spec, inputs: ReportStageInputs, dir: &Path) -> Result<()>
     };
     let mut data = report_data::build(&gathered);
     data.header.author = inputs.author.clone();
+    data.notes = inputs.notes;
+    if spec.report.explain.enabled(inputs.prepared.test.len()) && !data.examples.is_empty() {
+        let predictor = Predictor::from_artifacts(
+            spec.clone(),
+            PredictorArtifacts {
+                info: inputs.info,
+                width: inputs.encoded.width()?,
+                vocabulary: inputs.vocabulary,
+                trained: inputs.trained,
+                metrics: inputs.metrics,
+            },
+        )?;
+        explain_report(&predictor, &mut data)?;
+    }
     let mut manifest = Manifest::new(spec, inputs.metrics.to_map(), inputs.author.as_deref())?;
     manifest.data_files = inputs
         .files

@@ -11,10 +11,14 @@ use super::format::{compact, fixed, megabytes, percent, thousands};
 use super::svg::{self, BarSeries};
 use super::ReportError;
 
+mod explain;
 mod forward;
+mod notes;
 mod results;
 
+use explain::{explanations_view, ExplanationsView};
 use forward::{forward_view, ForwardView};
+use notes::{notes_view, NotesView};
 pub use results::EXAMPLE_TEXT_CHARS;
 use results::{metrics_view, training_view, ExampleView, MetricsView, TrainingView};
 
@@ -40,10 +44,44 @@ pub struct View {
     /// Regression task: examples show the predicted value and the error.
     pub regression_examples: bool,
     pub examples_truncated_to: usize,
+    /// "Why this prediction": the method and a bag model's strongest n-grams.
+    pub explanations: Option<ExplanationsView>,
+    /// Some shown example has its words marked.
+    pub examples_explained: bool,
+    /// The author's discussion.
+    pub notes: Option<NotesView>,
     pub forward: Option<ForwardView>,
     pub manifest: Option<String>,
     pub command: String,
     pub cache_keys: Vec<Pair>,
+}
+
+impl View {
+    /// Every chart of the page (inline SVG documents), in page order.
+    pub fn charts(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        if let Some(d) = &self.data {
+            out.extend(d.balance_chart.as_deref());
+            out.extend(d.lengths.as_ref().map(|l| l.chart.as_str()));
+        }
+        if let Some(e) = &self.exploration {
+            out.extend(e.label_chart.as_deref());
+        }
+        if let Some(t) = &self.training {
+            out.push(&t.loss_chart);
+            out.extend(t.accuracy_chart.as_deref());
+            out.extend(t.gradient_chart.as_deref());
+        }
+        if let Some(m) = &self.metrics {
+            out.extend(m.confusion_chart.as_deref());
+            out.extend(m.residual_chart.as_deref());
+            out.extend(m.curve_charts.iter().map(String::as_str));
+        }
+        if let Some(f) = &self.forward {
+            out.push(&f.diagram);
+        }
+        out
+    }
 }
 
 /// Table-of-contents entry.
@@ -70,6 +108,8 @@ pub struct DataView {
     pub balance_chart: Option<String>,
     pub lengths: Option<LengthsView>,
     pub skipped: String,
+    /// Rows skipped per file read (train, validation, test); empty when none were.
+    pub skipped_per_split: Vec<Pair>,
     pub sources: Vec<Pair>,
 }
 
@@ -166,6 +206,8 @@ pub fn build(d: &ReportData, css: &'static str) -> Result<View, ReportError> {
     push_nav(d.training.is_some(), "training", "Training");
     push_nav(d.metrics.is_some(), "metrics", "Metrics");
     push_nav(!d.examples.is_empty(), "examples", "Error analysis");
+    push_nav(d.explanations.is_some(), "why", "Why this prediction");
+    push_nav(d.notes.is_some(), "discussion", "Discussion");
     push_nav(d.forward_pass.is_some(), "forward", "Forward pass");
 
     let [examples, misclassified] = results::examples_views(&d.examples, &d.misclassified);
@@ -188,6 +230,9 @@ pub fn build(d: &ReportData, css: &'static str) -> Result<View, ReportError> {
         misclassified,
         regression_examples: d.examples.iter().any(|e| e.predicted_value.is_some()),
         examples_truncated_to: EXAMPLE_TEXT_CHARS,
+        explanations: d.explanations.as_ref().map(explanations_view),
+        examples_explained: d.examples.iter().any(|e| !e.words.is_empty()),
+        notes: d.notes.as_ref().map(notes_view),
         forward: d.forward_pass.as_ref().map(forward_view).transpose()?,
         manifest: d.manifest_json.as_deref().map(manifest).transpose()?,
         command: d.footer.command.clone(),
@@ -302,6 +347,14 @@ fn data_view(s: &super::data::DataSummary) -> DataView {
             ),
         }),
         skipped: thousands(s.skipped_rows),
+        skipped_per_split: s
+            .skipped_per_split
+            .iter()
+            .map(|(split, n)| Pair {
+                key: split.clone(),
+                value: thousands(*n),
+            })
+            .collect(),
         sources: s
             .sources
             .iter()

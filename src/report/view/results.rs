@@ -84,6 +84,9 @@ pub struct ClassMetricsRow {
 pub struct ExampleView {
     pub id: String,
     pub text: String,
+    /// The text with its words marked by contribution; empty when the
+    /// example was not explained.
+    pub segments: Vec<super::explain::Segment>,
     pub truncated: bool,
     pub true_label: String,
     pub predicted_label: String,
@@ -354,6 +357,17 @@ pub fn metrics_view(m: &Metrics) -> Result<MetricsView, ReportError> {
 /// Text as a reader should see it: HTML line breaks (IMDB's `<br />`)
 /// become line breaks, so no markup shows.
 pub fn clean_text(text: &str) -> String {
+    let mut out = breaks_to_newlines(text);
+    // At most one empty line in a row.
+    while out.contains("\n\n\n") {
+        out = out.replace("\n\n\n", "\n\n");
+    }
+    out.trim().to_string()
+}
+
+/// `text` with HTML line breaks (`<br />`, `<br/>`, `<br>`, any case) as
+/// line breaks; nothing else changed.
+pub fn breaks_to_newlines(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(at) = rest.find('<') {
@@ -380,16 +394,17 @@ pub fn clean_text(text: &str) -> String {
         }
     }
     out.push_str(rest);
-    // At most one empty line in a row.
-    while out.contains("\n\n\n") {
-        out = out.replace("\n\n\n", "\n\n");
-    }
-    out.trim().to_string()
+    out
 }
 
 pub fn example_view(e: &Example, max_chars: usize) -> ExampleView {
     let cleaned = clean_text(&e.text);
     let text = truncate_chars(&cleaned, max_chars);
+    let (segments, _) = if e.words.is_empty() {
+        (Vec::new(), false)
+    } else {
+        super::explain::highlighted(&e.text, &e.words, max_chars)
+    };
     let (confidence, error) = match (e.predicted_value, e.true_value) {
         (Some(p), Some(t)) => (significant(p, 3), format!("{:+.2}", p - t)),
         (Some(p), None) => (significant(p, 3), String::new()),
@@ -399,6 +414,7 @@ pub fn example_view(e: &Example, max_chars: usize) -> ExampleView {
         id: e.id.to_string(),
         truncated: text.len() != cleaned.len(),
         text,
+        segments,
         true_label: e.true_label.clone(),
         predicted_label: e.predicted_label.clone(),
         confidence,
