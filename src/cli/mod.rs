@@ -101,6 +101,10 @@ pub enum Command {
     Init {
         /// The folder to create.
         dir: PathBuf,
+        /// Make a student folder for this assignment file: a copy of its
+        /// template linked to it, whose locked keys every command checks.
+        #[arg(long, value_name = "ASSIGNMENT.yaml")]
+        assignment: Option<PathBuf>,
     },
     /// Built-in datasets: list, fetch, path.
     #[command(subcommand)]
@@ -178,7 +182,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Forward(args) => forward::forward(args),
         Command::Compare(args) => compare::compare(args),
         Command::Verify(args) => verify::verify(args),
-        Command::Init { dir } => init::command(&dir),
+        Command::Init { dir, assignment } => init::command(&dir, assignment.as_deref()),
         Command::Data(cmd) => data::data(cmd),
         Command::Cache(cmd) => cache::cache(cmd),
     }

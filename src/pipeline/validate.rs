@@ -31,7 +31,8 @@ pub fn validate_with(
     locator: &Locator,
     limit: &MemoryLimit,
 ) -> Result<(), SpecError> {
-    check_spec(spec, locator, limit).map_err(|i| i.at(spec_path, locator))
+    check_spec(spec, locator, limit).map_err(|i| i.at(spec_path, locator))?;
+    spec::assignment::check_spec(spec, spec_path, locator)
 }
 
 /// The checks of [`validate_with`], as an [`Invalid`] located by path.

@@ -9,7 +9,7 @@ use crate::cache::{Artifact, StageKey};
 use crate::data::Prepared;
 use crate::model::Summary;
 use crate::pipeline::report::{self as report_data, ReportInputs};
-use crate::report::manifest::{DataFile, Manifest};
+use crate::report::manifest::{AssignmentStamp, DataFile, Manifest};
 use crate::report::{self, verify::seal};
 use crate::spec::Spec;
 use crate::train::EpochRecord;
@@ -93,6 +93,10 @@ pub fn compute(spec: &Spec, inputs: ReportStageInputs, dir: &Path) -> Result<()>
             blake3: f.blake3.clone(),
         })
         .collect();
+    manifest.assignment = AssignmentStamp::for_spec(
+        spec,
+        inputs.spec_path.parent().unwrap_or(Path::new("")),
+    )?;
     manifest.spec_dir = inputs.spec_dir;
     manifest.stage_keys = inputs.stage_keys.clone();
     data.manifest_json = Some(serde_json::to_string(&manifest)?);
