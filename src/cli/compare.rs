@@ -32,6 +32,10 @@ pub struct CompareArgs {
     /// Also write a self-contained HTML comparison with overlaid learning curves.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// The run the McNemar p-value column compares each run with (paired on
+    /// the same test examples); default the first run named.
+    #[arg(long, value_name = "NAME")]
+    pub baseline: Option<String>,
 }
 
 /// The runs to compare, and the names a spec's `select:` chose among its variants.
@@ -92,6 +96,14 @@ pub fn compare(args: CompareArgs) -> Result<i32> {
     )?;
     for name in &selected {
         cmp.mark_selected(name);
+    }
+    // McNemar needs two runs with recorded predictions; older records have none.
+    let baseline = args.baseline.clone().or_else(|| {
+        (records.len() > 1 && records.iter().any(|r| r.predictions.is_some()))
+            .then(|| records[0].name.clone())
+    });
+    if let Some(baseline) = baseline {
+        cmp.add_mcnemar(&baseline).map_err(super::InvalidArguments)?;
     }
     print!("{}", cmp.text());
     if let Some(path) = &args.html {

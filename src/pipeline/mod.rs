@@ -24,6 +24,7 @@ pub mod score;
 pub mod splits;
 pub mod stages;
 pub mod tables;
+mod test_predictions;
 pub mod validate;
 pub mod variant;
 

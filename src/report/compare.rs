@@ -86,6 +86,9 @@ pub struct Comparison {
     pub sorted_by: Option<(String, bool)>,
     /// The runs a `select:` chose (one per spec), marked in the table and the page.
     pub selected: Vec<String>,
+    /// McNemar's test against a baseline run (see `compare_mcnemar.rs`):
+    /// the baseline's name and, per run name, the p-value as shown.
+    pub mcnemar: Option<(String, BTreeMap<String, String>)>,
 }
 
 /// Where a column's values come from.
@@ -229,6 +232,7 @@ impl Comparison {
             metrics: chosen,
             sorted_by,
             selected: Vec::new(),
+            mcnemar: None,
         })
     }
 
@@ -258,6 +262,10 @@ impl Comparison {
                 }
             }),
         };
+        if let Some((baseline, _)) = &self.mcnemar {
+            header.push(format!("p vs {baseline} (McNemar)"));
+            numeric.push(true);
+        }
         let rows = self
             .records
             .iter()
@@ -286,6 +294,9 @@ impl Comparison {
                             Some(v) => v.map_or("n/a".to_string(), |x| format!("{x:.4}")),
                         }),
                 );
+                if let Some((_, p)) = &self.mcnemar {
+                    row.push(p.get(&r.name).cloned().unwrap_or_else(|| "-".into()));
+                }
                 row
             })
             .collect();

@@ -10,12 +10,14 @@
 //! HTML-escaped by tera's autoescape.
 
 pub mod compare;
+mod compare_mcnemar;
 mod data;
 pub mod format;
 pub mod hints;
 mod labels;
 pub mod manifest;
 mod network;
+pub mod predictions;
 pub mod record;
 pub mod rerender;
 pub mod selection;
