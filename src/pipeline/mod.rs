@@ -12,6 +12,7 @@ mod error_analysis;
 pub mod explain;
 pub mod explore;
 pub mod forward;
+pub mod grade;
 pub mod memory;
 mod outcome;
 pub mod predict;

@@ -9,10 +9,12 @@
 //! Every piece of user text (spec, review texts, class names, paths) is
 //! HTML-escaped by tera's autoescape.
 
+pub mod class_page;
 pub mod compare;
-mod compare_mcnemar;
+pub mod compare_mcnemar;
 mod data;
 pub mod format;
+pub mod grade;
 pub mod hints;
 mod labels;
 pub mod manifest;
