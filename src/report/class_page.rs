@@ -41,6 +41,7 @@ struct Page {
     count: usize,
     reference_text: String,
     max_points: String,
+    has_points: bool,
     rows: Vec<Row>,
     histogram: String,
 }
@@ -125,6 +126,7 @@ pub fn class_page(
         count: graded.len(),
         reference_text,
         max_points: points_text(max_points),
+        has_points: max_points > 0.0,
         rows,
         histogram: histogram(
             &format!("{metric} across the class"),
