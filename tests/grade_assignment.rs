@@ -24,9 +24,16 @@ fn imdb_folder(dir: &Path, flip_test: bool) {
         let texts: Vec<String> = ids
             .iter()
             .map(|&i| {
-                let w = if pos(i) { "good great fine" } else { "bad awful poor" };
+                let w = if pos(i) {
+                    "good great fine"
+                } else {
+                    "bad awful poor"
+                };
                 let words = format!("{w} ").repeat(8);
-                format!("film {i} was {words}and {}", if i % 3 == 0 { "long" } else { "short" })
+                format!(
+                    "film {i} was {words}and {}",
+                    if i % 3 == 0 { "long" } else { "short" }
+                )
             })
             .collect();
         let labels: Vec<&str> = ids
@@ -126,7 +133,9 @@ fn grading_catches_edits_other_data_and_duplicates() {
     student(root, "s3", "Bo", "data", |t| {
         t.replace("output_dim: 16", "output_dim: 12")
     });
-    student(root, "s4", "Cy", "other", |t| t.replace("epochs: 8", "epochs: 7"));
+    student(root, "s4", "Cy", "other", |t| {
+        t.replace("epochs: 8", "epochs: 7")
+    });
     student(root, "s5", "Dee", "data", same);
 
     // Bo edits the accuracy shown and seals the page again.
@@ -134,7 +143,11 @@ fn grading_catches_edits_other_data_and_duplicates() {
     let html = std::fs::read_to_string(&r3).unwrap();
     let at = html.find("<div class=\"value\">").unwrap() + "<div class=\"value\">".len();
     let shown = &html[at..at + 6];
-    let forged = if shown == "0.9999" { "0.9998" } else { "0.9999" };
+    let forged = if shown == "0.9999" {
+        "0.9998"
+    } else {
+        "0.9999"
+    };
     let edited = format!("{}{forged}{}", &html[..at], &html[at + 6..]);
     std::fs::write(&r3, seal(&edited)).unwrap();
     assert_eq!(
@@ -165,8 +178,19 @@ fn grading_catches_edits_other_data_and_duplicates() {
     let mut rows: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     let mut csv = csv::Reader::from_path(root.join("grades.csv")).unwrap();
     let header = csv.headers().unwrap().clone();
-    for field in ["report", "author", "status", "points", "detail", "duplicate_of", "accuracy"] {
-        assert!(header.iter().any(|h| h == field), "no column {field}: {header:?}");
+    for field in [
+        "report",
+        "author",
+        "status",
+        "points",
+        "detail",
+        "duplicate_of",
+        "accuracy",
+    ] {
+        assert!(
+            header.iter().any(|h| h == field),
+            "no column {field}: {header:?}"
+        );
     }
     for rec in csv.records() {
         let rec = rec.unwrap();
@@ -183,7 +207,10 @@ fn grading_catches_edits_other_data_and_duplicates() {
     assert_eq!(status(reports[2]), "data_mismatch", "{out}");
     assert_eq!(status(reports[3]), "ok", "{out}");
     assert_eq!(status(reports[4]), "unreadable", "{out}");
-    assert!(rows[reports[2]]["detail"].contains("test file differs"), "{out}");
+    assert!(
+        rows[reports[2]]["detail"].contains("test file differs"),
+        "{out}"
+    );
     assert_eq!(rows[reports[1]]["points"], "0");
 
     // The honest report's points follow the assignment's bounds.
@@ -197,8 +224,15 @@ fn grading_catches_edits_other_data_and_duplicates() {
     } else {
         0
     } + u32::from(kappa >= 0.5);
-    assert_eq!(honest["points"], want.to_string(), "accuracy {acc}, kappa {kappa}");
-    assert!(want > 0, "the honest run should earn points: accuracy {acc}");
+    assert_eq!(
+        honest["points"],
+        want.to_string(),
+        "accuracy {acc}, kappa {kappa}"
+    );
+    assert!(
+        want > 0,
+        "the honest run should earn points: accuracy {acc}"
+    );
 
     // Ada and Dee handed in the same spec.
     assert_eq!(rows[reports[0]]["duplicate_of"], reports[3]);
@@ -212,14 +246,21 @@ fn grading_catches_edits_other_data_and_duplicates() {
     assert!(!page.contains("<script"), "the class page runs no script");
     // Deterministic: grading again writes the same page.
     ok(&kerros(root, &args));
-    assert_eq!(page, std::fs::read_to_string(root.join("class.html")).unwrap());
+    assert_eq!(
+        page,
+        std::fs::read_to_string(root.join("class.html")).unwrap()
+    );
 
     // The report shows 95% intervals.
     let r1 = std::fs::read_to_string(root.join(reports[0])).unwrap();
     assert!(r1.contains("95% CI "), "no interval in the report");
 
     // A bad assignment is a bad command line.
-    write(root, "bad.yaml", "assignment: x\ntemplate: teacher/sentiment.yaml\nlocked: [dta]\n");
+    write(
+        root,
+        "bad.yaml",
+        "assignment: x\ntemplate: teacher/sentiment.yaml\nlocked: [dta]\n",
+    );
     let o = kerros(root, &["grade", "--assignment", "bad.yaml", reports[0]]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("did you mean `data`"));
@@ -231,14 +272,21 @@ fn compare_prints_a_mcnemar_p_value() {
     let dir = tmp.path();
     let mut train = String::from("text,label\n");
     for i in 0..40 {
-        let (w, l) = if i % 2 == 0 { ("good", "pos") } else { ("bad", "neg") };
+        let (w, l) = if i % 2 == 0 {
+            ("good", "pos")
+        } else {
+            ("bad", "neg")
+        };
         train.push_str(&format!("a {w} film number {i},{l}\n"));
     }
     write(dir, "train.csv", &train);
     let mut test = String::from("text,label\n");
     for i in 0..30 {
         let w = if i % 3 == 0 { "bad" } else { "good" };
-        test.push_str(&format!("a {w} one {i},{}\n", if i % 2 == 0 { "neg" } else { "pos" }));
+        test.push_str(&format!(
+            "a {w} one {i},{}\n",
+            if i % 2 == 0 { "neg" } else { "pos" }
+        ));
     }
     write(dir, "test.csv", &test);
     for (name, width) in [("t1", 4), ("t2", 8)] {
@@ -252,8 +300,22 @@ fn compare_prints_a_mcnemar_p_value() {
             ),
         );
     }
-    ok(&kerros(dir, &["run", "t1.yaml", "t2.yaml", "--cache-dir", "c", "--reports-dir", "r"]));
-    let out = ok(&kerros(dir, &["compare", "t1.yaml", "t2.yaml", "--cache-dir", "c"]));
+    ok(&kerros(
+        dir,
+        &[
+            "run",
+            "t1.yaml",
+            "t2.yaml",
+            "--cache-dir",
+            "c",
+            "--reports-dir",
+            "r",
+        ],
+    ));
+    let out = ok(&kerros(
+        dir,
+        &["compare", "t1.yaml", "t2.yaml", "--cache-dir", "c"],
+    ));
     assert!(out.contains("p vs t1 (McNemar)"), "{out}");
     let t2 = out.lines().find(|l| l.starts_with("t2 ")).unwrap();
     let p: f64 = t2.split_whitespace().last().unwrap().parse().unwrap();
@@ -263,10 +325,27 @@ fn compare_prints_a_mcnemar_p_value() {
     // --baseline names another run; an unknown one is a bad command line.
     let out = ok(&kerros(
         dir,
-        &["compare", "t1.yaml", "t2.yaml", "--cache-dir", "c", "--baseline", "t2"],
+        &[
+            "compare",
+            "t1.yaml",
+            "t2.yaml",
+            "--cache-dir",
+            "c",
+            "--baseline",
+            "t2",
+        ],
     ));
     assert!(out.contains("p vs t2 (McNemar)"), "{out}");
-    let o = kerros(dir, &["compare", "t1.yaml", "--cache-dir", "c", "--baseline", "nope"]);
+    let o = kerros(
+        dir,
+        &[
+            "compare",
+            "t1.yaml",
+            "--cache-dir",
+            "c",
+            "--baseline",
+            "nope",
+        ],
+    );
     assert_eq!(o.status.code(), Some(2));
 }
-

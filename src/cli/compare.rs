@@ -103,7 +103,8 @@ pub fn compare(args: CompareArgs) -> Result<i32> {
             .then(|| records[0].name.clone())
     });
     if let Some(baseline) = baseline {
-        cmp.add_mcnemar(&baseline).map_err(super::InvalidArguments)?;
+        cmp.add_mcnemar(&baseline)
+            .map_err(super::InvalidArguments)?;
     }
     print!("{}", cmp.text());
     if let Some(path) = &args.html {

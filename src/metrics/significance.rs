@@ -159,8 +159,7 @@ fn erfc(x: f64) -> f64 {
                     + t * (-0.186_288_06
                         + t * (0.278_868_07
                             + t * (-1.135_203_98
-                                + t * (1.488_515_87
-                                    + t * (-0.822_152_23 + t * 0.170_872_77))))))));
+                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
     let r = t * poly.exp();
     if x >= 0.0 {
         r
@@ -230,7 +229,13 @@ mod tests {
         assert_eq!(again, (Some(acc), Some(kappa)));
         // Perfect predictions: the interval is the point.
         let (acc, _) = bootstrap_accuracy_kappa(&truth, &truth, 2, 100, 1);
-        assert_eq!(acc, Some(Interval { low: 1.0, high: 1.0 }));
+        assert_eq!(
+            acc,
+            Some(Interval {
+                low: 1.0,
+                high: 1.0
+            })
+        );
         assert_eq!(bootstrap_accuracy_kappa(&[], &[], 2, 100, 1), (None, None));
     }
 }

@@ -38,7 +38,10 @@ pub struct GradeOptions {
 /// (`train`, `test`, `validation`), hashed as a run hashes them. Built-in
 /// datasets are looked for under `data_dir` (not fetched: the teacher's
 /// copy is the reference).
-pub fn expected_data(assignment: &Assignment, data_dir: Option<&Path>) -> Result<Vec<(String, String)>> {
+pub fn expected_data(
+    assignment: &Assignment,
+    data_dir: Option<&Path>,
+) -> Result<Vec<(String, String)>> {
     let Some(data) = &assignment.template.data else {
         return Ok(Vec::new());
     };
@@ -263,7 +266,9 @@ fn data_mismatch(manifest: &Manifest, expected: &[(String, String)]) -> Option<S
     for f in &manifest.data_files {
         let role = f.path.split(": ").next().unwrap_or("");
         if !expected.iter().any(|(r, _)| r == role) {
-            out.push(format!("the report read a {role} file the assignment has none of"));
+            out.push(format!(
+                "the report read a {role} file the assignment has none of"
+            ));
         }
     }
     (!out.is_empty()).then(|| out.join("; "))
@@ -275,10 +280,19 @@ fn short(hash: &str) -> &str {
 
 /// Re-run the report's spec from the template's folder (so relative data
 /// paths are the assignment's files) on the shared cache.
-fn reproduce(manifest: &Manifest, assignment: &Assignment, opts: &GradeOptions) -> (Status, String) {
+fn reproduce(
+    manifest: &Manifest,
+    assignment: &Assignment,
+    opts: &GradeOptions,
+) -> (Status, String) {
     let tmp = match tempfile::tempdir() {
         Ok(t) => t,
-        Err(e) => return (Status::NotReproduced, format!("cannot make a folder for the re-run: {e}")),
+        Err(e) => {
+            return (
+                Status::NotReproduced,
+                format!("cannot make a folder for the re-run: {e}"),
+            )
+        }
     };
     let run = RunOptions {
         data_dir: opts.data_dir.clone(),
@@ -290,7 +304,11 @@ fn reproduce(manifest: &Manifest, assignment: &Assignment, opts: &GradeOptions) 
         log_prefix: None,
     };
     let folder = assignment.template_path.parent().unwrap_or(Path::new(""));
-    let folder = if folder.as_os_str().is_empty() { Path::new(".") } else { folder };
+    let folder = if folder.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        folder
+    };
     match rerun_with(manifest, Some(folder), &run) {
         Err(e) => (Status::NotReproduced, format!("the re-run failed: {e:#}")),
         Ok(r) if r.differences.is_empty() => (Status::Ok, String::new()),

@@ -182,9 +182,10 @@ fn metrics_section(inputs: &ReportInputs) -> Metrics {
         let (train, test) = class_counts(p);
         crate::metrics::classification_baselines(&train, &test, spec.task.kind == TaskKind::Binary)
     };
-    let intervals = super::test_predictions::class_predictions(spec, inputs.predictions, &p.classes)
-        .map(|tp| super::test_predictions::intervals(&tp, p.classes.len(), spec.seed))
-        .unwrap_or_default();
+    let intervals =
+        super::test_predictions::class_predictions(spec, inputs.predictions, &p.classes)
+            .map(|tp| super::test_predictions::intervals(&tp, p.classes.len(), spec.seed))
+            .unwrap_or_default();
     let metric = |key: &str, v: f64| {
         let (name, meaning) = crate::report::metric_label(key);
         Metric {

@@ -183,7 +183,10 @@ mod tests {
         // b vs a: 18 right in a only, none in b only: p < 0.0001, significant.
         assert!(html.contains("<0.0001") || html.contains("&lt;0.0001"));
         assert!(html.contains(">yes<"));
-        assert_eq!(html, class_page(&g, "ex & 1", "accuracy", None, 3.0).unwrap());
+        assert_eq!(
+            html,
+            class_page(&g, "ex & 1", "accuracy", None, 3.0).unwrap()
+        );
         assert!(class_page(&g, "x", "accuracy", Some("zz.html"), 0.0).is_err());
     }
 }

@@ -63,8 +63,9 @@ impl Comparison {
                 "baseline".to_string()
             } else {
                 match (&base, &r.predictions) {
-                    (Some(b), Some(p)) => mcnemar_between(b, p)
-                        .map_or("n/a".to_string(), |m| p_value_text(m.p_value)),
+                    (Some(b), Some(p)) => {
+                        mcnemar_between(b, p).map_or("n/a".to_string(), |m| p_value_text(m.p_value))
+                    }
                     _ => "n/a".to_string(),
                 }
             };

@@ -148,7 +148,8 @@ impl Serialize for TestPredictions {
 impl<'de> Deserialize<'de> for TestPredictions {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let packed = Packed::deserialize(d)?;
-        let p = TestPredictions::decode(&packed.deflate_base64).map_err(serde::de::Error::custom)?;
+        let p =
+            TestPredictions::decode(&packed.deflate_base64).map_err(serde::de::Error::custom)?;
         if p.ids.len() != packed.examples {
             return Err(serde::de::Error::custom(format!(
                 "the test predictions hold {} examples, not the {} recorded",

@@ -36,8 +36,8 @@ pub use layers::{
     EmbeddingSpec, GruSpec, LayerSpec, LstmSpec, MergeMode, Padding, Pooling1dSpec,
     RegularizerSpec, SimpleRnnSpec,
 };
-pub use load::{check, load_spec, nearest, parse_spec, read_spec_file};
 pub(crate) use load::yaml_error;
+pub use load::{check, load_spec, nearest, parse_spec, read_spec_file};
 pub use locate::Locator;
 pub use select::{SelectSpec, VALIDATION_METRICS};
 pub use test_source::TestSource;

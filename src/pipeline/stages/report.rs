@@ -93,10 +93,8 @@ pub fn compute(spec: &Spec, inputs: ReportStageInputs, dir: &Path) -> Result<()>
             blake3: f.blake3.clone(),
         })
         .collect();
-    manifest.assignment = AssignmentStamp::for_spec(
-        spec,
-        inputs.spec_path.parent().unwrap_or(Path::new("")),
-    )?;
+    manifest.assignment =
+        AssignmentStamp::for_spec(spec, inputs.spec_path.parent().unwrap_or(Path::new("")))?;
     manifest.spec_dir = inputs.spec_dir;
     manifest.stage_keys = inputs.stage_keys.clone();
     data.manifest_json = Some(serde_json::to_string(&manifest)?);

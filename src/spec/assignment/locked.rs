@@ -153,7 +153,11 @@ pub fn locked_values(spec: &Spec, keys: &[LockedKey]) -> BTreeMap<String, Value>
 
 /// The first place where `ours` and `theirs` differ, as `(path, ours,
 /// theirs)` with `null` for an absent value; `None` when equal.
-pub fn first_difference(path: &str, ours: &Value, theirs: &Value) -> Option<(String, Value, Value)> {
+pub fn first_difference(
+    path: &str,
+    ours: &Value,
+    theirs: &Value,
+) -> Option<(String, Value, Value)> {
     match (ours, theirs) {
         (Value::Object(a), Value::Object(b)) => {
             let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
