@@ -176,7 +176,8 @@ mod tests {
         assert!(json.len() < 20_000, "{} bytes", json.len());
         let back: TestPredictions = serde_json::from_str(&json).unwrap();
         assert_eq!(back, p);
-        assert_eq!(p.correct().iter().filter(|&&c| c).count(), 16_669);
+        let right = (0..25_003).filter(|i| i % 2 == i % 3 % 2).count();
+        assert_eq!(p.correct().iter().filter(|&&c| c).count(), right);
     }
 
     #[test]
