@@ -157,12 +157,35 @@ fn grading_catches_edits_other_data_and_duplicates() {
         Some(4)
     );
 
+    // A run of the template itself was made for no assignment.
+    ok(&kerros(
+        root,
+        &[
+            "run",
+            "teacher/sentiment.yaml",
+            "--data-dir",
+            "data",
+            "--cache-dir",
+            "tc",
+            "--reports-dir",
+            "plain",
+        ],
+    ));
+    // Ada's report as another kerros version would have written it.
+    let r1 = std::fs::read_to_string(root.join("s1/reports/sentiment.html")).unwrap();
+    // As tests/verify_render.rs does: every mention of the version, in the
+    // page, the manifest and the record.
+    let old = r1.replace(env!("CARGO_PKG_VERSION"), "0.0.1-old");
+    write(root, "old.html", &seal(&old));
+
     let reports = [
         "s1/reports/sentiment.html",
         "s3/reports/sentiment.html",
         "s4/reports/sentiment.html",
         "s5/reports/sentiment.html",
         "missing.html",
+        "plain/sentiment.html",
+        "old.html",
     ];
     let mut args = vec!["grade", "--assignment", "teacher/assignment.yaml"];
     args.extend(reports);
@@ -207,6 +230,8 @@ fn grading_catches_edits_other_data_and_duplicates() {
     assert_eq!(status(reports[2]), "data_mismatch", "{out}");
     assert_eq!(status(reports[3]), "ok", "{out}");
     assert_eq!(status(reports[4]), "unreadable", "{out}");
+    assert_eq!(status(reports[5]), "wrong_assignment", "{out}");
+    assert_eq!(status(reports[6]), "version_mismatch", "{out}");
     assert!(
         rows[reports[2]]["detail"].contains("test file differs"),
         "{out}"
@@ -234,7 +259,7 @@ fn grading_catches_edits_other_data_and_duplicates() {
         "the honest run should earn points: accuracy {acc}"
     );
 
-    // Ada and Dee handed in the same spec.
+    // Ada and Dee handed in the same spec (and old.html is Ada's again).
     assert_eq!(rows[reports[0]]["duplicate_of"], reports[3]);
     assert_eq!(rows[reports[3]]["duplicate_of"], reports[0]);
     assert_eq!(rows[reports[1]]["duplicate_of"], "");
@@ -250,6 +275,29 @@ fn grading_catches_edits_other_data_and_duplicates() {
         page,
         std::fs::read_to_string(root.join("class.html")).unwrap()
     );
+
+    // --rerun reproduces the other version's report on a shared cache.
+    let out = ok(&kerros(
+        root,
+        &[
+            "grade",
+            "--assignment",
+            "teacher/assignment.yaml",
+            "old.html",
+            "s5/reports/sentiment.html",
+            "--rerun",
+            "--jobs",
+            "2",
+            "--data-dir",
+            "data",
+            "--cache-dir",
+            "grading-cache",
+            "--csv",
+            "rerun.csv",
+        ],
+    ));
+    assert!(out.contains("old.html: ok"), "{out}");
+    assert!(out.contains("s5/reports/sentiment.html: ok"), "{out}");
 
     // The report shows 95% intervals.
     let r1 = std::fs::read_to_string(root.join(reports[0])).unwrap();
