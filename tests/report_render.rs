@@ -280,6 +280,7 @@ fn sample() -> ReportData {
         notes: None,
         forward_pass: Some(forward_pass()),
         manifest_json: Some(s(r#"{"spec_hash": "abc123", "note": "</script><script>alert(2)</script>"}"#)),
+        predictions: None,
         footer: Footer {
             command: s("kerros run specs/drugs-cnn.yaml --seed 42"),
             cache_keys: vec![(s("load"), s("1a2b3c4d5e6f")), (s("train"), s("9f8e7d6c5b4a"))],

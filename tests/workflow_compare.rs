@@ -19,6 +19,7 @@ fn record(name: &str, epochs: u64, lr: f64, metrics: Value, history: Vec<Value>)
         hints: vec![],
         history,
         report: Some(format!("reports/{name}.html")),
+        predictions: None,
     }
 }
 
@@ -191,6 +192,7 @@ fn sweep_variants_compare_on_their_matrix_settings() {
             hints: vec![],
             history: vec![],
             report: None,
+            predictions: None,
         })
         .collect();
     assert_eq!(

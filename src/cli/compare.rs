@@ -33,11 +33,10 @@ pub struct CompareArgs {
     /// Also write a self-contained HTML comparison with overlaid learning curves.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
-    /// Read the run records from this remote cache (every shard's and
-    /// machine's runs) instead of the local cache (default $KERROS_REMOTE_CACHE).
-    #[arg(long, value_name = "URL")]
     pub remote_cache: Option<String>,
-    /// The run the page compares every other run's settings with (default: the first).
+    /// The baseline run (default: the first named): the page shows each other
+    /// run's settings as differences from it, and the McNemar p-value column
+    /// pairs each run with it on the same test examples.
     #[arg(long, value_name = "NAME")]
     pub baseline: Option<String>,
 }
@@ -110,6 +109,15 @@ pub fn compare(args: CompareArgs) -> Result<i32> {
     }
     if let Some(name) = &args.baseline {
         cmp.set_baseline(name)?;
+    }
+    // McNemar needs two runs with recorded predictions; older records have none.
+    let baseline = args.baseline.clone().or_else(|| {
+        (records.len() > 1 && records.iter().any(|r| r.predictions.is_some()))
+            .then(|| records[0].name.clone())
+    });
+    if let Some(baseline) = baseline {
+        cmp.add_mcnemar(&baseline)
+            .map_err(super::InvalidArguments)?;
     }
     print!("{}", cmp.text());
     if let Some(path) = &args.html {

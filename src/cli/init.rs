@@ -1,6 +1,8 @@
 //! `kerros init DIR`: a new experiment folder with an example spec, a
 //! `.gitignore` for the cache and reports, the CI workflow and a README.
 
+mod assignment;
+
 use anyhow::{bail, Context, Result};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -71,8 +73,22 @@ pub fn init(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(written)
 }
 
-/// `kerros init`.
-pub fn command(dir: &Path) -> Result<i32> {
+/// `kerros init`; with `assignment`, a student folder for that assignment
+/// (see [`assignment::init_assignment`]).
+pub fn command(dir: &Path, assignment: Option<&Path>) -> Result<i32> {
+    if let Some(a) = assignment {
+        let files = assignment::init_assignment(a, dir)?;
+        for f in &files {
+            println!("created {}", f.display());
+        }
+        if let Some(spec) = files.first() {
+            println!(
+                "next: kerros run {} --data-dir <folder with the data>",
+                spec.display()
+            );
+        }
+        return Ok(0);
+    }
     let files = init(dir)?;
     for f in &files {
         println!("created {}", f.display());

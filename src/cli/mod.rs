@@ -8,6 +8,7 @@ mod cache;
 mod compare;
 mod data;
 mod forward;
+mod grade;
 pub mod init;
 mod predict;
 mod remote;
@@ -46,6 +47,7 @@ Examples:
   kerros serve pipelines/druglib_rating3.yaml --port 8080
   kerros compare pipelines/imdb_seed.yaml pipelines/imdb_lstm.yaml --sort cohen_kappa
   kerros verify reports/imdb_seed.html
+  kerros grade --assignment assignment.yaml submissions/*.html --csv grades.csv --html class.html
   kerros init my_experiment
   kerros cache info
   kerros cache gc --older-than 30d
@@ -98,10 +100,17 @@ pub enum Command {
     Compare(compare::CompareArgs),
     /// Check that a report is intact (and with --rerun, reproducible).
     Verify(verify::VerifyArgs),
+    /// Grade submission reports against an assignment: intact, made for it,
+    /// locked settings kept, its data, points; a gradebook CSV and a class page.
+    Grade(grade::GradeArgs),
     /// Create a new experiment folder with an example spec and CI workflow.
     Init {
         /// The folder to create.
         dir: PathBuf,
+        /// Make a student folder for this assignment file: a copy of its
+        /// template linked to it, whose locked keys every command checks.
+        #[arg(long, value_name = "ASSIGNMENT.yaml")]
+        assignment: Option<PathBuf>,
     },
     /// Built-in datasets: list, fetch, path.
     #[command(subcommand)]
@@ -179,7 +188,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Forward(args) => forward::forward(args),
         Command::Compare(args) => compare::compare(args),
         Command::Verify(args) => verify::verify(args),
-        Command::Init { dir } => init::command(&dir),
+        Command::Grade(args) => grade::grade(args),
+        Command::Init { dir, assignment } => init::command(&dir, assignment.as_deref()),
         Command::Data(cmd) => data::data(cmd),
         Command::Cache(cmd) => cache::cache(cmd),
     }

@@ -26,6 +26,7 @@ mod log_loss;
 mod regression;
 mod roc;
 mod scores;
+pub mod significance;
 
 use std::collections::BTreeMap;
 

@@ -13,6 +13,7 @@ pub mod explain;
 pub mod explain_report;
 pub mod explore;
 pub mod forward;
+pub mod grade;
 pub mod memory;
 pub mod notes;
 mod outcome;
@@ -26,6 +27,7 @@ pub mod score;
 pub mod splits;
 pub mod stages;
 pub mod tables;
+mod test_predictions;
 pub mod validate;
 pub mod variant;
 

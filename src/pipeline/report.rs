@@ -182,6 +182,10 @@ fn metrics_section(inputs: &ReportInputs) -> Metrics {
         let (train, test) = class_counts(p);
         crate::metrics::classification_baselines(&train, &test, spec.task.kind == TaskKind::Binary)
     };
+    let intervals =
+        super::test_predictions::class_predictions(spec, inputs.predictions, &p.classes)
+            .map(|tp| super::test_predictions::intervals(&tp, p.classes.len(), spec.seed))
+            .unwrap_or_default();
     let metric = |key: &str, v: f64| {
         let (name, meaning) = crate::report::metric_label(key);
         Metric {
@@ -190,6 +194,7 @@ fn metrics_section(inputs: &ReportInputs) -> Metrics {
             meaning,
             majority: baselines.majority.get(key).copied(),
             stratified: baselines.stratified.get(key).copied(),
+            interval: intervals.iter().find(|(k, _)| *k == key).map(|(_, i)| *i),
         }
     };
     let headline = headline_keys(spec)
@@ -515,6 +520,11 @@ pub fn build(inputs: &ReportInputs) -> ReportData {
         notes: None,
         forward_pass: None,
         manifest_json: None,
+        predictions: super::test_predictions::class_predictions(
+            spec,
+            inputs.predictions,
+            &p.classes,
+        ),
         footer: Footer {
             command: format!("kerros run {}", inputs.spec_path.display()),
             cache_keys: inputs

@@ -43,19 +43,34 @@ pub fn spec_folder(manifest: &Manifest, spec_dir: Option<&Path>) -> PathBuf {
 /// a missing one is an error naming the file, where it was looked for and
 /// how to point elsewhere.
 pub fn rerun(manifest: &Manifest, spec_dir: Option<&Path>, opts: &RunOptions) -> Result<Rerun> {
-    let spec = manifest.spec()?;
-    let folder = spec_folder(manifest, spec_dir);
-    let changed_files = check_data_files(&spec, manifest, &folder, spec_dir.is_some())?;
     let opts = RunOptions {
         force: true,
         ..opts.clone()
     };
+    rerun_with(manifest, spec_dir, &opts)
+}
+
+/// [`rerun`] with the cache used as `opts.force` says: `kerros grade
+/// --rerun` shares one cache between many reports, so a stage common to
+/// several students (loading and splitting the same data) runs once.
+pub fn rerun_with(
+    manifest: &Manifest,
+    spec_dir: Option<&Path>,
+    opts: &RunOptions,
+) -> Result<Rerun> {
+    let mut spec = manifest.spec()?;
+    // The assignment's locked keys were checked when the report was made
+    // (and `kerros grade` checks them against the teacher's copy); the
+    // student's assignment file need not exist where the re-run happens.
+    spec.assignment = None;
+    let folder = spec_folder(manifest, spec_dir);
+    let changed_files = check_data_files(&spec, manifest, &folder, spec_dir.is_some())?;
     // Only its folder matters: the spec itself comes from the manifest.
     let spec_path = folder.join(format!("{}.yaml", spec.name));
     // The same checks as `kerros run`, before touching data.
     let locator = crate::spec::Locator::new(&manifest.spec_yaml);
     super::validate(&spec, &spec_path, &locator)?;
-    let outcome = run_spec(&spec, &spec_path, &opts)?;
+    let outcome = run_spec(&spec, &spec_path, opts)?;
     let recorded = crate::metrics::Evaluation::from_map(manifest.metrics.clone())
         .context("the report's manifest holds malformed metrics")?;
     let differences = compare_metrics(&recorded, &outcome.metrics, 1e-9);

@@ -143,6 +143,11 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
         hints: training_hints(&history_json),
         history: history_json,
         report: Some(report_path.display().to_string()),
+        predictions: super::test_predictions::class_predictions(
+            spec,
+            &evaluated.predictions()?,
+            &info.classes,
+        ),
     };
     let saved = save_record(&opts.cache_dir, &record);
     crate::cache::warn_if_not_writable(saved, "the run record (for `kerros compare`)")?;

@@ -32,7 +32,8 @@ pub fn validate_with(
     limit: &MemoryLimit,
 ) -> Result<(), SpecError> {
     check_spec(spec, locator, limit).map_err(|i| i.at(spec_path, locator))?;
-    super::notes::load(spec, spec_path).map(|_| ())
+    super::notes::load(spec, spec_path)?;
+    spec::assignment::check_spec(spec, spec_path, locator)
 }
 
 /// The checks of [`validate_with`], as an [`Invalid`] located by path.

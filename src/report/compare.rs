@@ -87,6 +87,9 @@ pub struct Comparison {
     /// Index in `records` of the run the page compares settings with (the
     /// first run unless [`Comparison::set_baseline`] chose another).
     pub baseline: usize,
+    /// McNemar's test against a baseline run (see `compare_mcnemar.rs`):
+    /// the baseline's name and, per run name, the p-value as shown.
+    pub mcnemar: Option<(String, BTreeMap<String, String>)>,
 }
 
 /// Where a column's values come from.
@@ -228,6 +231,7 @@ impl Comparison {
             sorted_by,
             selected: Vec::new(),
             baseline: 0,
+            mcnemar: None,
         })
     }
 
@@ -277,6 +281,10 @@ impl Comparison {
                 }
             }),
         };
+        if let Some((baseline, _)) = &self.mcnemar {
+            header.push(format!("p vs {baseline} (McNemar)"));
+            numeric.push(true);
+        }
         let rows =
             self.records
                 .iter()
@@ -302,6 +310,9 @@ impl Comparison {
                                 Some(v) => v.map_or("n/a".to_string(), |x| format!("{x:.4}")),
                             }),
                     );
+                    if let Some((_, p)) = &self.mcnemar {
+                        row.push(p.get(&r.name).cloned().unwrap_or_else(|| "-".into()));
+                    }
                     row
                 })
                 .collect();

@@ -45,6 +45,10 @@ pub struct ReportData {
     pub manifest_json: Option<String>,
     /// The command line and the stage cache keys.
     pub footer: Footer,
+    /// A classification run's test predictions (ids, true and predicted
+    /// classes), compressed: for significance tests between reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predictions: Option<super::predictions::TestPredictions>,
 }
 
 /// The report's heading block.
@@ -324,6 +328,9 @@ pub struct Metric {
     /// training split's class frequencies.
     #[serde(default)]
     pub stratified: Option<f64>,
+    /// Seeded 95% bootstrap interval of the metric on the test split.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<crate::metrics::significance::Interval>,
 }
 
 /// Per-class metrics (scikit-learn `classification_report` columns).

@@ -39,6 +39,39 @@ pub struct Manifest {
     /// --rerun` resolves them there (absent in reports of older versions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spec_dir: Option<String>,
+    /// The assignment the spec was handed out for, when it names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignment: Option<AssignmentStamp>,
+}
+
+/// What a report records of its assignment: enough for `kerros grade` to
+/// tell which assignment it was made for and what the locked keys held.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssignmentStamp {
+    /// The assignment's name.
+    pub name: String,
+    /// Its digest ([`crate::spec::assignment::digest`]).
+    pub digest: String,
+    /// Each locked key and its resolved value in the run's spec.
+    pub locked: BTreeMap<String, Value>,
+}
+
+impl AssignmentStamp {
+    /// The stamp for `spec`, whose spec file lies in `spec_dir`: `None`
+    /// without `assignment:`; an error when the assignment cannot be read
+    /// (validation checked it before the run, so only a file changed
+    /// meanwhile gets here).
+    pub fn for_spec(spec: &Spec, spec_dir: &Path) -> Result<Option<AssignmentStamp>> {
+        let Some(link) = &spec.assignment else {
+            return Ok(None);
+        };
+        let assignment = crate::spec::assignment::load_assignment(&spec_dir.join(&link.path))?;
+        Ok(Some(AssignmentStamp {
+            name: assignment.name.clone(),
+            digest: link.digest.clone(),
+            locked: crate::spec::assignment::locked_values(spec, &assignment.locked),
+        }))
+    }
 }
 
 /// One data file and its content hash.
@@ -108,6 +141,7 @@ impl Manifest {
             author: resolve_author(author, spec),
             stage_keys: BTreeMap::new(),
             spec_dir: None,
+            assignment: None,
         })
     }
 

@@ -9,16 +9,20 @@
 //! Every piece of user text (spec, review texts, class names, paths) is
 //! HTML-escaped by tera's autoescape.
 
+pub mod class_page;
 pub mod compare;
 mod compare_page;
+pub mod compare_mcnemar;
 mod data;
 pub mod figures;
 pub mod format;
+pub mod grade;
 pub mod hints;
 mod labels;
 pub mod layer_stack;
 pub mod manifest;
 mod network;
+pub mod predictions;
 pub mod record;
 pub mod rerender;
 pub mod selection;

@@ -32,6 +32,10 @@ pub struct RunRecord {
     /// Path of the run's HTML report.
     #[serde(default)]
     pub report: Option<String>,
+    /// A classification run's test predictions (for McNemar's test in
+    /// `kerros compare`); absent for regression and older records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predictions: Option<super::predictions::TestPredictions>,
 }
 
 /// Where the record of run `name` lives: `<cache-dir>/runs/<file>.json`. The

@@ -113,7 +113,7 @@ fn flow_depth(source: &str) -> usize {
 }
 
 /// Turn a serde_yaml error into a positioned message with a suggestion for typos.
-fn yaml_error(e: serde_yaml::Error, file: &Path) -> SpecError {
+pub(crate) fn yaml_error(e: serde_yaml::Error, file: &Path) -> SpecError {
     let raw = e.to_string();
     let (line, column) = match e.location() {
         Some(l) => (Some(l.line()), Some(l.column())),

@@ -8,6 +8,7 @@
 //! per default. So `kerros show` can print the fully resolved spec and two
 //! runs of the same resolved spec are the same experiment.
 
+pub mod assignment;
 mod bounds;
 mod controls;
 mod defaults;
@@ -40,6 +41,7 @@ pub use layers::{
 /// resolves each under the data dir.
 pub const BUILTIN_DATASETS: &[&str] = &["imdb", "druglib", "drugscom"];
 
+pub(crate) use load::yaml_error;
 pub use load::{check, load_spec, nearest, parse_spec, read_spec_file};
 pub use locate::Locator;
 pub use report::{ExplainMode, ReportSpec};
@@ -98,6 +100,10 @@ pub struct Spec {
     /// CI gates: metric name mapped to a bound such as `">= 0.85"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expect: Option<OrderedMap<String>>,
+    /// The assignment this spec was handed out for (`kerros init
+    /// --assignment`): its locked keys are checked by every command.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignment: Option<assignment::AssignmentRef>,
 }
 
 /// A YAML mapping whose entries keep the order they were written in.

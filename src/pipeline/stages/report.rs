@@ -13,7 +13,7 @@ use crate::model::Summary;
 use crate::pipeline::explain_report::explain_report;
 use crate::pipeline::predict::{Predictor, PredictorArtifacts};
 use crate::pipeline::report::{self as report_data, ReportInputs};
-use crate::report::manifest::{DataFile, Manifest};
+use crate::report::manifest::{AssignmentStamp, DataFile, Manifest};
 use crate::report::{self, verify::seal, Notes};
 use crate::spec::Spec;
 use crate::train::EpochRecord;
@@ -119,6 +119,8 @@ pub fn compute(spec: &Spec, inputs: ReportStageInputs, dir: &Path) -> Result<()>
             blake3: f.blake3.clone(),
         })
         .collect();
+    manifest.assignment =
+        AssignmentStamp::for_spec(spec, inputs.spec_path.parent().unwrap_or(Path::new("")))?;
     manifest.spec_dir = inputs.spec_dir;
     manifest.stage_keys = inputs.stage_keys.clone();
     data.manifest_json = Some(serde_json::to_string(&manifest)?);

@@ -69,6 +69,8 @@ pub struct MetricView {
     pub meaning: String,
     pub majority: Option<String>,
     pub stratified: Option<String>,
+    /// `0.8512–0.8701`: the 95% interval, when computed.
+    pub interval: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -242,6 +244,9 @@ fn metric_view(m: &Metric) -> MetricView {
         meaning: m.meaning.clone(),
         majority: m.majority.map(|v| fixed(v, 4)),
         stratified: m.stratified.map(|v| fixed(v, 4)),
+        interval: m
+            .interval
+            .map(|i| format!("{}–{}", fixed(i.low, 4), fixed(i.high, 4))),
     }
 }
 
