@@ -33,7 +33,7 @@ pub use export::{export_items, ExportFormat};
 pub use jsonl::{read_jsonl, read_jsonl_bytes};
 pub use options::{ReadOptions, MAX_BAD_FRACTION};
 pub use parquet_table::read_parquet;
-pub use prepare::{infer_classes, prepare, Item, Prepared};
+pub use prepare::{fold_assignment, infer_classes, prepare, Item, Prepared};
 pub use read::{read_sources, read_table, Tables};
 pub use skipped::{check_not_empty, check_skipped, SkippedRows};
 pub use source::{
@@ -41,7 +41,8 @@ pub use source::{
     Source, Sources, DATA_DIR_ENV,
 };
 pub use split::{
-    approximate_mode, limit_rows, seeded_rng, stratified_split, stratified_split_for, Stream,
+    approximate_mode, limit_rows, seeded_rng, stratified_folds, stratified_split,
+    stratified_split_for, Stream,
 };
 pub use table::{ColumnPlan, IdSource, Row, Table, DRUGLIB_TEXT_COLUMNS, MAX_EXTRA_COLUMNS};
 

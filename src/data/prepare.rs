@@ -183,6 +183,29 @@ fn hold_out(
     Ok((kept, out))
 }
 
+/// The cross-validation fold (0..k) of each training item: seeded and
+/// stratified by class, or for regression (`n_classes` 0) by
+/// [`REGRESSION_STRATA`] quantile bins of the target (see
+/// [`super::split::stratified_folds`]). The same items, seed and `k` always
+/// give the same folds.
+pub fn fold_assignment(
+    items: &[Item],
+    n_classes: usize,
+    k: usize,
+    seed: u64,
+) -> Result<Vec<usize>> {
+    let (strata, n_strata) = if n_classes == 0 {
+        quantile_strata(items)
+    } else {
+        (
+            items.iter().map(|it| it.target as usize).collect(),
+            n_classes,
+        )
+    };
+    let mut rng = seeded_rng(seed, Stream::Folds);
+    super::split::stratified_folds(&strata, n_strata, k, &mut rng)
+}
+
 /// How many quantile bins stratify a regression target's splits.
 pub const REGRESSION_STRATA: usize = 5;
 

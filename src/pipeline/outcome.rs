@@ -1,6 +1,7 @@
 //! What a run produced, as printed by `kerros run` (text or `--json`).
 
 use super::runner::StageStatus;
+use crate::report::cv::CvSummary;
 use crate::train::EpochRecord;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -30,11 +31,18 @@ pub struct RunOutcome {
     pub seconds: f64,
     /// Training hints (e.g. under-training), printed after the run.
     pub hints: Vec<String>,
+    /// Validation metrics as the run record keeps them (from the history,
+    /// and with cross-validation the `cv_*` metrics): what `select:` reads.
+    pub validation: BTreeMap<String, Value>,
+    /// The cross-validation summary (`data.validation: {folds: K}`).
+    pub cv: Option<CvSummary>,
 }
 
 impl RunOutcome {
     /// The `--json` object: metrics, stages, history, report, artifacts,
-    /// params, skipped_rows, seconds.
+    /// params, skipped_rows, seconds, hints, and with cross-validation `cv`
+    /// (each fold's validation metrics, their mean and std, the final
+    /// model's epochs and how they were chosen).
     pub fn to_json(&self) -> Value {
         let stages: Map<String, Value> = self
             .stages
@@ -46,7 +54,7 @@ impl RunOutcome {
             .iter()
             .map(|(n, p)| (n.clone(), Value::String(p.display().to_string())))
             .collect();
-        json!({
+        let mut out = json!({
             "name": self.name,
             "metrics": self.metrics,
             "stages": stages,
@@ -57,13 +65,35 @@ impl RunOutcome {
             "skipped_rows": self.skipped_rows.to_json(),
             "seconds": self.seconds,
             "hints": self.hints,
-        })
+        });
+        if let (Some(cv), Some(map)) = (&self.cv, out.as_object_mut()) {
+            map.insert("cv".into(), cv.to_json());
+        }
+        out
     }
 
     /// A short human summary: scalar metrics, then the report path.
     pub fn summary_text(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "{}", self.name);
+        if let Some(cv) = &self.cv {
+            let _ = writeln!(
+                out,
+                "  cross-validation, {} folds (mean ± std):",
+                cv.folds.len()
+            );
+            for name in ["val_loss", "val_accuracy", "best_epoch"] {
+                if let (Some(m), Some(s)) = (cv.mean.get(name), cv.std.get(name)) {
+                    let _ = writeln!(out, "    {name:<20} {m:.4} ± {s:.4}");
+                }
+            }
+            let _ = writeln!(
+                out,
+                "  final model: the whole training split for {} epochs ({})",
+                cv.final_epochs, cv.final_epochs_rule
+            );
+            let _ = writeln!(out, "  test metrics of the final model:");
+        }
         for (name, v) in self.metrics.defined_scalars() {
             let _ = writeln!(out, "  {name:<22} {v:.4}");
         }

@@ -38,6 +38,10 @@ pub struct ReportInputs<'a> {
     pub stage_keys: &'a BTreeMap<String, String>,
     /// How many vocabulary words a pretrained embedding file covered.
     pub coverage: Option<crate::model::Coverage>,
+    /// The cross-validation folds (`data.validation: {folds: K}`).
+    pub cv: Option<&'a crate::report::cv::CvSummary>,
+    /// Training hints shown under the curves.
+    pub hints: &'a [String],
 }
 
 /// Words per text, split on whitespace (what a reader means by review length).
@@ -487,6 +491,8 @@ pub fn build(inputs: &ReportInputs) -> ReportData {
             "accuracy".to_string()
         },
         early_stop: early_stop(spec, inputs.history),
+        cross_validation: inputs.cv.map(super::cross_validation::report_data),
+        hints: inputs.hints.to_vec(),
     };
     let (examples, misclassified) =
         super::error_analysis::error_analysis(spec, p, inputs.predictions);

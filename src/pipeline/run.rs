@@ -1,5 +1,6 @@
 //! `run_spec`: walk the stages in order through the cache.
 
+use super::cross_validation::{self, FoldInputs};
 use super::epoch_printer::EpochPrinter;
 use super::outcome::RunOutcome;
 use super::runner::Runner;
@@ -59,6 +60,28 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
     let prepared_cell = OnceCell::new();
     let prepared = || -> Result<&Prepared> { cached(&prepared_cell, || splits.prepared(&info)) };
 
+    // Cross-validation first: its folds choose the final model's epochs.
+    let cv = match data_spec.validation.folds {
+        Some(folds) => {
+            let inputs = FoldInputs {
+                split_key: &split_key,
+                info: &info,
+                spec_dir,
+                opts,
+            };
+            Some(cross_validation::run_folds(
+                spec,
+                folds,
+                &inputs,
+                &mut runner,
+                prepared,
+            )?)
+        }
+        None => None,
+    };
+    let final_spec = cv.as_ref().map(|cv| cross_validation::final_spec(spec, cv));
+    let train_spec = final_spec.as_ref().unwrap_or(spec);
+
     let vocab_key = vocabulary::key(spec, &split_key)?;
     let vocab = runner.stage(&vocab_key, |dir| {
         vocabulary::compute(spec, &prepared()?.train, dir)
@@ -71,16 +94,20 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
     })?;
     let encoded = EncodeArtifact::from_artifact(&encoded);
 
-    let train_key = train::key(spec, &encode_key);
+    let train_key = train::key(train_spec, &encode_key);
     let trained = runner.stage(&train_key, |dir| {
         let inputs = TrainInputs {
             encode: &encoded,
             vocabulary: &vocab,
             info: &info,
             spec_dir,
-            printer: EpochPrinter::new(spec.train.epochs, opts.quiet, opts.log_prefix.as_deref()),
+            printer: EpochPrinter::new(
+                train_spec.train.epochs,
+                opts.quiet,
+                opts.log_prefix.as_deref(),
+            ),
         };
-        train::compute(spec, inputs, dir)
+        train::compute(train_spec, inputs, dir)
     })?;
     let trained = TrainArtifact::from_artifact(&trained);
     let history = trained.history()?;
@@ -93,6 +120,11 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
     let evaluated = EvaluateArtifact::from_artifact(&evaluated);
     let metrics = evaluated.metrics()?;
 
+    let history_json: Vec<serde_json::Value> = history
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<std::result::Result<_, _>>()?;
+    let hints = run_hints(&history_json, cv.as_ref());
     let stage_keys = runner.keys.clone();
     let report_key = report::key(spec, &author, &eval_key, &train_key, &split_key);
     let reported = runner.stage(&report_key, |dir| {
@@ -109,29 +141,31 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
             evaluate: &evaluated,
             trained: &trained,
             stage_keys: &stage_keys,
+            cv: cv.as_ref(),
+            hints: &hints,
         };
         report::compute(spec, inputs, dir)
     })?;
     let report_path =
         ReportArtifact::from_artifact(&reported).publish(&opts.reports_dir, &spec.name)?;
 
-    let history_json: Vec<serde_json::Value> = history
-        .iter()
-        .map(serde_json::to_value)
-        .collect::<std::result::Result<_, _>>()?;
+    let mut validation = validation_metrics(&history_json);
+    if let Some(cv) = &cv {
+        validation.extend(cv.record_metrics());
+    }
     let record = RunRecord {
         name: spec.name.clone(),
         spec: serde_json::to_value(spec)?,
         metrics: metrics.clone(),
-        validation: validation_metrics(&history_json),
-        hints: training_hints(&history_json),
+        validation: validation.clone(),
+        hints: hints.clone(),
         history: history_json,
         report: Some(report_path.display().to_string()),
     };
     let saved = save_record(&opts.cache_dir, &record);
     crate::cache::warn_if_not_writable(saved, "the run record (for `kerros compare`)")?;
     Ok(RunOutcome {
-        hints: record.hints.clone(),
+        hints,
         name: spec.name.clone(),
         metrics,
         stages: runner.statuses.clone(),
@@ -141,7 +175,35 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
         params: summary.total_params,
         skipped_rows: info.skipped_rows,
         seconds: start.elapsed().as_secs_f64(),
+        validation,
+        cv,
     })
+}
+
+/// The run's training hints: from its own history, and with
+/// cross-validation from each fold's (named by fold, once per hint).
+fn run_hints(
+    history: &[serde_json::Value],
+    cv: Option<&crate::report::cv::CvSummary>,
+) -> Vec<String> {
+    let mut hints = training_hints(history);
+    if let Some(cv) = cv {
+        let mut per_hint: Vec<(String, Vec<usize>)> = Vec::new();
+        for (i, f) in cv.folds.iter().enumerate() {
+            for h in training_hints(&f.history) {
+                match per_hint.iter_mut().find(|(x, _)| *x == h) {
+                    Some((_, folds)) => folds.push(i + 1),
+                    None => per_hint.push((h, vec![i + 1])),
+                }
+            }
+        }
+        for (h, folds) in per_hint {
+            let folds: Vec<String> = folds.iter().map(usize::to_string).collect();
+            let noun = if folds.len() == 1 { "fold" } else { "folds" };
+            hints.push(format!("cross-validation {noun} {}: {h}", folds.join(", ")));
+        }
+    }
+    hints
 }
 
 /// `dir` as an absolute path (for the manifest), `None` when it cannot be made one.

@@ -3,7 +3,7 @@
 //! metrics; never silently the first.
 
 use super::{run_spec, RunOptions};
-use crate::report::selection::{select_best, validation_metrics};
+use crate::report::selection::select_best;
 use crate::spec::{self, sweep, Invalid, Locator, Spec};
 use anyhow::Result;
 use std::path::Path;
@@ -76,13 +76,9 @@ pub fn choose_variant(
     for v in &variants {
         check_model(&v.spec, spec_path, &locator)?;
         let outcome = run_spec(&v.spec, spec_path, opts)?;
-        let history: Vec<serde_json::Value> = outcome
-            .history
-            .iter()
-            .filter_map(|e| serde_json::to_value(e).ok())
-            .collect();
         values.push(
-            validation_metrics(&history)
+            outcome
+                .validation
                 .get(&select.metric)
                 .and_then(|x| x.as_f64()),
         );

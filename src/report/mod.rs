@@ -10,6 +10,7 @@
 //! HTML-escaped by tera's autoescape.
 
 pub mod compare;
+pub mod cv;
 mod data;
 pub mod format;
 pub mod hints;
@@ -24,10 +25,10 @@ pub mod verify;
 mod view;
 
 pub use data::{
-    ClassLength, ClassMetrics, Confusion, DataSource, DataSummary, EarlyStop, EmbeddingCoverage,
-    EpochRow, Example, Exploration, Footer, ForwardInput, ForwardLayer, ForwardPass, ForwardStep,
-    Header, LayerRow, Metric, Metrics, ModelSummary, ReportData, SplitSummary, TextLengths,
-    Training,
+    ClassLength, ClassMetrics, Confusion, CrossValidation, DataSource, DataSummary, EarlyStop,
+    EmbeddingCoverage, EpochRow, Example, Exploration, Footer, ForwardInput, ForwardLayer,
+    ForwardPass, ForwardStep, Header, LayerRow, Metric, Metrics, ModelSummary, ReportData,
+    SplitSummary, TextLengths, Training,
 };
 pub use labels::metric_label;
 pub use network::network_diagram;

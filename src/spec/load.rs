@@ -220,7 +220,37 @@ pub fn check(spec: &Spec) -> Result<(), Invalid> {
                 ));
             }
         }
+        if let Some(k) = data.validation.folds {
+            if data.validation.fraction.is_some() || data.validation.file.is_some() {
+                return Err(Invalid::new(
+                    "data.validation",
+                    "give one of `fraction`, `file` or `folds`, not several",
+                ));
+            }
+            if !(2..=super::MAX_FOLDS).contains(&k) {
+                return Err(Invalid::new(
+                    "data.validation.folds",
+                    format!(
+                        "folds must be between 2 and {} (got {k}); e.g. `validation: {{folds: 5}}`",
+                        super::MAX_FOLDS
+                    ),
+                ));
+            }
+            // The final model trains on the whole training split: no
+            // validation data for a schedule to watch.
+            if let super::ScheduleSpec::ReduceOnPlateau(r) = &spec.train.optimizer.schedule {
+                if r.monitor.needs_validation() {
+                    return Err(Invalid::new(
+                        "train.optimizer.schedule.reduce_on_plateau.monitor",
+                        format!(
+                            "with `data.validation: {{folds: {k}}}` the final model trains on the whole training split without validation data; monitor `loss` or `accuracy`"
+                        ),
+                    ));
+                }
+            }
+        }
         match (data.validation.fraction, &data.validation.file) {
+            _ if data.validation.folds.is_some() => {}
             (Some(f), None) if f > 0.0 && f < 1.0 => {}
             (Some(f), None) => {
                 return Err(Invalid::new(
@@ -240,7 +270,7 @@ pub fn check(spec: &Spec) -> Result<(), Invalid> {
             (None, None) => {
                 return Err(Invalid::new(
                     "data.validation",
-                    "give `fraction: 0.2` (part of train held out) or `file: path`",
+                    "give `fraction: 0.2` (part of train held out), `file: path` or `folds: 5` (cross-validation)",
                 ))
             }
         }

@@ -37,7 +37,7 @@ pub use layers::{
 };
 pub use load::{check, load_spec, nearest, parse_spec, read_spec_file};
 pub use locate::Locator;
-pub use select::{SelectSpec, VALIDATION_METRICS};
+pub use select::{SelectSpec, CV_METRICS, SELECTION_METRICS, VALIDATION_METRICS};
 pub use test_source::TestSource;
 
 use serde::{Deserialize, Serialize};
@@ -256,7 +256,8 @@ pub enum BadRows {
     Skip,
 }
 
-/// Validation split: a seeded stratified fraction of train, or a file.
+/// Validation split: a seeded stratified fraction of train, a file, or
+/// k-fold cross-validation of the training split.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ValidationSpec {
@@ -266,6 +267,11 @@ pub struct ValidationSpec {
     /// A separate validation file, relative to the spec file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<PathBuf>,
+    /// k-fold cross-validation: the training split is cut into this many
+    /// seeded, stratified parts; each fold trains on the others and validates
+    /// on one, then one final model trains on the whole training split.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folds: Option<usize>,
 }
 
 impl Default for ValidationSpec {
@@ -273,9 +279,13 @@ impl Default for ValidationSpec {
         ValidationSpec {
             fraction: Some(0.2),
             file: None,
+            folds: None,
         }
     }
 }
+
+/// Most folds `data.validation.folds` may ask for (each fold trains a model).
+pub const MAX_FOLDS: usize = 20;
 
 /// Text cleaning before tokenization.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
