@@ -280,3 +280,137 @@ fn bad_fold_settings_are_located_errors() {
     assert_ne!(o.status.code(), Some(0));
     assert!(err.contains("data.validation.folds"), "{err}");
 }
+
+const SEARCH: &str = "name: rs
+seed: 1
+data: {train: train.csv, test: {fraction: 0.2}, validation: {fraction: 0.25}}
+vectorize: {mode: multi_hot}
+model:
+  layers:
+    - dense: {units: 4, activation: relu}
+    - dense: {units: 1}
+train: {epochs: 3, batch_size: 8}
+search:
+  trials: TRIALS
+  space:
+    train.optimizer.learning_rate: {log_uniform: [0.0001, 0.01]}
+    model.layers[0].dense.units: {int: [2, 16]}
+    train.batch_size: {choice: [8, 16]}
+";
+
+#[test]
+fn random_search_draws_seeded_named_variants() {
+    use kerros::spec::sweep::expand;
+    let file = Path::new("rs.yaml");
+    let source = SEARCH.replace("TRIALS", "6");
+    let a = expand(&source, file).unwrap();
+    let b = expand(&source, file).unwrap();
+    assert_eq!(a, b, "the same spec draws the same trials");
+    assert_eq!(a.len(), 6);
+    for (t, v) in a.iter().enumerate() {
+        assert!(
+            v.name.starts_with(&format!("rs[trial={},", t + 1)),
+            "{}",
+            v.name
+        );
+        assert_eq!(v.spec.name, v.name);
+        assert!(v.spec.search.is_none() && v.spec.matrix.is_none());
+        let lr = v.spec.train.optimizer.learning_rate;
+        assert!((1e-4..=1e-2).contains(&lr), "{lr}");
+        assert!(
+            v.name.contains(&format!("learning_rate={lr}")),
+            "{}",
+            v.name
+        );
+        assert!([8, 16].contains(&v.spec.train.batch_size));
+        let units = v.overrides[1].1.as_u64().unwrap();
+        assert!((2..=16).contains(&units));
+    }
+    let other_seed = expand(&source.replace("trials: 6", "trials: 6\n  seed: 99"), file).unwrap();
+    assert_ne!(
+        a.iter().map(|v| &v.name).collect::<Vec<_>>(),
+        other_seed.iter().map(|v| &v.name).collect::<Vec<_>>()
+    );
+    // More trials keep the first ones.
+    let more = expand(&SEARCH.replace("TRIALS", "8"), file).unwrap();
+    assert_eq!(more[..6], a[..]);
+}
+
+#[test]
+fn random_search_errors_name_the_line_and_what_is_valid() {
+    use kerros::spec::sweep::expand;
+    let file = Path::new("rs.yaml");
+    let base = SEARCH.replace("TRIALS", "3");
+    for (from, to, line, want) in [
+        ("log_uniform: [0.0001", "log_uniform: [0", 13, "above 0"),
+        ("int: [2, 16]", "int: [20, 16]", 14, "low above high"),
+        (
+            "int: [2, 16]",
+            "normal: [2, 16]",
+            14,
+            "unknown field `normal`",
+        ),
+        (
+            "train.batch_size:",
+            "train.batch_sise:",
+            15,
+            "did you mean `batch_size`",
+        ),
+        ("layers[0].dense", "layers[5].dense", 14, "no item [5]"),
+        ("trials: 3", "trials: 0", 11, "trials must be between 1"),
+    ] {
+        let e = expand(&base.replace(from, to), file).unwrap_err();
+        assert_eq!(e.line, Some(line), "{to}: {e}");
+        assert!(e.message.contains(want), "{to}: {e}");
+    }
+    let both = format!("{base}matrix: {{seed: [1, 2]}}\n");
+    let e = expand(&both, file).unwrap_err();
+    assert!(e.message.contains("not both"), "{e}");
+}
+
+#[test]
+fn select_chooses_among_search_trials() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    data(dir);
+    let spec = write(
+        dir,
+        "rs.yaml",
+        &format!(
+            "{}select: {{metric: val_loss}}\n",
+            SEARCH.replace("TRIALS", "3")
+        ),
+    );
+    let o = kerros(dir, &["run", spec.to_str().unwrap(), "--json"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(
+        lines.iter().filter(|l| l["selected"] == true).count(),
+        1,
+        "{lines:?}"
+    );
+    let o = kerros(
+        dir,
+        &["predict", spec.to_str().unwrap(), "--text", "good great"],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let chosen = lines.iter().find(|l| l["selected"] == true).unwrap()["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(String::from_utf8_lossy(&o.stderr).contains(&chosen));
+}

@@ -175,6 +175,15 @@ pub fn check(spec: &Spec) -> Result<(), Invalid> {
     if let Some(select) = &spec.select {
         select.check()?;
     }
+    if let Some(search) = &spec.search {
+        if spec.matrix.is_some() {
+            return Err(Invalid::new(
+                "search",
+                "give either `matrix:` (a grid) or `search:` (random trials), not both",
+            ));
+        }
+        search.check()?;
+    }
     if spec.name.trim().is_empty() {
         return Err(Invalid::new("name", "the experiment name is empty"));
     }

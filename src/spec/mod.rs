@@ -16,6 +16,7 @@ pub mod expect;
 mod layers;
 mod load;
 mod locate;
+pub mod search;
 mod select;
 pub mod sweep;
 mod test_source;
@@ -82,7 +83,11 @@ pub struct Spec {
     /// A sweep: dotted spec paths mapped to value lists; each combination runs as a variant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub matrix: Option<OrderedMap<Vec<serde_yaml::Value>>>,
-    /// Which validation metric chooses one variant of the `matrix:`.
+    /// Random search: `trials` variants drawn from distributions over spec
+    /// paths (instead of a `matrix:`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search: Option<search::SearchSpec>,
+    /// Which validation metric chooses one variant of the `matrix:` or `search:`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub select: Option<SelectSpec>,
     /// Example inputs for a spec without data (hand calculation): each row is
