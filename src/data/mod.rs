@@ -44,7 +44,9 @@ pub use split::{
     approximate_mode, limit_rows, seeded_rng, stratified_folds, stratified_split,
     stratified_split_for, Stream,
 };
-pub use table::{ColumnPlan, IdSource, Row, Table, DRUGLIB_TEXT_COLUMNS, MAX_EXTRA_COLUMNS};
+pub use table::{
+    parse_weight, ColumnPlan, IdSource, Row, Table, DRUGLIB_TEXT_COLUMNS, MAX_EXTRA_COLUMNS,
+};
 
 /// Revision of how the readers parse files and count skipped rows; part of
 /// the load stage's cache key, so a change re-reads the data.

@@ -78,6 +78,11 @@ pub fn run_folds<'p>(
                 info: inputs.info,
                 spec_dir: inputs.spec_dir,
                 printer: EpochPrinter::new(spec.train.epochs, inputs.opts.quiet, Some(&label)),
+                // Read the splits for weights only when there are weights.
+                weights: match spec.data.as_ref().and_then(|d| d.weight_column.as_ref()) {
+                    Some(_) => train::example_weights(spec, &part_prepared()?.train)?,
+                    None => None,
+                },
             };
             train::compute(spec, train_inputs, dir)
         })?;

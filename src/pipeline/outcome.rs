@@ -36,11 +36,14 @@ pub struct RunOutcome {
     pub validation: BTreeMap<String, Value>,
     /// The cross-validation summary (`data.validation: {folds: K}`).
     pub cv: Option<CvSummary>,
+    /// Binary tasks: the class precision, recall, F1 and ROC AUC are of.
+    pub positive_class: Option<String>,
 }
 
 impl RunOutcome {
     /// The `--json` object: metrics, stages, history, report, artifacts,
-    /// params, skipped_rows, seconds, hints, and with cross-validation `cv`
+    /// params, skipped_rows, seconds, hints, `positive_class` (binary
+    /// tasks), and with cross-validation `cv`
     /// (each fold's validation metrics, their mean and std, the final
     /// model's epochs and how they were chosen).
     pub fn to_json(&self) -> Value {
@@ -66,8 +69,13 @@ impl RunOutcome {
             "seconds": self.seconds,
             "hints": self.hints,
         });
-        if let (Some(cv), Some(map)) = (&self.cv, out.as_object_mut()) {
-            map.insert("cv".into(), cv.to_json());
+        if let Some(map) = out.as_object_mut() {
+            if let Some(cv) = &self.cv {
+                map.insert("cv".into(), cv.to_json());
+            }
+            if let Some(p) = &self.positive_class {
+                map.insert("positive_class".into(), Value::from(p.as_str()));
+            }
         }
         out
     }
@@ -95,7 +103,15 @@ impl RunOutcome {
             let _ = writeln!(out, "  test metrics of the final model:");
         }
         for (name, v) in self.metrics.defined_scalars() {
-            let _ = writeln!(out, "  {name:<22} {v:.4}");
+            match &self.positive_class {
+                Some(p) if ["precision", "recall", "f1", "roc_auc"].contains(&name) => {
+                    let label = format!("{name} (positive: {p})");
+                    let _ = writeln!(out, "  {label:<22} {v:.4}");
+                }
+                _ => {
+                    let _ = writeln!(out, "  {name:<22} {v:.4}");
+                }
+            }
         }
         let ran = self
             .stages

@@ -68,6 +68,9 @@ fn split_summary(name: &str, items: &[Item], classes: &[String], regression: boo
     }
 }
 
+/// Binary metrics computed for the positive class only.
+const POSITIVE_CLASS_METRICS: [&str; 4] = ["precision", "recall", "f1", "roc_auc"];
+
 /// Metric keys shown as headline cards, in order, per kind of task.
 fn headline_keys(spec: &Spec) -> &'static [&'static str] {
     match spec.task.kind {
@@ -186,8 +189,15 @@ fn metrics_section(inputs: &ReportInputs) -> Metrics {
         let (train, test) = class_counts(p);
         crate::metrics::classification_baselines(&train, &test, spec.task.kind == TaskKind::Binary)
     };
+    // Binary scores of one class say which (`task.positive_class`).
+    let positive = (spec.task.kind == TaskKind::Binary)
+        .then(|| p.classes.get(1))
+        .flatten();
     let metric = |key: &str, v: f64| {
-        let (name, meaning) = crate::report::metric_label(key);
+        let (mut name, meaning) = crate::report::metric_label(key);
+        if let Some(pos) = positive.filter(|_| POSITIVE_CLASS_METRICS.contains(&key)) {
+            name = format!("{name} (positive: {pos})");
+        }
         Metric {
             name,
             value: v,

@@ -106,6 +106,11 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
                 opts.quiet,
                 opts.log_prefix.as_deref(),
             ),
+            // Read the splits for weights only when there are weights.
+            weights: match spec.data.as_ref().and_then(|d| d.weight_column.as_ref()) {
+                Some(_) => train::example_weights(spec, &prepared()?.train)?,
+                None => None,
+            },
         };
         train::compute(train_spec, inputs, dir)
     })?;
@@ -177,6 +182,9 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
         seconds: start.elapsed().as_secs_f64(),
         validation,
         cv,
+        positive_class: (spec.task.kind == crate::spec::TaskKind::Binary)
+            .then(|| info.classes.get(1).cloned())
+            .flatten(),
     })
 }
 

@@ -175,6 +175,9 @@ pub fn check(spec: &Spec) -> Result<(), Invalid> {
     if let Some(select) = &spec.select {
         select.check()?;
     }
+    if let Some(positive) = &spec.task.positive_class {
+        check_positive_class(&spec.task, positive)?;
+    }
     if let Some(search) = &spec.search {
         if spec.matrix.is_some() {
             return Err(Invalid::new(
@@ -506,6 +509,36 @@ fn check_controls(t: &super::TrainSpec) -> Result<(), Invalid> {
         }
     }
     positive("train.loss.delta", t.loss.delta, "delta")?;
+    Ok(())
+}
+
+/// `task.positive_class`: binary tasks only, and one of the classes when the
+/// spec lists them (`task.classes` or `task.bins`); inferred classes are
+/// checked when the data is read.
+fn check_positive_class(task: &super::TaskSpec, positive: &str) -> Result<(), Invalid> {
+    if task.kind != super::TaskKind::Binary {
+        return Err(Invalid::new(
+            "task.positive_class",
+            "only a binary task has a positive class; remove `positive_class` or use `type: binary`",
+        ));
+    }
+    let listed: Vec<String> = match &task.bins {
+        Some(bins) => bins.0.iter().map(|(n, _)| n.clone()).collect(),
+        None => task.classes.clone(),
+    };
+    if !listed.is_empty() && !listed.iter().any(|c| c == positive) {
+        let names: Vec<&str> = listed.iter().map(String::as_str).collect();
+        let hint = nearest(positive, &names)
+            .map(|n| format!(" (did you mean `{n}`?)"))
+            .unwrap_or_default();
+        return Err(Invalid::new(
+            "task.positive_class",
+            format!(
+                "`{positive}` is not one of the classes{hint}: {}",
+                names.join(", ")
+            ),
+        ));
+    }
     Ok(())
 }
 

@@ -173,6 +173,10 @@ pub struct DataSpec {
     pub id_column: Option<String>,
     /// How the validation split is made.
     pub validation: ValidationSpec,
+    /// A numeric column (≥ 0) of per-example weights: the training loss is
+    /// the weighted mean over each batch; metrics stay unweighted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight_column: Option<String>,
     /// Take at most this many rows per split after a seeded shuffle (quick runs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<usize>,
@@ -220,6 +224,7 @@ impl Default for DataSpec {
             label_column: "label".into(),
             id_column: None,
             validation: ValidationSpec::default(),
+            weight_column: None,
             limit: None,
             clean: CleanSpec::default(),
             on_bad_rows: BadRows::Error,
@@ -321,6 +326,12 @@ pub struct TaskSpec {
     /// `classes` are listed lowest to highest (ratings): weighted kappas apply.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub ordinal: bool,
+    /// Binary tasks: the class whose precision, recall, F1 and ROC AUC are
+    /// reported (and whose probability the one sigmoid output is); unset:
+    /// the second of the classes (of the sorted labels, `pos` of `neg`/`pos`).
+    /// It becomes the second class in output order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub positive_class: Option<String>,
 }
 
 /// Ordered class bins over a numeric column: `name: [low, high]`, inclusive.

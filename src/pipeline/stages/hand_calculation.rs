@@ -54,5 +54,6 @@ pub fn run(spec: &Spec, spec_path: &Path, opts: &RunOptions, start: Instant) -> 
         seconds: start.elapsed().as_secs_f64(),
         validation: BTreeMap::new(),
         cv: None,
+        positive_class: None,
     })
 }
