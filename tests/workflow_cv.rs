@@ -414,3 +414,40 @@ fn select_chooses_among_search_trials() {
         .to_string();
     assert!(String::from_utf8_lossy(&o.stderr).contains(&chosen));
 }
+
+#[test]
+fn early_stopping_stop_and_restored_epochs_are_a_hint_and_in_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let path = spec(
+        dir,
+        "es",
+        "epochs: 30, optimizer: {name: adam, learning_rate: 0.5}, early_stopping: {monitor: val_loss, patience: 2, restore_best_weights: true}",
+        "",
+    );
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("validation: {folds: 3}", "validation: {fraction: 0.3}");
+    std::fs::write(&path, text).unwrap();
+    let outcome = run(dir, &path);
+    let json = outcome.to_json();
+    let es = &json["early_stopping"];
+    let stopped = es["stopped_epoch"].as_u64().unwrap();
+    let best = es["best_epoch"].as_u64().unwrap();
+    assert_eq!(stopped as usize, outcome.history.len());
+    assert!(stopped < 30 && best < stopped, "{es}");
+    assert_eq!(es["restored"], true);
+    let hints: Vec<&str> = json["hints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap())
+        .collect();
+    assert!(
+        hints
+            .iter()
+            .any(|h| h.contains(&format!("epoch {stopped} of 30"))
+                && h.contains(&format!("epoch {best}'s weights were restored"))),
+        "{hints:?}"
+    );
+}

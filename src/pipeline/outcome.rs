@@ -38,12 +38,15 @@ pub struct RunOutcome {
     pub cv: Option<CvSummary>,
     /// Binary tasks: the class precision, recall, F1 and ROC AUC are of.
     pub positive_class: Option<String>,
+    /// What early stopping did (stop epoch, best epoch, whether restored).
+    pub early_stopping: Option<crate::report::EarlyStop>,
 }
 
 impl RunOutcome {
     /// The `--json` object: metrics, stages, history, report, artifacts,
     /// params, skipped_rows, seconds, hints, `positive_class` (binary
-    /// tasks), and with cross-validation `cv`
+    /// tasks), `early_stopping` (`stopped_epoch`, `max_epochs`, `best_epoch`,
+    /// `monitor`, `restored`) when it was set, and with cross-validation `cv`
     /// (each fold's validation metrics, their mean and std, the final
     /// model's epochs and how they were chosen).
     pub fn to_json(&self) -> Value {
@@ -75,6 +78,12 @@ impl RunOutcome {
             }
             if let Some(p) = &self.positive_class {
                 map.insert("positive_class".into(), Value::from(p.as_str()));
+            }
+            if let Some(es) = &self.early_stopping {
+                map.insert(
+                    "early_stopping".into(),
+                    serde_json::to_value(es).unwrap_or(Value::Null),
+                );
             }
         }
         out

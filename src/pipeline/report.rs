@@ -583,7 +583,7 @@ fn loss_name(spec: &Spec) -> String {
 
 /// What early stopping did, derived from the spec and the history the
 /// same way training decided it: the best epoch of the monitored value.
-fn early_stop(spec: &Spec, history: &[EpochRecord]) -> Option<EarlyStop> {
+pub(crate) fn early_stop(spec: &Spec, history: &[EpochRecord]) -> Option<EarlyStop> {
     use crate::spec::{MonitorMode, MonitorName};
     let es = spec.train.early_stopping.as_ref()?;
     let value = |e: &EpochRecord| match es.monitor {

@@ -15,7 +15,7 @@ use super::stages::vocabulary::{self, VocabularyArtifact};
 use super::RunOptions;
 use crate::cache::Cache;
 use crate::data::Prepared;
-use crate::report::hints::training_hints;
+use crate::report::hints::{early_stopping_hint, training_hints};
 use crate::report::manifest::resolve_author;
 use crate::report::record::{save_record, RunRecord};
 use crate::report::selection::validation_metrics;
@@ -129,7 +129,19 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
         .iter()
         .map(serde_json::to_value)
         .collect::<std::result::Result<_, _>>()?;
-    let hints = run_hints(&history_json, cv.as_ref());
+    let early_stopping = super::report::early_stop(train_spec, &history);
+    // The report shows early stopping beside its curves; the printed hints
+    // and records say it too.
+    let report_hints = run_hints(&history_json, cv.as_ref());
+    let mut hints = report_hints.clone();
+    if let Some(es) = &early_stopping {
+        hints.push(early_stopping_hint(
+            es.stopped_epoch,
+            es.max_epochs,
+            es.best_epoch,
+            es.restored,
+        ));
+    }
     let stage_keys = runner.keys.clone();
     let report_key = report::key(spec, &author, &eval_key, &train_key, &split_key);
     let reported = runner.stage(&report_key, |dir| {
@@ -147,7 +159,7 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
             trained: &trained,
             stage_keys: &stage_keys,
             cv: cv.as_ref(),
-            hints: &hints,
+            hints: &report_hints,
         };
         report::compute(spec, inputs, dir)
     })?;
@@ -182,6 +194,7 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
         seconds: start.elapsed().as_secs_f64(),
         validation,
         cv,
+        early_stopping,
         positive_class: (spec.task.kind == crate::spec::TaskKind::Binary)
             .then(|| info.classes.get(1).cloned())
             .flatten(),

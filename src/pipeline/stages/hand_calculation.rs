@@ -55,5 +55,6 @@ pub fn run(spec: &Spec, spec_path: &Path, opts: &RunOptions, start: Instant) -> 
         validation: BTreeMap::new(),
         cv: None,
         positive_class: None,
+        early_stopping: None,
     })
 }
