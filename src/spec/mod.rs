@@ -20,6 +20,7 @@ pub mod search;
 mod select;
 pub mod sweep;
 mod test_source;
+mod validation;
 
 pub use bounds::{
     check_bounds, MAX_BATCH_SIZE, MAX_EPOCHS, MAX_LAYERS, MAX_NESTING, MAX_NGRAMS,
@@ -40,6 +41,7 @@ pub use load::{check, load_spec, nearest, parse_spec, read_spec_file};
 pub use locate::Locator;
 pub use select::{SelectSpec, CV_METRICS, SELECTION_METRICS, VALIDATION_METRICS};
 pub use test_source::TestSource;
+pub use validation::{ValidationSpec, MAX_FOLDS};
 
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -265,37 +267,6 @@ pub enum BadRows {
     /// Skip the row and report how many were skipped.
     Skip,
 }
-
-/// Validation split: a seeded stratified fraction of train, a file, or
-/// k-fold cross-validation of the training split.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct ValidationSpec {
-    /// Fraction of the training split held out (seeded, stratified by label).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fraction: Option<f64>,
-    /// A separate validation file, relative to the spec file.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<PathBuf>,
-    /// k-fold cross-validation: the training split is cut into this many
-    /// seeded, stratified parts; each fold trains on the others and validates
-    /// on one, then one final model trains on the whole training split.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub folds: Option<usize>,
-}
-
-impl Default for ValidationSpec {
-    fn default() -> Self {
-        ValidationSpec {
-            fraction: Some(0.2),
-            file: None,
-            folds: None,
-        }
-    }
-}
-
-/// Most folds `data.validation.folds` may ask for (each fold trains a model).
-pub const MAX_FOLDS: usize = 20;
 
 /// Text cleaning before tokenization.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
