@@ -35,7 +35,7 @@ pub use jsonl::{read_jsonl, read_jsonl_bytes};
 pub use options::{ReadOptions, MAX_BAD_FRACTION};
 pub use parquet_table::read_parquet;
 pub use predict_input::{read_input_texts, InputText};
-pub use prepare::{infer_classes, prepare, Item, Prepared};
+pub use prepare::{fold_assignment, infer_classes, prepare, Item, Prepared};
 pub use read::{read_sources, read_sources_each, read_table, Tables};
 pub use skipped::{
     check_not_empty, check_not_empty_counts, check_skipped, check_skipped_counts, FileRows,
@@ -46,9 +46,12 @@ pub use source::{
     Source, Sources, DATA_DIR_ENV,
 };
 pub use split::{
-    approximate_mode, limit_rows, seeded_rng, stratified_split, stratified_split_for, Stream,
+    approximate_mode, limit_rows, seeded_rng, stratified_folds, stratified_split,
+    stratified_split_for, Stream,
 };
-pub use table::{ColumnPlan, IdSource, Row, Table, DRUGLIB_TEXT_COLUMNS, MAX_EXTRA_COLUMNS};
+pub use table::{
+    parse_weight, ColumnPlan, IdSource, Row, Table, DRUGLIB_TEXT_COLUMNS, MAX_EXTRA_COLUMNS,
+};
 
 /// Revision of how the readers parse files and count skipped rows; part of
 /// the load stage's cache key, so a change re-reads the data.

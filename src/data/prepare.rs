@@ -183,6 +183,29 @@ fn hold_out(
     Ok((kept, out))
 }
 
+/// The cross-validation fold (0..k) of each training item: seeded and
+/// stratified by class, or for regression (`n_classes` 0) by
+/// [`REGRESSION_STRATA`] quantile bins of the target (see
+/// [`super::split::stratified_folds`]). The same items, seed and `k` always
+/// give the same folds.
+pub fn fold_assignment(
+    items: &[Item],
+    n_classes: usize,
+    k: usize,
+    seed: u64,
+) -> Result<Vec<usize>> {
+    let (strata, n_strata) = if n_classes == 0 {
+        quantile_strata(items)
+    } else {
+        (
+            items.iter().map(|it| it.target as usize).collect(),
+            n_classes,
+        )
+    };
+    let mut rng = seeded_rng(seed, Stream::Folds);
+    super::split::stratified_folds(&strata, n_strata, k, &mut rng)
+}
+
 /// How many quantile bins stratify a regression target's splits.
 pub const REGRESSION_STRATA: usize = 5;
 
@@ -231,10 +254,13 @@ impl Targets {
                     bins.0.len()
                 ));
             }
-            return Ok(Targets::Bins(
-                bins.0.iter().map(|(n, _)| n.clone()).collect(),
-                bins.0.iter().map(|(_, r)| *r).collect(),
-            ));
+            let mut names: Vec<String> = bins.0.iter().map(|(n, _)| n.clone()).collect();
+            let mut ranges: Vec<[f64; 2]> = bins.0.iter().map(|(_, r)| *r).collect();
+            if positive_first(task, &names)? {
+                names.swap(0, 1);
+                ranges.swap(0, 1);
+            }
+            return Ok(Targets::Bins(names, ranges));
         }
         let classes: Vec<String> = if task.classes.is_empty() {
             infer_classes(train)
@@ -265,6 +291,10 @@ impl Targets {
                 "a classifier needs at least 2 classes, but {given} {}: {shown}",
                 classes.len()
             ));
+        }
+        let mut classes = classes;
+        if kind == TaskKind::Binary && positive_first(task, &classes)? {
+            classes.swap(0, 1);
         }
         let index = classes
             .iter()
@@ -316,6 +346,25 @@ impl Targets {
                 Ok((label.to_string(), v as f32))
             }
         }
+    }
+}
+
+/// Whether `task.positive_class` is the first of the two `classes` (so the
+/// two swap: the positive class is always the second in output order); an
+/// error when it is neither of them.
+fn positive_first(task: &crate::spec::TaskSpec, classes: &[String]) -> Result<bool> {
+    let Some(positive) = &task.positive_class else {
+        return Ok(false);
+    };
+    match classes.iter().position(|c| c == positive) {
+        Some(i) => Ok(i == 0),
+        None => Err(DataError::new(
+            DataErrorKind::Spec,
+            format!(
+                "`task.positive_class` `{positive}` is not one of the classes: {}",
+                preview(classes)
+            ),
+        )),
     }
 }
 

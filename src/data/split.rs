@@ -19,6 +19,8 @@ pub enum Stream {
     ValidationSplit = 4,
     /// The test split of train (`test: {fraction: F}`).
     TestSplit = 5,
+    /// The cross-validation folds of train (`validation: {folds: K}`).
+    Folds = 6,
 }
 
 /// A ChaCha8 generator for `seed` on its own stream.
@@ -111,6 +113,49 @@ pub fn stratified_split_for(
     }
     let (val, train): (Vec<usize>, Vec<usize>) = (0..n).partition(|&i| in_val[i]);
     Ok((train, val))
+}
+
+/// Assign each row to one of `k` folds by a seeded stratified draw: each
+/// stratum's rows are shuffled and dealt out in turn, the dealing continuing
+/// across strata where the previous one stopped, so every fold's size is
+/// `n / k` or one more and every stratum is spread as evenly as it can be.
+/// `strata[i]` is row `i`'s stratum (0..n_strata). Needs at least `k` rows.
+pub fn stratified_folds(
+    strata: &[usize],
+    n_strata: usize,
+    k: usize,
+    rng: &mut ChaCha8Rng,
+) -> Result<Vec<usize>> {
+    let n = strata.len();
+    if k < 2 || n < k {
+        return Err(DataError::new(
+            DataErrorKind::Spec,
+            format!(
+                "`data.validation.folds` {k} needs at least {k} training rows and 2 folds, the training split has {n} rows \
+                 (lower `data.validation.folds` or raise `data.limit`)"
+            ),
+        ));
+    }
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); n_strata];
+    for (i, &s) in strata.iter().enumerate() {
+        if s >= n_strata {
+            return Err(DataError::new(
+                DataErrorKind::Spec,
+                format!("row {i} has class index {s}, but there are {n_strata} classes"),
+            ));
+        }
+        members[s].push(i);
+    }
+    let mut fold = vec![0; n];
+    let mut next = 0;
+    for m in &mut members {
+        m.shuffle(rng);
+        for &i in m.iter() {
+            fold[i] = next;
+            next = (next + 1) % k;
+        }
+    }
+    Ok(fold)
 }
 
 /// Per-class draws that sum to `draws` and follow the class proportions:

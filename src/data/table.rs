@@ -79,6 +79,9 @@ pub struct ColumnPlan {
     pub on_bad_rows: BadRows,
     /// How text files are parsed (header, encoding, delimiter, quote).
     pub options: ReadOptions,
+    /// `data.weight_column`: per-example weights, checked while reading (a
+    /// number ≥ 0) and kept among the row's extras under this name.
+    pub weight: Option<String>,
 }
 
 /// Druglib's three free-text review fields, the default text for `dataset: druglib`.
@@ -152,6 +155,7 @@ impl ColumnPlan {
             aliases,
             on_bad_rows: data.on_bad_rows,
             options: ReadOptions::from_spec(data),
+            weight: data.weight_column.clone(),
         }
     }
 
@@ -195,16 +199,39 @@ impl ColumnPlan {
             }
             IdSource::RowNumber => None,
         };
-        let extra = (0..header.len())
+        let mut extra: Vec<(usize, String)> = (0..header.len())
             .filter(|i| !text.contains(i) && *i != label && Some(*i) != id && keep_extra(*i))
             .take(MAX_EXTRA_COLUMNS)
             .map(|i| (i, header[i].clone()))
             .collect();
+        // The weight column may be missing from a file that is not trained
+        // on (the training split's rows are checked for it when prepared).
+        let weight = self
+            .weight
+            .as_ref()
+            .and_then(|w| header.iter().position(|h| h == w));
+        if let Some(w) = weight {
+            if text.contains(&w) || w == label || Some(w) == id {
+                return Err(DataError::in_file(
+                    DataErrorKind::Spec,
+                    file,
+                    format!(
+                        "`data.weight_column` `{}` is also read as text, label or id; weights need a column of their own",
+                        header[w]
+                    ),
+                ));
+            }
+            if !extra.iter().any(|(i, _)| *i == w) {
+                extra.push((w, header[w].clone()));
+                extra.sort_unstable();
+            }
+        }
         Ok(Resolved {
             text,
             label,
             id,
             extra,
+            weight,
             names: header.to_vec(),
         })
     }
@@ -222,6 +249,14 @@ impl ColumnPlan {
         }
         Err(missing_column(name, header, file, None))
     }
+}
+
+/// An example weight cell: a finite number ≥ 0, or `None`.
+pub fn parse_weight(cell: &str) -> Option<f32> {
+    cell.trim()
+        .parse::<f32>()
+        .ok()
+        .filter(|w| w.is_finite() && *w >= 0.0)
 }
 
 /// The "column not found" error, with the columns there are and the nearest name.
@@ -269,6 +304,8 @@ pub(crate) struct Resolved {
     pub id: Option<usize>,
     /// Extra columns kept: (position, name).
     pub extra: Vec<(usize, String)>,
+    /// Position of the weight column (`data.weight_column`), when the file has it.
+    pub weight: Option<usize>,
     /// The header.
     pub names: Vec<String>,
 }
@@ -335,6 +372,17 @@ impl Resolved {
                 .collect();
             parts.join(separator)
         };
+        if let Some(w) = self.weight {
+            let raw = cell(w).trim();
+            if parse_weight(raw).is_none() {
+                return Err(CellProblem {
+                    column: self.names[w].clone(),
+                    message: format!(
+                        "expected an example weight (a finite number ≥ 0, `data.weight_column`), found `{raw}`"
+                    ),
+                });
+            }
+        }
         let extra = self
             .extra
             .iter()

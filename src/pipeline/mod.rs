@@ -7,6 +7,7 @@
 //! the [`predict::Predictor`] reads the same artifacts through the stages'
 //! typed handles.
 
+pub mod cross_validation;
 mod epoch_printer;
 mod error_analysis;
 pub mod explain;

@@ -38,6 +38,10 @@ pub struct ReportInputs<'a> {
     pub stage_keys: &'a BTreeMap<String, String>,
     /// How many vocabulary words a pretrained embedding file covered.
     pub coverage: Option<crate::model::Coverage>,
+    /// The cross-validation folds (`data.validation: {folds: K}`).
+    pub cv: Option<&'a crate::report::cv::CvSummary>,
+    /// Training hints shown under the curves.
+    pub hints: &'a [String],
 }
 
 /// Words per text, split on whitespace (what a reader means by review length).
@@ -63,6 +67,9 @@ fn split_summary(name: &str, items: &[Item], classes: &[String], regression: boo
         class_counts,
     }
 }
+
+/// Binary metrics computed for the positive class only.
+const POSITIVE_CLASS_METRICS: [&str; 4] = ["precision", "recall", "f1", "roc_auc"];
 
 /// Metric keys shown as headline cards, in order, per kind of task.
 fn headline_keys(spec: &Spec) -> &'static [&'static str] {
@@ -186,8 +193,15 @@ fn metrics_section(inputs: &ReportInputs) -> Metrics {
         super::test_predictions::class_predictions(spec, inputs.predictions, &p.classes)
             .map(|tp| super::test_predictions::intervals(&tp, p.classes.len(), spec.seed))
             .unwrap_or_default();
+    // Binary scores of one class say which (`task.positive_class`).
+    let positive = (spec.task.kind == TaskKind::Binary)
+        .then(|| p.classes.get(1))
+        .flatten();
     let metric = |key: &str, v: f64| {
-        let (name, meaning) = crate::report::metric_label(key);
+        let (mut name, meaning) = crate::report::metric_label(key);
+        if let Some(pos) = positive.filter(|_| POSITIVE_CLASS_METRICS.contains(&key)) {
+            name = format!("{name} (positive: {pos})");
+        }
         Metric {
             name,
             value: v,
@@ -492,6 +506,8 @@ pub fn build(inputs: &ReportInputs) -> ReportData {
             "accuracy".to_string()
         },
         early_stop: early_stop(spec, inputs.history),
+        cross_validation: inputs.cv.map(super::cross_validation::report_data),
+        hints: inputs.hints.to_vec(),
     };
     let (examples, misclassified) =
         super::error_analysis::error_analysis(spec, p, inputs.predictions);
@@ -579,7 +595,7 @@ fn loss_name(spec: &Spec) -> String {
 
 /// What early stopping did, derived from the spec and the history the
 /// same way training decided it: the best epoch of the monitored value.
-fn early_stop(spec: &Spec, history: &[EpochRecord]) -> Option<EarlyStop> {
+pub(crate) fn early_stop(spec: &Spec, history: &[EpochRecord]) -> Option<EarlyStop> {
     use crate::spec::{MonitorMode, MonitorName};
     let es = spec.train.early_stopping.as_ref()?;
     let value = |e: &EpochRecord| match es.monitor {

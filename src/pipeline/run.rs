@@ -1,5 +1,6 @@
 //! `run_spec`: walk the stages in order through the cache.
 
+use super::cross_validation::{self, FoldInputs};
 use super::epoch_printer::EpochPrinter;
 use super::outcome::RunOutcome;
 use super::runner::Runner;
@@ -14,7 +15,7 @@ use super::stages::vocabulary::{self, VocabularyArtifact};
 use super::RunOptions;
 use crate::cache::Cache;
 use crate::data::Prepared;
-use crate::report::hints::training_hints;
+use crate::report::hints::{early_stopping_hint, training_hints};
 use crate::report::manifest::resolve_author;
 use crate::report::record::{save_record, RunRecord};
 use crate::report::selection::validation_metrics;
@@ -60,6 +61,28 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
     let prepared_cell = OnceCell::new();
     let prepared = || -> Result<&Prepared> { cached(&prepared_cell, || splits.prepared(&info)) };
 
+    // Cross-validation first: its folds choose the final model's epochs.
+    let cv = match data_spec.validation.folds {
+        Some(folds) => {
+            let inputs = FoldInputs {
+                split_key: &split_key,
+                info: &info,
+                spec_dir,
+                opts,
+            };
+            Some(cross_validation::run_folds(
+                spec,
+                folds,
+                &inputs,
+                &mut runner,
+                prepared,
+            )?)
+        }
+        None => None,
+    };
+    let final_spec = cv.as_ref().map(|cv| cross_validation::final_spec(spec, cv));
+    let train_spec = final_spec.as_ref().unwrap_or(spec);
+
     let vocab_key = vocabulary::key(spec, &split_key)?;
     let vocab = runner.stage(&vocab_key, |dir| {
         vocabulary::compute(spec, &splits.items(super::stages::Split::Train)?, dir)
@@ -72,16 +95,25 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
     })?;
     let encoded = EncodeArtifact::from_artifact(&encoded);
 
-    let train_key = train::key(spec, &encode_key);
+    let train_key = train::key(train_spec, &encode_key);
     let trained = runner.stage(&train_key, |dir| {
         let inputs = TrainInputs {
             encode: &encoded,
             vocabulary: &vocab,
             info: &info,
             spec_dir,
-            printer: EpochPrinter::new(spec.train.epochs, opts.quiet, opts.log_prefix.as_deref()),
+            printer: EpochPrinter::new(
+                train_spec.train.epochs,
+                opts.quiet,
+                opts.log_prefix.as_deref(),
+            ),
+            // Read the splits for weights only when there are weights.
+            weights: match spec.data.as_ref().and_then(|d| d.weight_column.as_ref()) {
+                Some(_) => train::example_weights(spec, &prepared()?.train)?,
+                None => None,
+            },
         };
-        train::compute(spec, inputs, dir)
+        train::compute(train_spec, inputs, dir)
     })?;
     let trained = TrainArtifact::from_artifact(&trained);
     let history = trained.history()?;
@@ -94,6 +126,23 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
     let evaluated = EvaluateArtifact::from_artifact(&evaluated);
     let metrics = evaluated.metrics()?;
 
+    let history_json: Vec<serde_json::Value> = history
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<std::result::Result<_, _>>()?;
+    let early_stopping = super::report::early_stop(train_spec, &history);
+    // The report shows early stopping beside its curves; the printed hints
+    // and records say it too.
+    let report_hints = run_hints(&history_json, cv.as_ref());
+    let mut hints = report_hints.clone();
+    if let Some(es) = &early_stopping {
+        hints.push(early_stopping_hint(
+            es.stopped_epoch,
+            es.max_epochs,
+            es.best_epoch,
+            es.restored,
+        ));
+    }
     let stage_keys = runner.keys.clone();
     let notes = super::notes::load(spec, spec_path)?;
     let report_key = report::key(
@@ -121,6 +170,8 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
             encoded: &encoded,
             notes: notes.clone(),
             stage_keys: &stage_keys,
+            cv: cv.as_ref(),
+            hints: &report_hints,
         };
         report::compute(spec, inputs, dir)
     })?;
@@ -131,16 +182,16 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
         crate::report::figures::write_figures(&report_path, &dir)?;
     }
 
-    let history_json: Vec<serde_json::Value> = history
-        .iter()
-        .map(serde_json::to_value)
-        .collect::<std::result::Result<_, _>>()?;
+    let mut validation = validation_metrics(&history_json);
+    if let Some(cv) = &cv {
+        validation.extend(cv.record_metrics());
+    }
     let record = RunRecord {
         name: spec.name.clone(),
         spec: serde_json::to_value(spec)?,
         metrics: metrics.clone(),
-        validation: validation_metrics(&history_json),
-        hints: training_hints(&history_json),
+        validation: validation.clone(),
+        hints: hints.clone(),
         history: history_json,
         report: Some(report_path.display().to_string()),
         predictions: super::test_predictions::class_predictions(
@@ -160,7 +211,7 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
         }
     }
     Ok(RunOutcome {
-        hints: record.hints.clone(),
+        hints,
         name: spec.name.clone(),
         metrics,
         stages: runner.statuses.clone(),
@@ -170,7 +221,39 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
         params: summary.total_params,
         skipped_rows: info.skipped_rows,
         seconds: start.elapsed().as_secs_f64(),
+        validation,
+        cv,
+        early_stopping,
+        positive_class: (spec.task.kind == crate::spec::TaskKind::Binary)
+            .then(|| info.classes.get(1).cloned())
+            .flatten(),
     })
+}
+
+/// The run's training hints: from its own history, and with
+/// cross-validation from each fold's (named by fold, once per hint).
+fn run_hints(
+    history: &[serde_json::Value],
+    cv: Option<&crate::report::cv::CvSummary>,
+) -> Vec<String> {
+    let mut hints = training_hints(history);
+    if let Some(cv) = cv {
+        let mut per_hint: Vec<(String, Vec<usize>)> = Vec::new();
+        for (i, f) in cv.folds.iter().enumerate() {
+            for h in training_hints(&f.history) {
+                match per_hint.iter_mut().find(|(x, _)| *x == h) {
+                    Some((_, folds)) => folds.push(i + 1),
+                    None => per_hint.push((h, vec![i + 1])),
+                }
+            }
+        }
+        for (h, folds) in per_hint {
+            let folds: Vec<String> = folds.iter().map(usize::to_string).collect();
+            let noun = if folds.len() == 1 { "fold" } else { "folds" };
+            hints.push(format!("cross-validation {noun} {}: {h}", folds.join(", ")));
+        }
+    }
+    hints
 }
 
 /// `dir` as an absolute path (for the manifest), `None` when it cannot be made one.

@@ -5,7 +5,7 @@
 use super::{run_spec, RunOptions, RunOutcome};
 use crate::pipeline::memory::MemoryLimit;
 use crate::pipeline::validate_with;
-use crate::report::selection::{select_best, validation_metrics};
+use crate::report::selection::select_best;
 use crate::spec::expect::{self, Unmet};
 use crate::spec::{self, sweep, Locator, Spec, SpecError};
 use anyhow::{Context, Result};
@@ -209,12 +209,7 @@ pub fn selected(jobs: &[Job], results: &[Result<RunOutcome>]) -> Vec<Option<bool
             .iter()
             .map(|&i| {
                 let o = results.get(i)?.as_ref().ok()?;
-                let history: Vec<serde_json::Value> = o
-                    .history
-                    .iter()
-                    .filter_map(|e| serde_json::to_value(e).ok())
-                    .collect();
-                validation_metrics(&history).get(metric)?.as_f64()
+                o.validation.get(metric)?.as_f64()
             })
             .collect();
         if let Some(best) = select_best(&values, metric) {

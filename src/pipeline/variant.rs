@@ -3,7 +3,7 @@
 //! metrics; never silently the first.
 
 use super::{run_spec, RunOptions};
-use crate::report::selection::{select_best, validation_metrics};
+use crate::report::selection::select_best;
 use crate::spec::{self, sweep, Invalid, Locator, Spec};
 use anyhow::Result;
 use std::path::Path;
@@ -41,6 +41,8 @@ pub fn choose_variant(
         let Some(i) = found else {
             let at = if base.matrix.is_some() {
                 "matrix"
+            } else if base.search.is_some() {
+                "search"
             } else {
                 "name"
             };
@@ -56,16 +58,16 @@ pub fn choose_variant(
             reason: Some("chosen with --variant".into()),
         });
     }
-    if base.matrix.is_none() {
+    if base.matrix.is_none() && base.search.is_none() {
         let spec = variants.swap_remove(0).spec;
         check_model(&spec, spec_path, &locator)?;
         return Ok(ChosenVariant { spec, reason: None });
     }
     let Some(select) = base.select else {
         return Err(Invalid::new(
-            "matrix",
+            if base.matrix.is_some() { "matrix" } else { "search" },
             format!(
-                "a matrix spec needs `select: {{metric: val_loss}}` or `--variant NAME` to say which model predicts; {}",
+                "a matrix or search spec needs `select: {{metric: val_loss}}` or `--variant NAME` to say which model predicts; {}",
                 listing()
             ),
         )
@@ -76,13 +78,9 @@ pub fn choose_variant(
     for v in &variants {
         check_model(&v.spec, spec_path, &locator)?;
         let outcome = run_spec(&v.spec, spec_path, opts)?;
-        let history: Vec<serde_json::Value> = outcome
-            .history
-            .iter()
-            .filter_map(|e| serde_json::to_value(e).ok())
-            .collect();
         values.push(
-            validation_metrics(&history)
+            outcome
+                .validation
                 .get(&select.metric)
                 .and_then(|x| x.as_f64()),
         );

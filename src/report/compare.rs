@@ -3,7 +3,7 @@
 //! HTML page (a tera template) with overlaid learning curves.
 
 use super::record::RunRecord;
-use super::selection::{lower_is_better, validation_metrics, VALIDATION_METRICS};
+use super::selection::{lower_is_better, validation_metrics, SELECTION_METRICS};
 use anyhow::{bail, Result};
 use serde_json::Value;
 use std::cmp::Ordering;
@@ -103,7 +103,7 @@ impl Comparison {
     /// Choose columns and sort. `metrics` empty means [`DEFAULT_METRICS`]
     /// where present; a chosen metric must exist in some record. `sort_by`
     /// names a metric (added to the columns if not chosen; `test:` may prefix
-    /// a test metric), a validation metric ([`VALIDATION_METRICS`]; losses
+    /// a test metric), a validation metric ([`SELECTION_METRICS`]; losses
     /// always sort smallest first) or a differing setting (dotted path or
     /// column label); runs missing the value sort last. Validation metrics
     /// come from each record's `validation` (or its history).
@@ -125,9 +125,9 @@ impl Comparison {
         let (asked_validation, metrics): (Vec<String>, Vec<String>) = metrics
             .iter()
             .map(|m| m.strip_prefix("test:").unwrap_or(m).to_string())
-            .partition(|m| VALIDATION_METRICS.contains(&m.as_str()));
+            .partition(|m| SELECTION_METRICS.contains(&m.as_str()));
         let metrics = &metrics[..];
-        let mut validation_chosen: Vec<String> = VALIDATION_METRICS
+        let mut validation_chosen: Vec<String> = SELECTION_METRICS
             .iter()
             .filter(|m| rows.iter().any(|r| r.validation.contains_key(**m)))
             .filter(|m| asked_validation.is_empty() || asked_validation.iter().any(|a| a == *m))
@@ -163,7 +163,7 @@ impl Comparison {
         let mut sorted_by = None;
         if let Some(key) = sort_by {
             let mut descending = descending;
-            let k = if VALIDATION_METRICS.contains(&key) {
+            let k = if SELECTION_METRICS.contains(&key) {
                 if !validation_chosen.iter().any(|m| m == key) {
                     validation_chosen.push(key.to_string());
                 }
@@ -185,7 +185,7 @@ impl Comparison {
                 let _ = write!(
                     msg,
                     "; or a validation metric: {}",
-                    VALIDATION_METRICS.join(", ")
+                    SELECTION_METRICS.join(", ")
                 );
                 if !settings.is_empty() {
                     let _ = write!(msg, "; or a differing setting: {}", settings.join(", "));

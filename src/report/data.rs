@@ -239,6 +239,29 @@ pub struct Training {
     /// restored an earlier epoch's weights.
     #[serde(default)]
     pub early_stop: Option<EarlyStop>,
+    /// k-fold cross-validation that chose the final model's epochs.
+    #[serde(default)]
+    pub cross_validation: Option<CrossValidation>,
+    /// Training hints (under-training, a large train/validation gap, ...).
+    #[serde(default)]
+    pub hints: Vec<String>,
+}
+
+/// The folds of k-fold cross-validation, for the report.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CrossValidation {
+    /// Each fold's validation loss by epoch (one series per fold).
+    pub val_loss: Vec<Series>,
+    /// Each fold's validation accuracy by epoch; empty when not computed.
+    pub val_accuracy: Vec<Series>,
+    /// (metric, mean, std) over the folds.
+    pub summary: Vec<(String, f64, f64)>,
+    /// Each fold's (metric → value), in fold order.
+    pub folds: Vec<Vec<(String, f64)>>,
+    /// Epochs the final model trained on the whole training split.
+    pub final_epochs: usize,
+    /// How `final_epochs` was chosen.
+    pub final_epochs_rule: String,
 }
 
 /// What early stopping did.

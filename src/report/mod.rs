@@ -11,8 +11,9 @@
 
 pub mod class_page;
 pub mod compare;
-mod compare_page;
 pub mod compare_mcnemar;
+mod compare_page;
+pub mod cv;
 mod data;
 pub mod figures;
 pub mod format;
@@ -31,10 +32,10 @@ pub mod verify;
 mod view;
 
 pub use data::{
-    ClassLength, ClassMetrics, Confusion, DataSource, DataSummary, EarlyStop, EmbeddingCoverage,
-    EpochRow, Example, Explanations, Exploration, Footer, ForwardInput, ForwardLayer, ForwardPass,
-    ForwardStep, Header, LayerRow, Metric, Metrics, ModelSummary, NgramWeights, Notes, ReportData,
-    SplitSummary, TextLengths, Training, WordWeight,
+    ClassLength, ClassMetrics, Confusion, CrossValidation, DataSource, DataSummary, EarlyStop,
+    EmbeddingCoverage, EpochRow, Example, Explanations, Exploration, Footer, ForwardInput,
+    ForwardLayer, ForwardPass, ForwardStep, Header, LayerRow, Metric, Metrics, ModelSummary,
+    NgramWeights, Notes, ReportData, SplitSummary, TextLengths, Training, WordWeight,
 };
 pub use labels::metric_label;
 pub use network::network_diagram;

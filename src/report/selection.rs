@@ -8,13 +8,15 @@ use std::collections::BTreeMap;
 
 /// The validation metrics a run record keeps and `select:` may name: the
 /// final epoch's `val_loss` and `val_accuracy`, the lowest `val_loss` over
-/// the epochs (`best_val_loss`) and its 1-based epoch (`best_epoch`).
-pub const VALIDATION_METRICS: &[&str] =
-    &["val_loss", "val_accuracy", "best_val_loss", "best_epoch"];
+/// the epochs (`best_val_loss`) and its 1-based epoch (`best_epoch`); with
+/// cross-validation also [`crate::spec::CV_METRICS`] (all:
+/// [`SELECTION_METRICS`]).
+pub use crate::spec::{SELECTION_METRICS, VALIDATION_METRICS};
 
-/// Whether smaller values of validation metric `name` are better (losses).
+/// Whether smaller values of validation metric `name` are better (losses,
+/// and the folds' standard deviations).
 pub fn lower_is_better(name: &str) -> bool {
-    name.contains("loss")
+    name.contains("loss") || name.ends_with("_std")
 }
 
 /// [`VALIDATION_METRICS`] from per-epoch records (`val_loss`, `val_accuracy`,

@@ -175,6 +175,18 @@ pub fn check(spec: &Spec) -> Result<(), Invalid> {
     if let Some(select) = &spec.select {
         select.check()?;
     }
+    if let Some(positive) = &spec.task.positive_class {
+        check_positive_class(&spec.task, positive)?;
+    }
+    if let Some(search) = &spec.search {
+        if spec.matrix.is_some() {
+            return Err(Invalid::new(
+                "search",
+                "give either `matrix:` (a grid) or `search:` (random trials), not both",
+            ));
+        }
+        search.check()?;
+    }
     if spec.name.trim().is_empty() {
         return Err(Invalid::new("name", "the experiment name is empty"));
     }
@@ -220,7 +232,37 @@ pub fn check(spec: &Spec) -> Result<(), Invalid> {
                 ));
             }
         }
+        if let Some(k) = data.validation.folds {
+            if data.validation.fraction.is_some() || data.validation.file.is_some() {
+                return Err(Invalid::new(
+                    "data.validation",
+                    "give one of `fraction`, `file` or `folds`, not several",
+                ));
+            }
+            if !(2..=super::MAX_FOLDS).contains(&k) {
+                return Err(Invalid::new(
+                    "data.validation.folds",
+                    format!(
+                        "folds must be between 2 and {} (got {k}); e.g. `validation: {{folds: 5}}`",
+                        super::MAX_FOLDS
+                    ),
+                ));
+            }
+            // The final model trains on the whole training split: no
+            // validation data for a schedule to watch.
+            if let super::ScheduleSpec::ReduceOnPlateau(r) = &spec.train.optimizer.schedule {
+                if r.monitor.needs_validation() {
+                    return Err(Invalid::new(
+                        "train.optimizer.schedule.reduce_on_plateau.monitor",
+                        format!(
+                            "with `data.validation: {{folds: {k}}}` the final model trains on the whole training split without validation data; monitor `loss` or `accuracy`"
+                        ),
+                    ));
+                }
+            }
+        }
         match (data.validation.fraction, &data.validation.file) {
+            _ if data.validation.folds.is_some() => {}
             (Some(f), None) if f > 0.0 && f < 1.0 => {}
             (Some(f), None) => {
                 return Err(Invalid::new(
@@ -240,7 +282,7 @@ pub fn check(spec: &Spec) -> Result<(), Invalid> {
             (None, None) => {
                 return Err(Invalid::new(
                     "data.validation",
-                    "give `fraction: 0.2` (part of train held out) or `file: path`",
+                    "give `fraction: 0.2` (part of train held out), `file: path` or `folds: 5` (cross-validation)",
                 ))
             }
         }
@@ -464,6 +506,36 @@ fn check_controls(t: &super::TrainSpec) -> Result<(), Invalid> {
         }
     }
     positive("train.loss.delta", t.loss.delta, "delta")?;
+    Ok(())
+}
+
+/// `task.positive_class`: binary tasks only, and one of the classes when the
+/// spec lists them (`task.classes` or `task.bins`); inferred classes are
+/// checked when the data is read.
+fn check_positive_class(task: &super::TaskSpec, positive: &str) -> Result<(), Invalid> {
+    if task.kind != super::TaskKind::Binary {
+        return Err(Invalid::new(
+            "task.positive_class",
+            "only a binary task has a positive class; remove `positive_class` or use `type: binary`",
+        ));
+    }
+    let listed: Vec<String> = match &task.bins {
+        Some(bins) => bins.0.iter().map(|(n, _)| n.clone()).collect(),
+        None => task.classes.clone(),
+    };
+    if !listed.is_empty() && !listed.iter().any(|c| c == positive) {
+        let names: Vec<&str> = listed.iter().map(String::as_str).collect();
+        let hint = nearest(positive, &names)
+            .map(|n| format!(" (did you mean `{n}`?)"))
+            .unwrap_or_default();
+        return Err(Invalid::new(
+            "task.positive_class",
+            format!(
+                "`{positive}` is not one of the classes{hint}: {}",
+                names.join(", ")
+            ),
+        ));
+    }
     Ok(())
 }
 

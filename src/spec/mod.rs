@@ -18,9 +18,11 @@ mod layers;
 mod load;
 mod locate;
 mod report;
+pub mod search;
 mod select;
 pub mod sweep;
 mod test_source;
+mod validation;
 
 pub use bounds::{
     check_bounds, MAX_BATCH_SIZE, MAX_EPOCHS, MAX_LAYERS, MAX_NESTING, MAX_NGRAMS,
@@ -45,8 +47,9 @@ pub(crate) use load::yaml_error;
 pub use load::{check, load_spec, nearest, parse_spec, read_spec_file};
 pub use locate::Locator;
 pub use report::{ExplainMode, ReportSpec};
-pub use select::{SelectSpec, VALIDATION_METRICS};
+pub use select::{SelectSpec, CV_METRICS, SELECTION_METRICS, VALIDATION_METRICS};
 pub use test_source::TestSource;
+pub use validation::{ValidationSpec, MAX_FOLDS};
 
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -90,7 +93,11 @@ pub struct Spec {
     /// A sweep: dotted spec paths mapped to value lists; each combination runs as a variant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub matrix: Option<OrderedMap<Vec<serde_yaml::Value>>>,
-    /// Which validation metric chooses one variant of the `matrix:`.
+    /// Random search: `trials` variants drawn from distributions over spec
+    /// paths (instead of a `matrix:`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search: Option<search::SearchSpec>,
+    /// Which validation metric chooses one variant of the `matrix:` or `search:`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub select: Option<SelectSpec>,
     /// Example inputs for a spec without data (hand calculation): each row is
@@ -180,6 +187,10 @@ pub struct DataSpec {
     pub id_column: Option<String>,
     /// How the validation split is made.
     pub validation: ValidationSpec,
+    /// A numeric column (≥ 0) of per-example weights: the training loss is
+    /// the weighted mean over each batch; metrics stay unweighted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight_column: Option<String>,
     /// Take at most this many rows per split after a seeded shuffle (quick runs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<usize>,
@@ -227,6 +238,7 @@ impl Default for DataSpec {
             label_column: "label".into(),
             id_column: None,
             validation: ValidationSpec::default(),
+            weight_column: None,
             limit: None,
             clean: CleanSpec::default(),
             on_bad_rows: BadRows::Error,
@@ -268,27 +280,6 @@ pub enum BadRows {
     Skip,
 }
 
-/// Validation split: a seeded stratified fraction of train, or a file.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct ValidationSpec {
-    /// Fraction of the training split held out (seeded, stratified by label).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fraction: Option<f64>,
-    /// A separate validation file, relative to the spec file.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<PathBuf>,
-}
-
-impl Default for ValidationSpec {
-    fn default() -> Self {
-        ValidationSpec {
-            fraction: Some(0.2),
-            file: None,
-        }
-    }
-}
-
 /// Text cleaning before tokenization.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 #[serde(default, deny_unknown_fields)]
@@ -318,6 +309,12 @@ pub struct TaskSpec {
     /// `classes` are listed lowest to highest (ratings): weighted kappas apply.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub ordinal: bool,
+    /// Binary tasks: the class whose precision, recall, F1 and ROC AUC are
+    /// reported (and whose probability the one sigmoid output is); unset:
+    /// the second of the classes (of the sorted labels, `pos` of `neg`/`pos`).
+    /// It becomes the second class in output order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub positive_class: Option<String>,
 }
 
 /// Ordered class bins over a numeric column: `name: [low, high]`, inclusive.

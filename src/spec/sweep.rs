@@ -33,8 +33,10 @@ enum Step {
     Index(usize),
 }
 
-/// One matrix entry, parsed.
+/// One matrix (or search space) entry, parsed.
 struct Axis {
+    /// `matrix` or `search.space`: where the entry was written.
+    origin: &'static str,
     path: String,
     steps: Vec<Step>,
     values: Vec<Value>,
@@ -63,12 +65,22 @@ pub fn read_source(file: &Path) -> Result<String, SpecError> {
 /// or repeated value, or a value of the wrong type (named with its variant).
 pub fn expand(source: &str, file: &Path) -> Result<Vec<Variant>, SpecError> {
     let (base, locator) = spec::parse_spec(source, file)?;
-    let Some(matrix) = base.matrix.clone() else {
-        return Ok(vec![Variant {
-            name: base.name.clone(),
-            spec: base,
-            overrides: Vec::new(),
-        }]);
+    // A search's trials are a matrix whose i-th values go together.
+    let (matrix, trials) = match (&base.matrix, &base.search) {
+        (Some(m), _) => (m.clone(), None),
+        (None, Some(s)) => (spec::OrderedMap(s.sample(base.seed)), Some(s.trials)),
+        (None, None) => {
+            return Ok(vec![Variant {
+                name: base.name.clone(),
+                spec: base,
+                overrides: Vec::new(),
+            }])
+        }
+    };
+    let origin = if trials.is_some() {
+        "search.space"
+    } else {
+        "matrix"
     };
     let err = |at: &str, line_of: &str, msg: String| located(file, &locator, at, line_of, msg);
     if matrix.0.is_empty() {
@@ -89,13 +101,14 @@ pub fn expand(source: &str, file: &Path) -> Result<Vec<Variant>, SpecError> {
     })?;
     if let Value::Mapping(m) = &mut root {
         m.remove("matrix");
+        m.remove("search");
         // Choosing between variants is the sweep's business, not a variant's.
         m.remove("select");
     }
 
     let mut axes: Vec<Axis> = Vec::new();
     for (path, values) in &matrix.0 {
-        let at = format!("matrix.{path}");
+        let at = format!("{origin}.{path}");
         let steps = parse_path(path).map_err(|m| err(&at, &at, m))?;
         if let Some(Step::Key(first)) = steps.first() {
             let why = match first.as_str() {
@@ -116,7 +129,8 @@ pub fn expand(source: &str, file: &Path) -> Result<Vec<Variant>, SpecError> {
             ));
         }
         for (j, v) in values.iter().enumerate() {
-            if values[..j].contains(v) {
+            // Random draws may repeat a value; a matrix may not.
+            if trials.is_none() && values[..j].contains(v) {
                 let item = format!("{at}[{j}]");
                 return Err(err(
                     &at,
@@ -141,6 +155,7 @@ pub fn expand(source: &str, file: &Path) -> Result<Vec<Variant>, SpecError> {
         let mut probe = root.clone();
         set_path(&mut probe, &steps, values[0].clone()).map_err(|m| err(&at, &at, m))?;
         axes.push(Axis {
+            origin,
             path: path.clone(),
             steps,
             values: values.clone(),
@@ -149,10 +164,13 @@ pub fn expand(source: &str, file: &Path) -> Result<Vec<Variant>, SpecError> {
     }
     assign_labels(&mut axes);
 
-    let total = axes
-        .iter()
-        .try_fold(1usize, |acc, a| acc.checked_mul(a.values.len()))
-        .filter(|n| *n <= MAX_VARIANTS);
+    let total = match trials {
+        Some(n) => Some(n),
+        None => axes
+            .iter()
+            .try_fold(1usize, |acc, a| acc.checked_mul(a.values.len()))
+            .filter(|n| *n <= MAX_VARIANTS),
+    };
     let Some(total) = total else {
         return Err(err(
             "matrix",
@@ -173,20 +191,20 @@ pub fn expand(source: &str, file: &Path) -> Result<Vec<Variant>, SpecError> {
             let mut doc = root.clone();
             set_path(&mut doc, &axis.steps, value.clone()).map_err(|m| {
                 err(
-                    &format!("matrix.{}", axis.path),
-                    &format!("matrix.{}", axis.path),
+                    &format!("{}.{}", axis.origin, axis.path),
+                    &format!("{}.{}", axis.origin, axis.path),
                     m,
                 )
             })?;
             if let Err(e) = serde_yaml::from_value::<Spec>(doc) {
-                let at = format!("matrix.{}", axis.path);
+                let at = format!("{}.{}", axis.origin, axis.path);
                 let msg = e.to_string();
                 if let Some(hint) = schema_miss(&msg, &axis.steps) {
                     return Err(err(&at, &at, format!("not a spec setting: {hint}")));
                 }
                 let mut idx = vec![0; axes.len()];
                 idx[a] = j;
-                let name = variant_name(&base.name, &axes, &idx);
+                let name = variant_name(&base.name, &axes, &idx, trials.map(|_| j));
                 let hint = value_hint(&msg, value);
                 return Err(err(
                     &at,
@@ -203,9 +221,17 @@ pub fn expand(source: &str, file: &Path) -> Result<Vec<Variant>, SpecError> {
 
     let mut variants: Vec<Variant> = Vec::with_capacity(total);
     let mut idx = vec![0usize; axes.len()];
-    for _ in 0..total {
+    for t in 0..total {
+        if trials.is_some() {
+            idx.iter_mut().for_each(|i| *i = t);
+            let trial = Some(t);
+            variants.push(build_variant(
+                &root, &base.name, &axes, &idx, trial, file, &locator,
+            )?);
+            continue;
+        }
         variants.push(build_variant(
-            &root, &base.name, &axes, &idx, file, &locator,
+            &root, &base.name, &axes, &idx, None, file, &locator,
         )?);
         // Odometer: the last entry varies fastest.
         for k in (0..axes.len()).rev() {
@@ -237,17 +263,18 @@ fn build_variant(
     base_name: &str,
     axes: &[Axis],
     idx: &[usize],
+    trial: Option<usize>,
     file: &Path,
     locator: &Locator,
 ) -> Result<Variant, SpecError> {
-    let name = variant_name(base_name, axes, idx);
+    let name = variant_name(base_name, axes, idx, trial);
     let mut doc = root.clone();
     let mut overrides = Vec::with_capacity(axes.len());
     for (axis, &j) in axes.iter().zip(idx) {
         let value = axis.values[j].clone();
         // Cannot fail: every path was set successfully on its own before.
         set_path(&mut doc, &axis.steps, value.clone()).map_err(|m| {
-            let at = format!("matrix.{}", axis.path);
+            let at = format!("{}.{}", axis.origin, axis.path);
             located(file, locator, &at, &at, m)
         })?;
         overrides.push((axis.path.clone(), value));
@@ -285,7 +312,7 @@ fn build_variant(
         });
         match culprit {
             Some((a, &j)) => {
-                let at = format!("matrix.{}", a.path);
+                let at = format!("{}.{}", a.origin, a.path);
                 located(
                     file,
                     locator,
@@ -310,12 +337,17 @@ fn build_variant(
     })
 }
 
-/// `<name>[k1=v1,k2=v2]` for one combination.
-fn variant_name(base: &str, axes: &[Axis], idx: &[usize]) -> String {
-    let parts: Vec<String> = axes
-        .iter()
-        .zip(idx)
-        .map(|(a, &j)| format!("{}={}", a.label, file_safe(&render(&a.values[j]))))
+/// `<name>[k1=v1,k2=v2]` for one combination; a search's trial `t` is
+/// `<name>[trial=t+1,k1=v1,...]` (draws may repeat, trial numbers do not).
+fn variant_name(base: &str, axes: &[Axis], idx: &[usize], trial: Option<usize>) -> String {
+    let parts: Vec<String> = trial
+        .map(|t| format!("trial={}", t + 1))
+        .into_iter()
+        .chain(
+            axes.iter()
+                .zip(idx)
+                .map(|(a, &j)| format!("{}={}", a.label, file_safe(&render(&a.values[j])))),
+        )
         .collect();
     format!("{base}[{}]", parts.join(","))
 }

@@ -2,8 +2,8 @@
 
 use super::{
     check_loss, class_weights, count_correct, evaluate, loss_tensor, monitored,
-    weighted_loss_tensor, AccuracyRule, Dataset, EpochRecord, GradNorms, History, Monitor,
-    Optimizer, Plateau, SparseOptimizer, TaskInfo,
+    weighted_loss_tensor, weighted_mean_loss_tensor, AccuracyRule, Dataset, EpochRecord, GradNorms,
+    History, Monitor, Optimizer, Plateau, SparseOptimizer, TaskInfo,
 };
 use crate::model::{Model, ModelError, Pass};
 use crate::spec::{Invalid, MonitorName, ScheduleSpec, TrainSpec};
@@ -38,6 +38,11 @@ pub struct FitContext<'a> {
     /// Class names in index order, so `train.class_weight` may name classes
     /// (without them, only class indices are accepted as keys).
     pub class_names: Option<&'a [String]>,
+    /// Per-example weights of the training rows (`data.weight_column`), in
+    /// row order: the loss becomes the weighted mean `Σ wᵢ·lᵢ / Σ wᵢ` of each
+    /// batch (times the class weight with `train.class_weight`), so a row
+    /// of weight 0 adds nothing. Metrics (accuracy) stay unweighted.
+    pub example_weights: Option<&'a [f32]>,
 }
 
 /// Train `model` for `cfg.epochs` epochs of mini-batches of `cfg.batch_size`
@@ -133,7 +138,7 @@ pub fn fit_with(
         }
         _ => None,
     };
-    let example_weights: Option<Vec<f32>> = match &cfg.class_weight {
+    let mut example_weights: Option<Vec<f32>> = match &cfg.class_weight {
         Some(spec) => {
             let w = class_weights(spec, &train.targets, task, ctx.class_names)?;
             Some(
@@ -146,6 +151,21 @@ pub fn fit_with(
         }
         None => None,
     };
+    // Data weights make the loss a weighted mean (class weights alone keep
+    // Keras's `Σ wᵢ·lᵢ / batch size`).
+    let weighted_mean = ctx.example_weights.is_some();
+    if let Some(data) = ctx.example_weights {
+        if data.len() != n {
+            return Err(ModelError::Input(format!(
+                "{} example weights for {n} training examples",
+                data.len()
+            )));
+        }
+        example_weights = Some(match example_weights {
+            Some(c) => c.iter().zip(data).map(|(c, d)| c * d).collect(),
+            None => data.to_vec(),
+        });
+    }
     let mut optimizer = Optimizer::new(&cfg.optimizer, model.trainable_vars())?;
     let mut norms = GradNorms::new(model);
     let mut best_weights: Option<Vec<Tensor>> = None;
@@ -179,7 +199,11 @@ pub fn fit_with(
                 Some(w) => {
                     let wb: Vec<f32> = rows.iter().map(|&r| w[r]).collect();
                     let wt = Tensor::from_slice(&wb, wb.len(), &Device::Cpu)?;
-                    weighted_loss_tensor(&cfg.loss, &y, &tt, &wt)?
+                    if weighted_mean {
+                        weighted_mean_loss_tensor(&cfg.loss, &y, &tt, &wt)?
+                    } else {
+                        weighted_loss_tensor(&cfg.loss, &y, &tt, &wt)?
+                    }
                 }
                 None => loss_tensor(&cfg.loss, &y, &tt)?,
             };

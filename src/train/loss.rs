@@ -37,6 +37,24 @@ pub fn weighted_loss_tensor(
         .mean_all()
 }
 
+/// The weighted mean of the per-example losses, `Σ wᵢ·lᵢ / Σ wᵢ`
+/// (`data.weight_column`); 0 for a batch whose weights are all 0, so such
+/// rows move nothing.
+pub fn weighted_mean_loss_tensor(
+    spec: &LossSpec,
+    output: &Tensor,
+    targets: &Tensor,
+    weights: &Tensor,
+) -> Result<Tensor> {
+    let per = per_example_loss(spec, output, targets)?;
+    let w = weights.flatten_all()?.to_dtype(per.dtype())?;
+    let total: f64 = w
+        .sum_all()?
+        .to_dtype(candle_core::DType::F64)?
+        .to_scalar()?;
+    per.mul(&w)?.sum_all()?.affine(1.0 / total.max(1e-12), 0.0)
+}
+
 /// The loss of each example of the batch (see [`loss_tensor`]), shape `(batch,)`.
 pub fn per_example_loss(spec: &LossSpec, output: &Tensor, targets: &Tensor) -> Result<Tensor> {
     let eps = KERAS_EPSILON;

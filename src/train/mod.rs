@@ -26,7 +26,9 @@ pub use early_stopping::{is_max_mode, monitored, Decision, Monitor};
 pub use fit::{fit, fit_with, FitContext, TrainObserver};
 pub use grad_norms::GradNorms;
 pub use history::{EpochRecord, History};
-pub use loss::{loss_tensor, per_example_loss, weighted_loss_tensor, KERAS_EPSILON};
+pub use loss::{
+    loss_tensor, per_example_loss, weighted_loss_tensor, weighted_mean_loss_tensor, KERAS_EPSILON,
+};
 pub use optimizer::Optimizer;
 pub use predict::{evaluate, evaluate_loss, outputs, predict, Evaluation};
 pub use schedule::{exponential_decay, Plateau};

@@ -52,5 +52,9 @@ pub fn run(spec: &Spec, spec_path: &Path, opts: &RunOptions, start: Instant) -> 
         params: summary.total_params,
         skipped_rows: crate::data::SkippedRows::default(),
         seconds: start.elapsed().as_secs_f64(),
+        validation: BTreeMap::new(),
+        cv: None,
+        positive_class: None,
+        early_stopping: None,
     })
 }

@@ -1,5 +1,5 @@
 //! The stages of a run, one file each, in order: [`load`] → [`split`] →
-//! [`vocabulary`] → [`encode`] → [`train`] → [`evaluate`] → [`report`]
+//! ([`fold`] with cross-validation, then) [`vocabulary`] → [`encode`] → [`train`] → [`evaluate`] → [`report`]
 //! ([`hand_calculation`] replaces them for a spec without `data`).
 //!
 //! Each stage file owns its settings (what its cache key hashes), `key()`,
@@ -11,6 +11,7 @@
 
 pub mod encode;
 pub mod evaluate;
+pub mod fold;
 pub mod hand_calculation;
 pub mod load;
 pub mod report;

@@ -77,6 +77,10 @@ pub struct ReportStageInputs<'a> {
     pub notes: Option<Notes>,
     /// Stage name → key of the stages before the report.
     pub stage_keys: &'a BTreeMap<String, String>,
+    /// The cross-validation folds, when the run had them.
+    pub cv: Option<&'a crate::report::cv::CvSummary>,
+    /// Training hints.
+    pub hints: &'a [String],
 }
 
 /// Render and seal the report into `dir`.
@@ -93,6 +97,8 @@ pub fn compute(spec: &Spec, inputs: ReportStageInputs, dir: &Path) -> Result<()>
         predictions: &preds,
         stage_keys: inputs.stage_keys,
         coverage: inputs.trained.coverage()?,
+        cv: inputs.cv,
+        hints: inputs.hints,
     };
     let mut data = report_data::build(&gathered);
     data.header.author = inputs.author.clone();

@@ -6,6 +6,7 @@ use super::split::DataInfo;
 use super::vocabulary::VocabularyArtifact;
 use super::Split;
 use crate::cache::{Artifact, StageKey};
+use crate::data::Item;
 use crate::model::{self, Coverage, Model, ModelInput, Summary};
 use crate::pipeline::epoch_printer::EpochPrinter;
 use crate::spec::{ModelSpec, Spec, TrainSpec};
@@ -57,6 +58,32 @@ pub struct TrainInputs<'a> {
     pub spec_dir: &'a Path,
     /// Where epoch lines go.
     pub printer: EpochPrinter,
+    /// Per-example weights of the training rows (`data.weight_column`).
+    pub weights: Option<Vec<f32>>,
+}
+
+/// The training rows' weights from `data.weight_column` (kept among each
+/// item's extras when read); `None` without the setting. A training row
+/// without the column (a file lacking it) is an error naming the column.
+pub fn example_weights(spec: &Spec, train: &[Item]) -> Result<Option<Vec<f32>>> {
+    let Some(column) = spec.data.as_ref().and_then(|d| d.weight_column.as_ref()) else {
+        return Ok(None);
+    };
+    let weights = train
+        .iter()
+        .map(|item| {
+            item.extra
+                .get(column)
+                .and_then(|w| crate::data::parse_weight(w))
+                .with_context(|| {
+                    format!(
+                        "`data.weight_column` `{column}`: the training file has no such column (row id {})",
+                        item.id
+                    )
+                })
+        })
+        .collect::<Result<Vec<f32>>>()?;
+    Ok(Some(weights))
 }
 
 /// Build and fit the model, writing weights, history, summary and (with a
@@ -90,6 +117,7 @@ pub fn compute(spec: &Spec, inputs: TrainInputs, dir: &Path) -> Result<()> {
         &mut observer,
         &train::FitContext {
             class_names: Some(&inputs.info.classes),
+            example_weights: inputs.weights.as_deref(),
         },
     )?;
     m.save(&out.model_safetensors())?;

@@ -11,6 +11,7 @@ use super::format::{compact, fixed, megabytes, percent, thousands};
 use super::svg::{self, BarSeries};
 use super::ReportError;
 
+mod cross_validation;
 mod explain;
 mod forward;
 mod notes;

@@ -30,6 +30,10 @@ pub struct TrainingView {
     pub gradient_notes: Vec<String>,
     /// "Stopped at epoch 15 of 30; …", when early stopping acted.
     pub early_stop: Option<String>,
+    /// The cross-validation folds, when the run had them.
+    pub cross_validation: Option<super::cross_validation::CrossValidationView>,
+    /// Training hints.
+    pub hints: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -234,6 +238,11 @@ pub fn training_view(t: &Training) -> TrainingView {
             }
             s
         }),
+        cross_validation: t
+            .cross_validation
+            .as_ref()
+            .map(super::cross_validation::cross_validation_view),
+        hints: t.hints.clone(),
     }
 }
 
