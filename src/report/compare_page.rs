@@ -216,6 +216,7 @@ mod tests {
             hints: vec![],
             history: vec![],
             report: None,
+            predictions: None,
         }
     }
 
