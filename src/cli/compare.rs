@@ -33,6 +33,9 @@ pub struct CompareArgs {
     /// Also write a self-contained HTML comparison with overlaid learning curves.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Read the run records from this remote cache (every shard's and
+    /// machine's runs) instead of the local cache (default $KERROS_REMOTE_CACHE).
+    #[arg(long, value_name = "URL")]
     pub remote_cache: Option<String>,
     /// The baseline run (default: the first named): the page shows each other
     /// run's settings as differences from it, and the McNemar p-value column
@@ -108,7 +111,8 @@ pub fn compare(args: CompareArgs) -> Result<i32> {
         cmp.mark_selected(name);
     }
     if let Some(name) = &args.baseline {
-        cmp.set_baseline(name)?;
+        cmp.set_baseline(name)
+            .map_err(|e| super::InvalidArguments(e.to_string()))?;
     }
     // McNemar needs two runs with recorded predictions; older records have none.
     let baseline = args.baseline.clone().or_else(|| {

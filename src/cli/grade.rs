@@ -49,6 +49,10 @@ pub struct GradeArgs {
     /// default the best intact run.
     #[arg(long, value_name = "REPORT")]
     pub baseline: Option<String>,
+    /// With `--rerun`: the remote stage cache the re-runs share with other
+    /// machines (stages a student's CI or another grader computed are pulled).
+    #[command(flatten)]
+    pub remote: super::remote::RemoteArgs,
 }
 
 /// `kerros grade`: exit 0 when grading completed (whatever the reports'
@@ -76,6 +80,7 @@ pub fn grade(args: GradeArgs) -> Result<i32> {
         jobs: usize::from(args.jobs),
         data_dir: args.data_dir.clone(),
         cache_dir: args.cache_dir.clone(),
+        remote: args.remote.open()?,
     };
     let graded = grade_reports(&assignment, &args.reports, &opts)?;
     for g in &graded {

@@ -32,6 +32,8 @@ pub struct GradeOptions {
     pub data_dir: Option<PathBuf>,
     /// The cache the re-runs share.
     pub cache_dir: PathBuf,
+    /// The remote stage cache the re-runs use as a second level.
+    pub remote: Option<std::sync::Arc<crate::cache::remote::RemoteCache>>,
 }
 
 /// The hashes of the data files the assignment's template reads, by role
@@ -302,7 +304,7 @@ fn reproduce(
         quiet: true,
         author: manifest.author.clone(),
         log_prefix: None,
-        remote: None,
+        remote: opts.remote.clone(),
     };
     let folder = assignment.template_path.parent().unwrap_or(Path::new(""));
     let folder = if folder.as_os_str().is_empty() {

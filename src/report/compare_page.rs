@@ -18,14 +18,26 @@ impl Comparison {
     pub fn html(&self) -> Result<String> {
         let (header, rows, numeric) = self.grid();
         let first_metric = 1 + self.settings.len();
-        let header: Vec<PageHeader> = header[first_metric..]
+        let mcnemar_column = self.mcnemar.as_ref().map(|_| header.len() - 1);
+        let header: Vec<PageHeader> = header
             .iter()
-            .zip(&numeric[first_metric..])
-            .map(|(label, &numeric)| PageHeader {
+            .zip(&numeric)
+            .enumerate()
+            .skip(first_metric)
+            .map(|(i, (label, &numeric))| match mcnemar_column == Some(i) {
+                // The page names the baseline once; a long run name in the
+                // header would widen the table past the screen.
+                true => PageHeader {
+                    label: "McNemar p".into(),
+                    numeric,
+                    title: Some(label.clone()),
+                },
                 // The column group says `test` already.
-                label: label.strip_prefix("test:").unwrap_or(label).to_string(),
-                numeric,
-                title: None,
+                false => PageHeader {
+                    label: label.strip_prefix("test:").unwrap_or(label).to_string(),
+                    numeric,
+                    title: None,
+                },
             })
             .collect();
         let baseline = self.records.get(self.baseline);
@@ -106,6 +118,10 @@ impl Comparison {
             PageGroup {
                 label: "test".into(),
                 span: self.metrics.len(),
+            },
+            PageGroup {
+                label: "vs baseline".into(),
+                span: usize::from(self.mcnemar.is_some()),
             },
         ]
         .into_iter()
