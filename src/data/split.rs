@@ -92,16 +92,7 @@ pub fn stratified_split_for(
         ));
     }
     let n_train = n - n_val;
-    let mut members: Vec<Vec<usize>> = vec![Vec::new(); n_strata];
-    for (i, &s) in strata.iter().enumerate() {
-        if s >= n_strata {
-            return Err(DataError::new(
-                DataErrorKind::Spec,
-                format!("row {i} has class index {s}, but there are {n_strata} classes"),
-            ));
-        }
-        members[s].push(i);
-    }
+    let mut members = members_by_stratum(strata, n_strata)?;
     let counts: Vec<usize> = members.iter().map(|m| m.len()).collect();
     let train_counts = approximate_mode(&counts, n_train);
     let mut in_val = vec![false; n];
@@ -136,16 +127,7 @@ pub fn stratified_folds(
             ),
         ));
     }
-    let mut members: Vec<Vec<usize>> = vec![Vec::new(); n_strata];
-    for (i, &s) in strata.iter().enumerate() {
-        if s >= n_strata {
-            return Err(DataError::new(
-                DataErrorKind::Spec,
-                format!("row {i} has class index {s}, but there are {n_strata} classes"),
-            ));
-        }
-        members[s].push(i);
-    }
+    let mut members = members_by_stratum(strata, n_strata)?;
     let mut fold = vec![0; n];
     let mut next = 0;
     for m in &mut members {
@@ -181,4 +163,20 @@ pub fn approximate_mode(counts: &[usize], draws: usize) -> Vec<usize> {
         }
     }
     out
+}
+
+/// The row indices of each stratum, in row order; a stratum index out of
+/// range is an error naming the row.
+fn members_by_stratum(strata: &[usize], n_strata: usize) -> Result<Vec<Vec<usize>>> {
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); n_strata];
+    for (i, &s) in strata.iter().enumerate() {
+        if s >= n_strata {
+            return Err(DataError::new(
+                DataErrorKind::Spec,
+                format!("row {i} has class index {s}, but there are {n_strata} classes"),
+            ));
+        }
+        members[s].push(i);
+    }
+    Ok(members)
 }
