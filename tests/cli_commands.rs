@@ -362,15 +362,7 @@ fn json_reports_skipped_rows() {
     // `skip` drops them (an empty text is a valid, empty review).
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let mut train = String::from("text,label\n");
-    for i in 0..40 {
-        let (word, label) = if i % 2 == 0 {
-            ("good", "pos")
-        } else {
-            ("bad", "neg")
-        };
-        train.push_str(&format!("a {word} film number {i},{label}\n"));
-    }
+    let mut train = support::film_reviews_csv(40, ("good", "pos"), ("bad", "neg"));
     train.push_str("no label here,\n,pos\nthree,fields,here\n");
     write(dir, "train.csv", &train);
     write(
@@ -449,15 +441,7 @@ fn verify_rerun_resolves_relative_data_paths() {
     let exp = dir.join("exp");
     std::fs::create_dir_all(exp.join("data")).unwrap();
     std::fs::create_dir_all(dir.join("elsewhere")).unwrap();
-    let mut train = String::from("text,label\n");
-    for i in 0..40 {
-        let (word, label) = if i % 2 == 0 {
-            ("good", "pos")
-        } else {
-            ("bad", "neg")
-        };
-        train.push_str(&format!("a {word} film number {i},{label}\n"));
-    }
+    let train = support::film_reviews_csv(40, ("good", "pos"), ("bad", "neg"));
     write(&exp, "data/train.csv", &train);
     write(
         &exp,

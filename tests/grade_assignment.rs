@@ -318,15 +318,7 @@ fn grading_catches_edits_other_data_and_duplicates() {
 fn compare_prints_a_mcnemar_p_value() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let mut train = String::from("text,label\n");
-    for i in 0..40 {
-        let (w, l) = if i % 2 == 0 {
-            ("good", "pos")
-        } else {
-            ("bad", "neg")
-        };
-        train.push_str(&format!("a {w} film number {i},{l}\n"));
-    }
+    let train = support::film_reviews_csv(40, ("good", "pos"), ("bad", "neg"));
     write(dir, "train.csv", &train);
     let mut test = String::from("text,label\n");
     for i in 0..30 {

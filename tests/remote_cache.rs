@@ -195,15 +195,7 @@ const STAGES: [&str; 7] = [
 /// A tiny CSV experiment in `dir` (40 training rows); `extra` is appended
 /// to the spec (a `matrix:`). Returns the spec path.
 fn tiny_spec(dir: &Path, name: &str, extra: &str) -> PathBuf {
-    let mut train = String::from("text,label\n");
-    for i in 0..40 {
-        let (word, label) = if i % 2 == 0 {
-            ("good", "pos")
-        } else {
-            ("bad", "neg")
-        };
-        train.push_str(&format!("a {word} film number {i},{label}\n"));
-    }
+    let train = support::film_reviews_csv(40, ("good", "pos"), ("bad", "neg"));
     write(dir, "train.csv", &train);
     write(
         dir,

@@ -321,15 +321,7 @@ fn every_bundled_pipeline_validates() {
 fn two_unit_softmax_runs_a_binary_task_with_binary_metrics() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let mut train = String::from("text,label\n");
-    for i in 0..60 {
-        let (word, label) = if i % 2 == 0 {
-            ("good great", "pos")
-        } else {
-            ("bad awful", "neg")
-        };
-        train.push_str(&format!("a {word} film number {i},{label}\n"));
-    }
+    let train = support::film_reviews_csv(60, ("good great", "pos"), ("bad awful", "neg"));
     write(dir, "train.csv", &train);
     let mut test = String::from("text,label\n");
     for i in 0..20 {

@@ -15,15 +15,7 @@ fn stdout(o: &std::process::Output) -> String {
 
 /// Run a tiny CSV spec in `dir` and return its report.
 fn tiny_report(dir: &Path) -> PathBuf {
-    let mut train = String::from("text,label\n");
-    for i in 0..40 {
-        let (word, label) = if i % 2 == 0 {
-            ("good", "pos")
-        } else {
-            ("bad", "neg")
-        };
-        train.push_str(&format!("a {word} film number {i},{label}\n"));
-    }
+    let train = support::film_reviews_csv(40, ("good", "pos"), ("bad", "neg"));
     write(dir, "train.csv", &train);
     write(
         dir,

@@ -15,15 +15,7 @@ fn stdout(o: &std::process::Output) -> String {
 
 /// A small sweep over learning rates; `extra` goes at the top level.
 fn sweep(dir: &Path, extra: &str) -> String {
-    let mut train = String::from("text,label\n");
-    for i in 0..80 {
-        let (word, label) = if i % 2 == 0 {
-            ("bad awful", "neg")
-        } else {
-            ("good great", "pos")
-        };
-        train.push_str(&format!("a {word} film number {i},{label}\n"));
-    }
+    let train = support::film_reviews_csv(80, ("bad awful", "neg"), ("good great", "pos"));
     write(dir, "train.csv", &train);
     let spec = format!(
         "name: sel\nseed: 1\ndata: {{train: train.csv, test: {{fraction: 0.2}}, validation: {{fraction: 0.25}}}}\n\

@@ -99,6 +99,18 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     p
 }
 
+/// A two-class training CSV (`text,label`) of `rows` film reviews: row `i`
+/// reads `a WORDS film number i` with the words and label of `even` for even
+/// `i` and of `odd` for odd `i` (e.g. `("good", "pos")`, `("bad", "neg")`).
+pub fn film_reviews_csv(rows: usize, even: (&str, &str), odd: (&str, &str)) -> String {
+    let mut csv = String::from("text,label\n");
+    for i in 0..rows {
+        let (words, label) = if i % 2 == 0 { even } else { odd };
+        csv.push_str(&format!("a {words} film number {i},{label}\n"));
+    }
+    csv
+}
+
 /// A layer list from YAML (`[{dense: {units: 1}}]`).
 pub fn layers(yaml: &str) -> Vec<kerros::spec::LayerSpec> {
     serde_yaml::from_str(yaml).unwrap_or_else(|e| panic!("layer yaml: {e}\n{yaml}"))
