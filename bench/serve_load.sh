@@ -38,30 +38,13 @@ server=""
 cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
-review="The medicine worked well for my migraines and I had few side effects, just a little drowsiness in the first week."
+source bench/serve_common.sh
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-16s %5s %10s %9s %9s %7s %12s\n' spec conns "req/s" "p50" "p99" errors "rss MiB"
 for spec in $specs; do
-  case "$spec" in
-    druglib*) body="{\"rows\": [{\"benefitsReview\": \"$review\", \"sideEffectsReview\": \"drowsiness\", \"commentsReview\": \"one tablet a day\"}]}" ;;
-    *) body="{\"texts\": [\"$review\"]}" ;;
-  esac
-  cat > "$work/post.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = [[$body]]
-LUA
-  target/release/kerros serve "pipelines/$spec.yaml" --port 0 --data-dir "$data_dir" \
-    2> "$work/$spec.log" &
-  server=$!
-  addr=""
-  for _ in $(seq 1 600); do
-    addr=$(sed -n 's/^listening on //p' "$work/$spec.log" | head -1)
-    [ -n "$addr" ] && break
-    kill -0 "$server" 2>/dev/null || { cat "$work/$spec.log" >&2; exit 1; }
-    sleep 0.5
-  done
-  [ -n "$addr" ] || { echo "$spec: the server did not start" >&2; exit 1; }
+  write_post_lua "$spec" "$work/post.lua"
+  start_server 600 "$work/$spec.log" \
+    target/release/kerros serve "pipelines/$spec.yaml" --port 0 --data-dir "$data_dir"
   rss_start=$(( $(ps -o rss= -p "$server") / 1024 ))
   for c in $connections; do
     threads=$(( c < 2 ? c : 2 ))

@@ -47,28 +47,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-review="The medicine worked well for my migraines and I had few side effects, just a little drowsiness in the first week."
-case "$spec" in
-  druglib*) body="{\"rows\": [{\"benefitsReview\": \"$review\", \"sideEffectsReview\": \"drowsiness\", \"commentsReview\": \"one tablet a day\"}]}" ;;
-  *) body="{\"texts\": [\"$review\"]}" ;;
-esac
-cat > "$work/post.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = [[$body]]
-LUA
-
-"$binary" serve "pipelines/$spec.yaml" --port 0 --data-dir "$data_dir" --cache-dir "$cache_dir" \
-  2> "$work/server.log" &
-server=$!
-addr=""
-for _ in $(seq 1 1200); do
-  addr=$(sed -n 's/^listening on //p' "$work/server.log" | head -1)
-  [ -n "$addr" ] && break
-  kill -0 "$server" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
-  sleep 0.5
-done
-[ -n "$addr" ] || { echo "the server did not start" >&2; exit 1; }
+source bench/serve_common.sh
+write_post_lua "$spec" "$work/post.lua"
+start_server 1200 "$work/server.log" \
+  "$binary" serve "pipelines/$spec.yaml" --port 0 --data-dir "$data_dir" --cache-dir "$cache_dir"
 
 rss() { echo $(( $(awk '/^VmRSS/ {print $2}' "/proc/$server/status") / 1024 )); }
 start=$(date +%s)
