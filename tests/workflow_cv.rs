@@ -55,6 +55,22 @@ fn run(dir: &Path, spec: &Path) -> RunOutcome {
     pipeline::run(spec, &opts).expect("the run succeeds")
 }
 
+/// `kerros run SPEC --json` in `dir`, which must succeed: its JSON lines
+/// (one per variant).
+fn run_json(dir: &Path, spec: &Path) -> Vec<serde_json::Value> {
+    let o = kerros(dir, &["run", spec.to_str().unwrap(), "--json"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 #[test]
 fn folds_partition_the_training_split_and_fit_their_own_vocabularies() {
     let tmp = tempfile::tempdir().unwrap();
@@ -202,17 +218,7 @@ fn select_and_compare_use_the_cv_metrics() {
         "epochs: 6",
         "matrix:\n  train.optimizer.learning_rate: [0.0001, 0.05, 0.005]\nselect: {metric: cv_val_loss}\n",
     );
-    let o = kerros(dir, &["run", path.to_str().unwrap(), "--json"]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = run_json(dir, &path);
     assert_eq!(lines.len(), 3);
     let losses: Vec<f64> = lines
         .iter()
@@ -381,17 +387,7 @@ fn select_chooses_among_search_trials() {
             SEARCH.replace("TRIALS", "3")
         ),
     );
-    let o = kerros(dir, &["run", spec.to_str().unwrap(), "--json"]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = run_json(dir, &spec);
     assert_eq!(lines.len(), 3);
     assert_eq!(
         lines.iter().filter(|l| l["selected"] == true).count(),
