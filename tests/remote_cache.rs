@@ -105,6 +105,9 @@ impl S3Server {
         let mut answer = String::new();
         s.read_to_string(&mut answer).unwrap();
         assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        // kerros's reqwest has no bundled TLS provider (Cargo.toml); the
+        // test's own client needs one installed, as kerros installs ring's.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let store = AmazonS3Builder::new()
             .with_bucket_name(bucket)
             .with_endpoint(self.endpoint())

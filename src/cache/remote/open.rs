@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 /// The store `url` names, configured from the environment.
 pub fn store(url: &RemoteUrl, mode: RemoteMode) -> Result<Arc<dyn ObjectStore>> {
+    install_tls_provider();
     let cannot = || format!("cannot open the remote cache {}", url.text);
     Ok(match &url.provider {
         Provider::S3 { bucket } => {
@@ -60,4 +61,12 @@ pub fn store(url: &RemoteUrl, mode: RemoteMode) -> Result<Arc<dyn ObjectStore>> 
             Arc::new(LocalFileSystem::new_with_prefix(root).with_context(cannot)?)
         }
     })
+}
+
+/// Make ring the process's TLS crypto provider: reqwest is built without a
+/// bundled one (see Cargo.toml), and rustls needs exactly one installed
+/// before the first HTTPS connection.
+fn install_tls_provider() {
+    // An error only means a provider is already installed, which is fine.
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
