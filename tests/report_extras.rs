@@ -198,3 +198,28 @@ fn figures_are_written_as_svg_and_png_with_a_titled_band() {
         }
     }
 }
+
+#[test]
+fn report_figures_in_a_hand_calculation_spec_writes_its_network_diagram() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(
+        dir,
+        "hand.yaml",
+        "name: hand\ninputs: [[1, 3, 2]]\nreport: {figures: true}\nmodel:\n  input_dim: 3\n  layers:\n\
+         \x20   - dense: {units: 2, use_bias: false, kernel: [[1, 0, 2], [0, 1, 1]]}\n",
+    );
+    let o = kerros(
+        dir,
+        &["run", "hand.yaml", "--reports-dir", "r", "--cache-dir", "c"],
+    );
+    ok(&o);
+    let folder = dir.join("r/hand-figures");
+    for name in ["hand-network-diagram.svg", "hand-network-diagram.png"] {
+        assert!(
+            folder.join(name).is_file(),
+            "{name} missing in {}",
+            folder.display()
+        );
+    }
+}

@@ -35,9 +35,22 @@ pub fn run(spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
 /// Run every stage of an already parsed and checked spec (`spec_path` locates
 /// relative data files and names the spec in messages).
 pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
+    let outcome = match spec.data {
+        Some(_) => run_data_spec(spec, spec_path, opts)?,
+        None => hand_calculation::run(spec, spec_path, opts, Instant::now())?,
+    };
+    if spec.report.figures {
+        let dir = crate::report::figures::figures_dir(&opts.reports_dir, &spec.name);
+        crate::report::figures::write_figures(&outcome.report, &dir)?;
+    }
+    Ok(outcome)
+}
+
+/// [`run_spec`] for a spec with data: every stage from loading to the report.
+fn run_data_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
     let start = Instant::now();
     let Some(data_spec) = &spec.data else {
-        return hand_calculation::run(spec, spec_path, opts, start);
+        anyhow::bail!("{}: the spec has no `data:` section", spec_path.display());
     };
     let spec_dir = spec_path.parent().unwrap_or(Path::new("."));
     let mut runner = Runner::new(Cache::new(&opts.cache_dir), opts.force, opts.quiet);
@@ -177,10 +190,6 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
     })?;
     let report_path =
         ReportArtifact::from_artifact(&reported).publish(&opts.reports_dir, &spec.name)?;
-    if spec.report.figures {
-        let dir = crate::report::figures::figures_dir(&opts.reports_dir, &spec.name);
-        crate::report::figures::write_figures(&report_path, &dir)?;
-    }
 
     let mut validation = validation_metrics(&history_json);
     if let Some(cv) = &cv {
