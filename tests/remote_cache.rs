@@ -6,6 +6,7 @@
 
 mod support;
 
+use kerros::cache::remote::REMOTE_MANIFEST;
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path as StorePath;
 use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
@@ -585,7 +586,83 @@ fn missing_credentials_and_bad_urls_are_clear_errors() {
     }
 }
 
+#[test]
+fn an_unreachable_remote_is_reported_once_and_the_run_goes_on_without_it() {
+    // A port nothing listens on: every request fails to connect.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let env = [
+        ("AWS_ACCESS_KEY_ID", "kerros-test".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "kerros-test-secret".to_string()),
+        ("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}")),
+        ("AWS_ALLOW_HTTP", "true".to_string()),
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let spec = tiny_spec(dir, "offline", "");
+    let (runs, err) = run_json(dir, &env, &spec, "cache", "s3://course/kerros", &[]);
+    assert_eq!(statuses(&runs[0]), all("ran"));
+    let warnings: Vec<&str> = err.lines().filter(|l| l.contains("warning")).collect();
+    assert_eq!(warnings.len(), 1, "one warning, not one per stage: {err}");
+    assert!(
+        warnings[0].contains("skipped for the rest of this run"),
+        "{err}"
+    );
+    assert!(!err.contains("kerros-test-secret"), "{err}");
+}
+
 // ------------------------------------------------------ file:// and shards
+
+#[test]
+fn stages_cached_before_the_remote_was_configured_are_pushed_to_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let spec = tiny_spec(dir, "early", "");
+    // First without a remote: everything lands in the local cache only.
+    let o = kerros(
+        dir,
+        &[],
+        &[
+            "run",
+            spec.to_str().unwrap(),
+            "--cache-dir",
+            "machine-a",
+            "--reports-dir",
+            "reports",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let remote = format!("file://{}", dir.join("shared").display());
+    let (a, _) = run_json(dir, &[], &spec, "machine-a", &remote, &[]);
+    assert_eq!(statuses(&a[0]), all("cached"));
+    for (stage, key) in keys(&a[0]) {
+        let manifest = dir
+            .join("shared")
+            .join(&stage)
+            .join(&key)
+            .join(REMOTE_MANIFEST);
+        assert!(manifest.is_file(), "{} not pushed", manifest.display());
+    }
+    // Another machine now pulls every stage.
+    let (b, _) = run_json(dir, &[], &spec, "machine-b", &remote, &[]);
+    assert_eq!(statuses(&b[0]), all("pulled"));
+    assert_eq!(a[0]["metrics"], b[0]["metrics"]);
+    // In read mode a cached stage is not pushed.
+    let ro = format!("file://{}", dir.join("read-only").display());
+    std::fs::create_dir_all(dir.join("read-only")).unwrap();
+    run_json(
+        dir,
+        &[],
+        &spec,
+        "machine-a",
+        &ro,
+        &["--remote-cache-mode", "read"],
+    );
+    assert_eq!(std::fs::read_dir(dir.join("read-only")).unwrap().count(), 0);
+}
 
 #[test]
 fn a_fresh_lease_is_waited_for_then_a_stale_one_taken_over() {

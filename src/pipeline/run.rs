@@ -211,7 +211,8 @@ fn run_data_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<Run
     };
     let saved = save_record(&opts.cache_dir, &record);
     crate::cache::warn_if_not_writable(saved, "the run record (for `kerros compare`)")?;
-    if let Some(remote) = &opts.remote {
+    // An unreachable remote was reported once, with its first failure.
+    if let Some(remote) = opts.remote.as_ref().filter(|r| r.unreachable().is_none()) {
         if let Err(e) = remote.push_record(&record) {
             eprintln!(
                 "warning: cannot push the run record of `{}`: {e:#}",

@@ -106,6 +106,7 @@ impl Runner {
             };
             if let Ok(artifact) = self.cache.lookup(key) {
                 self.log(&format!("{name:<10} cached  {}", key.short()));
+                self.push_cached(&name, key, &artifact);
                 self.held.insert(id, shared);
                 self.record(&name, key, &artifact, StageStatus::Cached);
                 return Ok(artifact);
@@ -117,6 +118,7 @@ impl Runner {
                 Ok(artifact) => {
                     // Another run finished it while we waited.
                     self.log(&format!("{name:<10} cached  {}", key.short()));
+                    self.push_cached(&name, key, &artifact);
                     self.held.insert(id, Some(lock.downgrade()?));
                     self.record(&name, key, &artifact, StageStatus::Cached);
                     return Ok(artifact);
@@ -129,7 +131,7 @@ impl Runner {
                 Err(Miss::Absent) => {}
             }
         }
-        let remote = self.remote.clone();
+        let remote = self.reachable_remote();
         let mut lease = None;
         let mut repair = false;
         if let Some(remote) = remote
@@ -137,7 +139,11 @@ impl Runner {
             .filter(|r| r.mode().reads() && !self.force)
         {
             let mut pulled = self.pull(remote, key, &lock)?;
-            if pulled.is_none() && !self.untrusted_seen(key) && remote.mode().writes() {
+            if pulled.is_none()
+                && !self.untrusted_seen(key)
+                && remote.mode().writes()
+                && remote.unreachable().is_none()
+            {
                 // Nobody published it: claim it, or wait for whoever computes it.
                 let waiting = || {
                     self.log(&format!(
@@ -150,9 +156,9 @@ impl Runner {
                     Ok(Claim::Published) => pulled = self.pull(remote, key, &lock)?,
                     // Without a lease another shard may compute it too; the
                     // manifest's conditional create keeps that safe.
-                    Err(e) => eprintln!(
-                        "{}warning: cannot take the remote lease of stage `{name}`: {e:#}",
-                        self.prefix
+                    Err(e) => self.remote_warning(
+                        remote,
+                        &format!("cannot take the lease of stage `{name}`: {e:#}"),
                     ),
                 }
             }
@@ -171,19 +177,8 @@ impl Runner {
             key.short(),
             start.elapsed().as_secs_f64()
         ));
-        if let Some(remote) = remote.as_deref() {
-            match remote.push(key, &artifact.dir, repair) {
-                Ok(0) => {}
-                Ok(sent) => self.log(&format!(
-                    "{name:<10} pushed  {} ({sent} bytes)",
-                    key.short()
-                )),
-                // The local result stands; only sharing it failed.
-                Err(e) => eprintln!(
-                    "{}warning: cannot push stage `{name}` to the remote cache: {e:#}",
-                    self.prefix
-                ),
-            }
+        if let Some(remote) = self.reachable_remote() {
+            self.push(&remote, &name, key, &artifact, repair);
         }
         if let Some(l) = lease {
             l.release();
@@ -191,6 +186,52 @@ impl Runner {
         self.held.insert(id, Some(lock.downgrade()?));
         self.record(&name, key, &artifact, StageStatus::Ran);
         Ok(artifact)
+    }
+
+    /// The remote cache, unless there is none or it could not be reached
+    /// earlier in this run (that was said once, with the first failure).
+    fn reachable_remote(&self) -> Option<Arc<RemoteCache>> {
+        self.remote.clone().filter(|r| r.unreachable().is_none())
+    }
+
+    /// Push a stage found in the local cache to a remote that lacks it (a
+    /// cache filled before the remote was configured, or while it was
+    /// unreachable), as a computed one is.
+    fn push_cached(&mut self, name: &str, key: &StageKey, artifact: &Artifact) {
+        if let Some(remote) = self.reachable_remote().filter(|r| r.mode().writes()) {
+            self.push(&remote, name, key, artifact, false);
+        }
+    }
+
+    /// Push `artifact` to `remote`; a failure is a warning, as the local
+    /// result stands and only sharing it failed.
+    fn push(
+        &mut self,
+        remote: &RemoteCache,
+        name: &str,
+        key: &StageKey,
+        artifact: &Artifact,
+        repair: bool,
+    ) {
+        match remote.push(key, &artifact.dir, repair) {
+            Ok(0) => {}
+            Ok(sent) => self.log(&format!(
+                "{name:<10} pushed  {} ({sent} bytes)",
+                key.short()
+            )),
+            Err(e) => self.remote_warning(remote, &format!("cannot push stage `{name}`: {e:#}")),
+        }
+    }
+
+    /// Print a remote cache warning (also when quiet: the shared store needs
+    /// attention), saying so when the remote is skipped from now on.
+    fn remote_warning(&self, remote: &RemoteCache, what: &str) {
+        let rest = if remote.unreachable().is_some() {
+            "; the remote cache is skipped for the rest of this run"
+        } else {
+            ""
+        };
+        eprintln!("{}warning: remote cache: {what}{rest}", self.prefix);
     }
 
     /// Pull `key` from `remote` into the local cache (the caller holds its
@@ -216,9 +257,12 @@ impl Runner {
             Ok(f) => f,
             Err(e) => {
                 // An unreachable remote must not stop the run: compute locally.
-                eprintln!(
-                    "{}warning: cannot pull stage `{}` from the remote cache: {e:#}; computing it here",
-                    self.prefix, key.stage
+                self.remote_warning(
+                    remote,
+                    &format!(
+                        "cannot pull stage `{}`: {e:#}; computing it here",
+                        key.stage
+                    ),
                 );
                 return Ok(None);
             }

@@ -35,7 +35,7 @@ use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload}
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::str::FromStr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Which directions a run uses the remote in (`--remote-cache-mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -96,6 +96,9 @@ pub struct RemoteCache {
     timing: LeaseTiming,
     holder: String,
     pushed: Mutex<BTreeMap<String, u64>>,
+    /// Set by the first request that could not reach the store: the rest of
+    /// the run goes without the remote instead of retrying on every stage.
+    unreachable: OnceLock<String>,
 }
 
 impl std::fmt::Debug for RemoteCache {
@@ -140,6 +143,7 @@ impl RemoteCache {
             timing: LeaseTiming::from_env()?,
             holder: lease::holder_id(),
             pushed: Mutex::new(BTreeMap::new()),
+            unreachable: OnceLock::new(),
         })
     }
 
@@ -186,11 +190,24 @@ impl RemoteCache {
         StorePath::from_iter(all)
     }
 
+    /// Why the store could not be reached, when a request of this run
+    /// failed to connect (after object_store's retries); from then on every
+    /// request fails at once.
+    pub fn unreachable(&self) -> Option<&str> {
+        self.unreachable.get().map(String::as_str)
+    }
+
     /// Run `fut` on the cache's runtime and wait for it.
     fn block<T: Send + 'static>(
         &self,
         fut: impl Future<Output = object_store::Result<T>> + Send + 'static,
     ) -> Result<T> {
+        if let Some(why) = self.unreachable() {
+            bail!(
+                "remote cache {} was unreachable earlier in this run ({why}); not tried again",
+                self.url.text
+            );
+        }
         let rt = self
             .runtime
             .as_ref()
@@ -200,7 +217,13 @@ impl RemoteCache {
             let _ = tx.send(fut.await);
         });
         match rx.recv() {
-            Ok(r) => r.map_err(|e| anyhow!("remote cache {}: {e}", self.url.text)),
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => {
+                if is_transport_error(&e) {
+                    let _ = self.unreachable.set(e.to_string());
+                }
+                Err(anyhow!("remote cache {}: {e}", self.url.text))
+            }
             Err(_) => bail!("remote cache {}: the request was cancelled", self.url.text),
         }
     }
@@ -282,4 +305,28 @@ impl RemoteCache {
             *m.entry(stage.to_string()).or_default() += bytes;
         }
     }
+}
+
+/// Whether `e` means the store could not be reached at all (no connection,
+/// the request not sent, timed out or interrupted), as opposed to an answer
+/// such as "forbidden": object_store keeps its [`HttpError`] in the source
+/// chain for this.
+///
+/// [`HttpError`]: object_store::client::HttpError
+fn is_transport_error(e: &object_store::Error) -> bool {
+    use object_store::client::{HttpError, HttpErrorKind};
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if let Some(http) = err.downcast_ref::<HttpError>() {
+            return matches!(
+                http.kind(),
+                HttpErrorKind::Connect
+                    | HttpErrorKind::Request
+                    | HttpErrorKind::Timeout
+                    | HttpErrorKind::Interrupted
+            );
+        }
+        source = err.source();
+    }
+    false
 }
