@@ -190,6 +190,66 @@ pub(crate) fn gemm_acc<S: Simd>(
     }
 }
 
+/// `c[m×n] += aᵀ · b` for `a` stored row-major as `k×m` (so `aᵀ` is `m×k`)
+/// and `b` `k×n`: [`gemm_acc`] without transposing `a` first (the per-step
+/// `dU += h_prevᵀ·dz` of backpropagation through time reads `h_prev` as
+/// stored). Same register tiles and the same order of fused multiply-adds
+/// over `k`, so the same bits as [`gemm_acc`] on the transposed `a`.
+#[inline(always)]
+pub(crate) fn gemm_acc_at<S: Simd>(
+    simd: S,
+    c: &mut [f32],
+    a: &[f32],
+    b: &[f32],
+    m: usize,
+    k: usize,
+    n: usize,
+) {
+    let c = &mut c[..m * n];
+    let a = &a[..k * m];
+    let b = &b[..k * n];
+    let width = 2 * S::F32_LANES;
+    let (m4, nt) = (m / ROW_TILE * ROW_TILE, n / width * width);
+    for i in (0..m4).step_by(ROW_TILE) {
+        for j in (0..nt).step_by(width) {
+            let mut acc = [[simd.splat_f32s(0.0); 2]; ROW_TILE];
+            for (r, tile) in acc.iter_mut().enumerate() {
+                let at = (i + r) * n + j;
+                let (v, _) = S::as_simd_f32s(&c[at..at + width]);
+                *tile = [v[0], v[1]];
+            }
+            for (arow, brow) in a.chunks_exact(m).zip(b.chunks_exact(n)) {
+                let (bv, _) = S::as_simd_f32s(&brow[j..j + width]);
+                let (b0, b1) = (bv[0], bv[1]);
+                for (tile, av) in acc.iter_mut().zip(&arow[i..i + ROW_TILE]) {
+                    let av = simd.splat_f32s(*av);
+                    tile[0] = simd.mul_add_f32s(av, b0, tile[0]);
+                    tile[1] = simd.mul_add_f32s(av, b1, tile[1]);
+                }
+            }
+            for (r, tile) in acc.iter().enumerate() {
+                let at = (i + r) * n + j;
+                let (v, _) = S::as_mut_simd_f32s(&mut c[at..at + width]);
+                v[0] = tile[0];
+                v[1] = tile[1];
+            }
+        }
+    }
+    for i in 0..m {
+        let j0 = if i < m4 { nt } else { 0 };
+        if j0 == n {
+            continue;
+        }
+        let crow = &mut c[i * n + j0..(i + 1) * n];
+        for (arow, brow) in a.chunks_exact(m).zip(b.chunks_exact(n)) {
+            let av = arow[i];
+            for (cj, bj) in crow.iter_mut().zip(&brow[j0..]) {
+                *cj = av.mul_add(*bj, *cj);
+            }
+        }
+    }
+}
+
 /// [`gemm_acc`] with `arch`'s instruction set, for callers outside a `pulp`
 /// dispatch (the token projection and its gradients in `fused.rs`).
 pub(crate) fn matmul_acc(
@@ -272,6 +332,33 @@ mod tests {
             (4, 1, 16),
         ] {
             check_gemm(m, k, n);
+        }
+    }
+
+    #[test]
+    fn gemm_acc_at_matches_gemm_acc_on_the_transpose() {
+        /// Runs `gemm_acc_at` with the SIMD width `pulp` picks for this CPU.
+        struct At<'a>(&'a mut [f32], &'a [f32], &'a [f32], (usize, usize, usize));
+        impl pulp::WithSimd for At<'_> {
+            type Output = ();
+            #[inline(always)]
+            fn with_simd<S: Simd>(self, simd: S) {
+                let (m, k, n) = self.3;
+                gemm_acc_at(simd, self.0, self.1, self.2, m, k, n)
+            }
+        }
+        for (m, k, n) in [(32, 64, 128), (7, 5, 9), (5, 3, 35), (4, 1, 16)] {
+            let a: Vec<f32> = (0..k * m).map(|i| (i as f32 * 0.37).sin()).collect();
+            let b: Vec<f32> = (0..k * n).map(|i| (i as f32 * 0.11).cos()).collect();
+            let c0: Vec<f32> = (0..m * n).map(|i| i as f32 * 0.01).collect();
+            let mut want = c0.clone();
+            gemm_reference(&mut want, &transpose(&a, k, m), &b, m, k, n);
+            let mut scalar = c0.clone();
+            gemm_acc_at(pulp::Scalar::new(), &mut scalar, &a, &b, m, k, n);
+            let mut simd = c0;
+            pulp::Arch::new().dispatch(At(&mut simd, &a, &b, (m, k, n)));
+            assert_eq!(scalar, want, "portable {m}x{k}x{n}");
+            assert_eq!(simd, want, "simd {m}x{k}x{n}");
         }
     }
 

@@ -7,7 +7,7 @@
 //! compare the SIMD paths against.
 
 use super::fused::{Cell, Recurrence};
-use super::kernels::{gemm_acc, ROW_TILE};
+use super::kernels::{gemm_acc, gemm_acc_at, ROW_TILE};
 use super::{gru, lstm, simple_rnn};
 use pulp::{Arch, Simd, WithSimd};
 
@@ -397,7 +397,6 @@ fn backward_chunk_impl<S: Simd>(
     let mut dr = vec![0f32; rows * gu];
     // GRU: the input-side gradient of one row (it differs from the recurrent `dr`).
     let mut dx_row = vec![0f32; if cfg.cell == Cell::Gru { gu } else { 0 }];
-    let mut hpt = vec![0f32; ru];
     let mut du = vec![0f32; u * gu];
     let mut dbias = vec![0f32; if cfg.cell == Cell::Gru { 2 * gu } else { gu }];
     let mut dh = vec![0f32; ru];
@@ -467,14 +466,8 @@ fn backward_chunk_impl<S: Simd>(
             }
         }
         gemm_acc(simd, &mut dh_prev, &dr, ut, rows, gu, u);
-        // dU += h_prevᵀ · dr, with h_prev transposed into `units × rows`.
-        let hp = &ch.h[s * ru..(s + 1) * ru];
-        for r in 0..rows {
-            for k in 0..u {
-                hpt[k * rows + r] = hp[r * u + k];
-            }
-        }
-        gemm_acc(simd, &mut du, &hpt, &dr, u, rows, gu);
+        // dU += h_prevᵀ · dr, reading h_prev (`rows × units`) as stored.
+        gemm_acc_at(simd, &mut du, &ch.h[s * ru..(s + 1) * ru], &dr, u, rows, gu);
         if cfg.cell == Cell::Gru {
             add_column_sums(&mut dbias[gu..], &dr, gu);
         }
