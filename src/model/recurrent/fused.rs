@@ -12,8 +12,8 @@
 //! Batch rows are independent, so the batch is split into one chunk per rayon
 //! thread and each chunk runs the entire time loop without synchronisation.
 //! The forward pass keeps the activated gates and states for backward; the
-//! backward pass returns the gradients of `xp`, `U` (one large `Hᵀ·dZ`
-//! product at the end) and the bias.
+//! backward pass returns the gradients of `xp`, `U` (`h_prevᵀ·dz` added up
+//! step by step) and the bias.
 //!
 //! Token input: when the layer reads an embedding directly, the op's inputs are
 //! the batch's distinct token vectors and the stacked kernels `[W; U]`; it
