@@ -11,6 +11,17 @@
 //! `lstm`, `gru`, `bilstm`, `simple_rnn`, `cnn`. Prints one line per epoch and a
 //! `RESULT <model> <examples/s>` line per model: steady state, the median
 //! epoch after the first.
+//!
+//! After each `RESULT` line a `GFLOPS <model> …` line gives the achieved
+//! GFLOP/s of that steady state against the machine's peak (cores × clock ×
+//! 32 FLOPs per cycle; `--clock-ghz X` and `--flops-per-cycle N` override the
+//! clock read from `/proc/cpuinfo` and the AVX2/FMA figure), from the matmul
+//! FLOPs of one training step ([`flops`]), both as the model is written and as
+//! kerros executes it, and per CPU-second (what the busy cores achieved, which
+//! other load on the machine does not dilute).
+
+#[path = "recurrent/flops.rs"]
+mod flops;
 
 // The kerros binary uses mimalloc; measure with the same allocator.
 #[global_allocator]
@@ -18,7 +29,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use kerros::model::{Model, ModelInput};
 use kerros::spec::{LayerSpec, TaskKind, TrainSpec};
-use kerros::train::{fit, Dataset, InputData, TaskInfo};
+use kerros::train::{fit, Dataset, EpochRecord, InputData, TaskInfo, TrainObserver};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::path::Path;
@@ -92,6 +103,53 @@ fn steady_seconds(epochs: &[f64]) -> f64 {
     }
 }
 
+/// Records the process's CPU seconds at the end of every epoch.
+struct CpuClock {
+    marks: Vec<f64>,
+}
+
+impl TrainObserver for CpuClock {
+    fn on_epoch(&mut self, _record: &EpochRecord) {
+        if let Some(s) = flops::process_cpu_seconds() {
+            self.marks.push(s);
+        }
+    }
+}
+
+/// The `GFLOPS` line of model `name`: its FLOPs per example at `rate`
+/// examples/s (wall clock) and at `cpu_rate` examples per CPU-second.
+fn gflops_line(
+    name: &str,
+    f: flops::StepFlops,
+    rate: f64,
+    cpu_rate: Option<f64>,
+    peak: Option<&flops::Peak>,
+) -> String {
+    let pct = |gf: f64| {
+        peak.map_or(String::from("?"), |p| {
+            format!("{:.1}%", 100.0 * gf / p.gflops())
+        })
+    };
+    let (gm, ge) = (f.model * rate / 1e9, f.executed * rate / 1e9);
+    let mut line = format!(
+        "GFLOPS {name} model {:.3} MFLOP/ex {gm:.1} GFLOP/s {} | executed {:.3} MFLOP/ex {ge:.1} GFLOP/s {}",
+        f.model / 1e6,
+        pct(gm),
+        f.executed / 1e6,
+        pct(ge),
+    );
+    if let (Some(cpu), Some(p)) = (cpu_rate, peak) {
+        let core_peak = p.ghz * p.per_cycle;
+        line += &format!(
+            " | per CPU-second: model {:.1}%, executed {:.1}% of one core's {core_peak:.1} GFLOP/s ({:.2} cores busy)",
+            100.0 * f.model * cpu / 1e9 / core_peak,
+            100.0 * f.executed * cpu / 1e9 / core_peak,
+            rate / cpu,
+        );
+    }
+    line
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let arg = |name: &str| {
@@ -120,6 +178,21 @@ fn main() {
         }
     };
     let n = labels.len();
+    let parse = |name: &str| arg(name).and_then(|v| v.parse::<f64>().ok());
+    let peak = flops::Peak::of_this_machine(parse("--clock-ghz"), parse("--flops-per-cycle"));
+    match &peak {
+        Some(p) => println!(
+            "PEAK {:.1} GFLOP/s = {} cores x {:.3} GHz x {} FLOP/cycle",
+            p.gflops(),
+            p.cores,
+            p.ghz,
+            p.per_cycle
+        ),
+        None => println!("PEAK unknown (no `cpu MHz` in /proc/cpuinfo; pass --clock-ghz)"),
+    }
+    // Distinct tokens per example at each batch size (for the executed FLOPs).
+    let distinct_at = |batch: usize| flops::distinct_per_example(&ids, maxlen, batch);
+    let distinct: Vec<(usize, f64)> = [128, 512].iter().map(|&b| (b, distinct_at(b))).collect();
     let train = Dataset {
         inputs: InputData::Sequences { ids, width: maxlen },
         targets: labels,
@@ -139,7 +212,10 @@ fn main() {
             batch_size,
             ..TrainSpec::default()
         };
-        let h = fit(&mut model, &train, None, &cfg, &task, 1, &mut ()).expect("fit");
+        let mut clock = CpuClock {
+            marks: flops::process_cpu_seconds().into_iter().collect(),
+        };
+        let h = fit(&mut model, &train, None, &cfg, &task, 1, &mut clock).expect("fit");
         for e in &h.epochs {
             let rate = n as f64 / e.seconds;
             println!(
@@ -148,6 +224,18 @@ fn main() {
             );
         }
         let seconds: Vec<f64> = h.epochs.iter().map(|e| e.seconds).collect();
-        println!("RESULT {name} {:.0}", n as f64 / steady_seconds(&seconds));
+        let rate = n as f64 / steady_seconds(&seconds);
+        println!("RESULT {name} {rate:.0}");
+        let cpu_seconds: Vec<f64> = clock.marks.windows(2).map(|w| w[1] - w[0]).collect();
+        let cpu_rate = (cpu_seconds.len() == seconds.len())
+            .then(|| n as f64 / steady_seconds(&cpu_seconds))
+            .filter(|r| r.is_finite());
+        let d = distinct
+            .iter()
+            .find(|(b, _)| *b == batch_size)
+            .map_or(maxlen as f64, |(_, d)| *d);
+        if let Some(f) = flops::per_example(name, maxlen, d) {
+            println!("{}", gflops_line(name, f, rate, cpu_rate, peak.as_ref()));
+        }
     }
 }

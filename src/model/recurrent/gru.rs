@@ -6,7 +6,7 @@
 //! Parameters `3 · units · (inputs + units + 2)`: the bias has two rows
 //! (input and recurrent).
 
-use super::kernels::{activate, deriv};
+use super::kernels::{activate, AnyDerivs, Derivs, TanhSigmoid};
 use crate::spec::Activation;
 
 /// Gate blocks per step: update, reset, candidate.
@@ -33,6 +33,14 @@ pub(crate) fn forward_row(
     h: &mut [f32],
 ) {
     let u = h.len();
+    // Cut every slice to its length: no bounds checks, so the loops vectorise.
+    let (x, r, g, rh, h_prev) = (
+        &x[..3 * u],
+        &r[..3 * u],
+        &mut g[..3 * u],
+        &mut rh[..u],
+        &h_prev[..u],
+    );
     for j in 0..2 * u {
         g[j] = x[j] + r[j];
     }
@@ -67,18 +75,46 @@ pub(crate) fn backward_row(
     dr: &mut [f32],
     dh_prev: &mut [f32],
 ) {
+    if (act, rec) == (Activation::Tanh, Activation::Sigmoid) {
+        backward_row_with(TanhSigmoid, g, rh, h_prev, dh, dx, dr, dh_prev);
+    } else {
+        backward_row_with(AnyDerivs(act, rec), g, rh, h_prev, dh, dx, dr, dh_prev);
+    }
+}
+
+/// [`backward_row`] with the derivatives `d`. Every slice is cut to its
+/// length first so the loop has no bounds checks and vectorises.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn backward_row_with<D: Derivs>(
+    d: D,
+    g: &[f32],
+    rh: &[f32],
+    h_prev: &[f32],
+    dh: &[f32],
+    dx: &mut [f32],
+    dr: &mut [f32],
+    dh_prev: &mut [f32],
+) {
     let u = dh.len();
+    let (gz, rest) = g[..3 * u].split_at(u);
+    let (gr, gh) = rest.split_at(u);
+    let (dxz, rest) = dx[..3 * u].split_at_mut(u);
+    let (dxr, dxh) = rest.split_at_mut(u);
+    let (drz, rest) = dr[..3 * u].split_at_mut(u);
+    let (drr, drh) = rest.split_at_mut(u);
+    let (rh, h_prev, dh_prev) = (&rh[..u], &h_prev[..u], &mut dh_prev[..u]);
     for j in 0..u {
-        let (z, r, hh) = (g[j], g[u + j], g[2 * u + j]);
-        let dph = dh[j] * (1.0 - z) * deriv(act, hh);
-        let dpz = dh[j] * (h_prev[j] - hh) * deriv(rec, z);
-        let dpr = dph * rh[j] * deriv(rec, r);
-        dx[j] = dpz;
-        dx[u + j] = dpr;
-        dx[2 * u + j] = dph;
-        dr[j] = dpz;
-        dr[u + j] = dpr;
-        dr[2 * u + j] = dph * r;
+        let (z, r, hh) = (gz[j], gr[j], gh[j]);
+        let dph = dh[j] * (1.0 - z) * d.act(hh);
+        let dpz = dh[j] * (h_prev[j] - hh) * d.rec(z);
+        let dpr = dph * rh[j] * d.rec(r);
+        dxz[j] = dpz;
+        dxr[j] = dpr;
+        dxh[j] = dph;
+        drz[j] = dpz;
+        drr[j] = dpr;
+        drh[j] = dph * r;
         dh_prev[j] = dh[j] * z;
     }
 }

@@ -5,7 +5,7 @@
 //! Parameters `4 · units · (inputs + units + 1)`; the forget-gate bias starts
 //! at 1 (Keras `unit_forget_bias`).
 
-use super::kernels::{activate, deriv};
+use super::kernels::{activate, AnyDerivs, Derivs, TanhSigmoid};
 use crate::spec::Activation;
 
 /// Gate blocks per step: input, forget, cell candidate, output.
@@ -30,6 +30,8 @@ pub(crate) fn forward_row(
     h: &mut [f32],
 ) {
     let u = c.len();
+    // Cut every slice to its length: no bounds checks, so the loops vectorise.
+    let (g, c_prev, ac, h) = (&mut g[..4 * u], &c_prev[..u], &mut ac[..u], &mut h[..u]);
     activate(rec, &mut g[..2 * u]);
     activate(act, &mut g[2 * u..3 * u]);
     activate(rec, &mut g[3 * u..4 * u]);
@@ -61,19 +63,39 @@ pub(crate) fn backward_row(
     dc: &mut [f32],
     dz: &mut [f32],
 ) {
+    if (act, rec) == (Activation::Tanh, Activation::Sigmoid) {
+        backward_row_with(TanhSigmoid, g, c_prev, ac, dh, dc, dz);
+    } else {
+        backward_row_with(AnyDerivs(act, rec), g, c_prev, ac, dh, dc, dz);
+    }
+}
+
+/// [`backward_row`] with the derivatives `d`. Every slice is cut to its
+/// length first so the loop has no bounds checks and vectorises.
+#[inline(always)]
+fn backward_row_with<D: Derivs>(
+    d: D,
+    g: &[f32],
+    c_prev: &[f32],
+    ac: &[f32],
+    dh: &[f32],
+    dc: &mut [f32],
+    dz: &mut [f32],
+) {
     let u = dh.len();
-    let (i, rest) = g.split_at(u);
+    let (i, rest) = g[..4 * u].split_at(u);
     let (f, rest) = rest.split_at(u);
     let (gg, o) = rest.split_at(u);
-    let (dzi, rest) = dz.split_at_mut(u);
+    let (dzi, rest) = dz[..4 * u].split_at_mut(u);
     let (dzf, rest) = rest.split_at_mut(u);
     let (dzc, dzo) = rest.split_at_mut(u);
+    let (c_prev, ac, dc) = (&c_prev[..u], &ac[..u], &mut dc[..u]);
     for j in 0..u {
-        let dct = dc[j] + dh[j] * o[j] * deriv(act, ac[j]);
-        dzo[j] = dh[j] * ac[j] * deriv(rec, o[j]);
-        dzi[j] = dct * gg[j] * deriv(rec, i[j]);
-        dzf[j] = dct * c_prev[j] * deriv(rec, f[j]);
-        dzc[j] = dct * i[j] * deriv(act, gg[j]);
+        let dct = dc[j] + dh[j] * o[j] * d.act(ac[j]);
+        dzo[j] = dh[j] * ac[j] * d.rec(o[j]);
+        dzi[j] = dct * gg[j] * d.rec(i[j]);
+        dzf[j] = dct * c_prev[j] * d.rec(f[j]);
+        dzc[j] = dct * i[j] * d.act(gg[j]);
         dc[j] = dct * f[j];
     }
 }

@@ -353,19 +353,18 @@ impl Recurrent {
         zero_masked: bool,
     ) -> Result<Tensor> {
         let distinct = tokens.distinct();
-        let xp = tokens
-            .distinct_vectors()?
-            .matmul(&live(&self.kernel, true))?;
+        let vectors = tokens.distinct_vectors()?;
         let dims = (tokens.batch(), tokens.steps());
         let flags = (reverse, aligned, zero_masked);
-        self.recur(&xp, Some(&distinct), dims, None, pass, flags)
+        self.recur(&vectors, Some(&distinct), dims, None, pass, flags)
     }
 
-    /// The time loop over the projected input `xp` (one row per position, or
-    /// per distinct token with `row_of`) of a `(batch, steps)` input.
+    /// The time loop of a `(batch, steps)` input: `x` is the projected input
+    /// `xp` (one row per position), or with `distinct` the batch's distinct
+    /// token vectors, which the op projects itself.
     fn recur(
         &self,
-        xp: &Tensor,
+        x: &Tensor,
         distinct: Option<&Distinct>,
         (b, t): (usize, usize),
         scale: Option<Tensor>,
@@ -399,12 +398,16 @@ impl Recurrent {
             }
             None
         };
-        let mut op = FusedRecurrence::new(cfg, b, t, pass.mask().cloned(), probe);
-        if let Some(d) = distinct {
-            op = op.with_rows(d);
-        }
+        let op = FusedRecurrence::new(cfg, b, t, pass.mask().cloned(), probe);
         let uk = live(&self.recurrent_kernel, true);
-        xp.apply_op3(&uk, &live(&self.bias, true), op)
+        let bias = live(&self.bias, true);
+        match distinct {
+            Some(d) => {
+                let kernels = Tensor::cat(&[&live(&self.kernel, true), &uk], 0)?;
+                x.apply_op3(&kernels, &bias, op.with_rows(d, self.inputs))
+            }
+            None => x.apply_op3(&uk, &bias, op),
+        }
     }
 
     /// The input gradient recorded by the last backward pass.

@@ -7,7 +7,7 @@
 //! compare the SIMD paths against.
 
 use super::fused::{Cell, Recurrence};
-use super::kernels::gemm_acc;
+use super::kernels::{gemm_acc, gemm_acc_at, ROW_TILE};
 use super::{gru, lstm, simple_rnn};
 use pulp::{Arch, Simd, WithSimd};
 
@@ -207,85 +207,107 @@ fn forward_chunk_impl<S: Simd>(
         let h_prev = &h_done[s * ru..];
         let h_next = &mut h_rest[..ru];
         let g = &mut gates[s * rows * gu..(s + 1) * rows * gu];
-        match cfg.cell {
-            Cell::Simple | Cell::Lstm => {
-                for r in 0..rows {
-                    add_into(
-                        &mut g[r * gu..(r + 1) * gu],
-                        input.row(row0 + r, t, gu),
-                        bias,
-                    );
-                }
-                gemm_acc(simd, g, h_prev, uk, rows, u, gu);
-            }
-            Cell::Gru => {
-                let (b_in, b_rec) = bias.split_at(gu);
-                for r in 0..rows {
-                    add_into(
-                        &mut xb[r * gu..(r + 1) * gu],
-                        input.row(row0 + r, t, gu),
-                        b_in,
-                    );
-                    rec[r * gu..(r + 1) * gu].copy_from_slice(b_rec);
-                }
-                gemm_acc(simd, &mut rec, h_prev, uk, rows, u, gu);
-            }
-        }
-        for r in 0..rows {
-            let hp = &h_prev[r * u..(r + 1) * u];
-            let hn = &mut h_next[r * u..(r + 1) * u];
-            let is_live = live(mask, row0 + r, steps, t);
+        // Blocks of ROW_TILE rows: the block's gates go through the product and
+        // the cell arithmetic while they are in L1 (the product's row tile is
+        // the same, so the result is the same bits as one product over all rows).
+        for r0 in (0..rows).step_by(ROW_TILE) {
+            let rb = ROW_TILE.min(rows - r0);
             match cfg.cell {
-                Cell::Simple => {
-                    if is_live {
-                        simple_rnn::forward_row(cfg.act, &mut g[r * gu..(r + 1) * gu], hn);
-                    } else {
-                        hn.copy_from_slice(hp);
-                    }
-                }
-                Cell::Lstm => {
-                    let (c_done, c_rest) = c.split_at_mut((s + 1) * ru);
-                    let cp = &c_done[s * ru + r * u..s * ru + (r + 1) * u];
-                    let cn = &mut c_rest[r * u..(r + 1) * u];
-                    if is_live {
-                        lstm::forward_row(
-                            cfg.act,
-                            cfg.rec_act,
+                Cell::Simple | Cell::Lstm => {
+                    for r in r0..r0 + rb {
+                        add_into(
                             &mut g[r * gu..(r + 1) * gu],
-                            cp,
-                            cn,
-                            &mut aux[s * ru + r * u..s * ru + (r + 1) * u],
-                            hn,
+                            input.row(row0 + r, t, gu),
+                            bias,
                         );
-                    } else {
-                        cn.copy_from_slice(cp);
-                        hn.copy_from_slice(hp);
                     }
+                    gemm_acc(
+                        simd,
+                        &mut g[r0 * gu..(r0 + rb) * gu],
+                        &h_prev[r0 * u..(r0 + rb) * u],
+                        uk,
+                        rb,
+                        u,
+                        gu,
+                    );
                 }
                 Cell::Gru => {
-                    if is_live {
-                        gru::forward_row(
-                            cfg.act,
-                            cfg.rec_act,
-                            &xb[r * gu..(r + 1) * gu],
-                            &rec[r * gu..(r + 1) * gu],
-                            &mut g[r * gu..(r + 1) * gu],
-                            &mut aux[s * ru + r * u..s * ru + (r + 1) * u],
-                            hp,
-                            hn,
+                    let (b_in, b_rec) = bias.split_at(gu);
+                    for r in r0..r0 + rb {
+                        add_into(
+                            &mut xb[r * gu..(r + 1) * gu],
+                            input.row(row0 + r, t, gu),
+                            b_in,
                         );
-                    } else {
-                        hn.copy_from_slice(hp);
+                        rec[r * gu..(r + 1) * gu].copy_from_slice(b_rec);
                     }
+                    gemm_acc(
+                        simd,
+                        &mut rec[r0 * gu..(r0 + rb) * gu],
+                        &h_prev[r0 * u..(r0 + rb) * u],
+                        uk,
+                        rb,
+                        u,
+                        gu,
+                    );
                 }
             }
-            if cfg.return_sequences {
-                let o = cfg.out_pos(s, t);
-                let dst = &mut out[(r * steps + o) * u..(r * steps + o + 1) * u];
-                if !is_live && cfg.zero_output_for_mask {
-                    dst.fill(0.0);
-                } else {
-                    dst.copy_from_slice(hn);
+            for r in r0..r0 + rb {
+                let hp = &h_prev[r * u..(r + 1) * u];
+                let hn = &mut h_next[r * u..(r + 1) * u];
+                let is_live = live(mask, row0 + r, steps, t);
+                match cfg.cell {
+                    Cell::Simple => {
+                        if is_live {
+                            simple_rnn::forward_row(cfg.act, &mut g[r * gu..(r + 1) * gu], hn);
+                        } else {
+                            hn.copy_from_slice(hp);
+                        }
+                    }
+                    Cell::Lstm => {
+                        let (c_done, c_rest) = c.split_at_mut((s + 1) * ru);
+                        let cp = &c_done[s * ru + r * u..s * ru + (r + 1) * u];
+                        let cn = &mut c_rest[r * u..(r + 1) * u];
+                        if is_live {
+                            lstm::forward_row(
+                                cfg.act,
+                                cfg.rec_act,
+                                &mut g[r * gu..(r + 1) * gu],
+                                cp,
+                                cn,
+                                &mut aux[s * ru + r * u..s * ru + (r + 1) * u],
+                                hn,
+                            );
+                        } else {
+                            cn.copy_from_slice(cp);
+                            hn.copy_from_slice(hp);
+                        }
+                    }
+                    Cell::Gru => {
+                        if is_live {
+                            gru::forward_row(
+                                cfg.act,
+                                cfg.rec_act,
+                                &xb[r * gu..(r + 1) * gu],
+                                &rec[r * gu..(r + 1) * gu],
+                                &mut g[r * gu..(r + 1) * gu],
+                                &mut aux[s * ru + r * u..s * ru + (r + 1) * u],
+                                hp,
+                                hn,
+                            );
+                        } else {
+                            hn.copy_from_slice(hp);
+                        }
+                    }
+                }
+                if cfg.return_sequences {
+                    let o = cfg.out_pos(s, t);
+                    let dst = &mut out[(r * steps + o) * u..(r * steps + o + 1) * u];
+                    if !is_live && cfg.zero_output_for_mask {
+                        dst.fill(0.0);
+                    } else {
+                        dst.copy_from_slice(hn);
+                    }
                 }
             }
         }
@@ -375,7 +397,6 @@ fn backward_chunk_impl<S: Simd>(
     let mut dr = vec![0f32; rows * gu];
     // GRU: the input-side gradient of one row (it differs from the recurrent `dr`).
     let mut dx_row = vec![0f32; if cfg.cell == Cell::Gru { gu } else { 0 }];
-    let mut hpt = vec![0f32; ru];
     let mut du = vec![0f32; u * gu];
     let mut dbias = vec![0f32; if cfg.cell == Cell::Gru { 2 * gu } else { gu }];
     let mut dh = vec![0f32; ru];
@@ -445,14 +466,8 @@ fn backward_chunk_impl<S: Simd>(
             }
         }
         gemm_acc(simd, &mut dh_prev, &dr, ut, rows, gu, u);
-        // dU += h_prevᵀ · dr, with h_prev transposed into `units × rows`.
-        let hp = &ch.h[s * ru..(s + 1) * ru];
-        for r in 0..rows {
-            for k in 0..u {
-                hpt[k * rows + r] = hp[r * u + k];
-            }
-        }
-        gemm_acc(simd, &mut du, &hpt, &dr, u, rows, gu);
+        // dU += h_prevᵀ · dr, reading h_prev (`rows × units`) as stored.
+        gemm_acc_at(simd, &mut du, &ch.h[s * ru..(s + 1) * ru], &dr, u, rows, gu);
         if cfg.cell == Cell::Gru {
             add_column_sums(&mut dbias[gu..], &dr, gu);
         }
