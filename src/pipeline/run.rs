@@ -35,6 +35,9 @@ pub fn run(spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
 /// Run every stage of an already parsed and checked spec (`spec_path` locates
 /// relative data files and names the spec in messages).
 pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
+    if let Some(ensemble) = &spec.ensemble {
+        return super::ensemble::run(spec, ensemble, spec_path, opts);
+    }
     let start = Instant::now();
     let Some(data_spec) = &spec.data else {
         return hand_calculation::run(spec, spec_path, opts, start);
@@ -227,6 +230,7 @@ pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunO
         positive_class: (spec.task.kind == crate::spec::TaskKind::Binary)
             .then(|| info.classes.get(1).cloned())
             .flatten(),
+        ensemble: None,
     })
 }
 
