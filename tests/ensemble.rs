@@ -98,6 +98,7 @@ fn mean_averages_the_members_and_a_rerun_reuses_every_stage() {
         .collect();
     assert_eq!(names, ["words", "pairs"]);
     assert!(e["members"][0]["val_accuracy"].as_f64().is_some());
+    assert_eq!(e["val_loss"], outcome.validation["val_loss"]);
 
     // The ensemble's test accuracy is that of the averaged probabilities.
     let (a, b) = (

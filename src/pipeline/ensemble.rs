@@ -120,7 +120,10 @@ pub fn run(
         validation.insert("val_loss".to_string(), json!(loss));
         validation.insert("val_accuracy".to_string(), json!(accuracy));
     }
-    let summary_json = ensemble_json(ensemble, &results, stacker.as_ref(), &val_targets)?;
+    let mut summary_json = ensemble_json(ensemble, &results, stacker.as_ref(), &val_targets)?;
+    for (k, v) in &validation {
+        summary_json[k.as_str()] = v.clone();
+    }
 
     // The combination itself is cheap; its report goes through the cache
     // like every stage, keyed by the members' evaluate and train artifacts.
@@ -339,7 +342,8 @@ fn member_summary(results: &[MemberResult]) -> Result<crate::model::Summary> {
 
 /// The `ensemble` object of `--json` and the report: how the members were
 /// combined, each member's file, validation loss and accuracy, test
-/// accuracy, and the stacking weights.
+/// accuracy, and the stacking weights (the caller adds the combination's
+/// own `val_loss` and `val_accuracy`).
 fn ensemble_json(
     ensemble: &EnsembleSpec,
     results: &[MemberResult],
