@@ -93,19 +93,18 @@ impl Stacker {
             let mut gb = vec![0.0; k];
             for (xi, &t) in x.iter().zip(targets) {
                 let p = s.softmax(xi);
-                for c in 0..k {
+                for (c, (row, bias)) in gw.iter_mut().zip(gb.iter_mut()).enumerate() {
                     let err = p[c] - if c == t { 1.0 } else { 0.0 };
-                    gb[c] += err;
-                    for j in 0..d {
-                        gw[c][j] += err * xi[j];
+                    *bias += err;
+                    for (g, v) in row.iter_mut().zip(xi) {
+                        *g += err * v;
                     }
                 }
             }
             for c in 0..k {
                 s.bias[c] -= STACK_RATE * gb[c] / n as f64;
-                for j in 0..d {
-                    let g = gw[c][j] / n as f64 + STACK_L2 * s.weights[c][j];
-                    s.weights[c][j] -= STACK_RATE * g;
+                for (w, g) in s.weights[c].iter_mut().zip(&gw[c]) {
+                    *w -= STACK_RATE * (g / n as f64 + STACK_L2 * *w);
                 }
             }
         }
