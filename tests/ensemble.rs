@@ -280,3 +280,33 @@ fn bad_ensembles_are_located() {
     );
     refused(dir, &e, &["broken.yaml", "epochs"]);
 }
+
+#[test]
+fn stacking_members_without_a_validation_split_says_what_to_set() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    data(dir);
+    for (name, lr) in [("f1", 0.05), ("f2", 0.01)] {
+        let text = std::fs::read_to_string(member(dir, name, "", lr, 7))
+            .unwrap()
+            .replace("validation: {fraction: 0.25}", "validation: {folds: 2}");
+        write(dir, &format!("{name}.yaml"), &text);
+    }
+    let spec = write(
+        dir,
+        "cv.yaml",
+        "name: cv\nensemble: {members: [f1.yaml, f2.yaml], combine: stack}\n",
+    );
+    let err = pipeline::run(&spec, &opts(dir)).unwrap_err();
+    let text = format!("{err:#}");
+    assert!(text.contains("data.validation"), "{text}");
+    // `mean` needs no validation rows: it runs, without validation metrics.
+    let mean = write(
+        dir,
+        "cv_mean.yaml",
+        "name: cv_mean\nensemble: {members: [f1.yaml, f2.yaml]}\nexpect: {accuracy: \">= 0\"}\n",
+    );
+    let outcome = pipeline::run(&mean, &opts(dir)).unwrap();
+    assert!(outcome.validation.is_empty());
+    assert!(outcome.metrics.scalar("accuracy").is_some());
+}
