@@ -196,6 +196,20 @@ fn stack_fits_on_validation_deterministically_and_prints_one_json_line() {
         "{}",
         String::from_utf8_lossy(&v.stderr)
     );
+    // `verify --rerun` runs the ensemble again from the recorded spec folder.
+    let v = kerros(dir, &["verify", report, "--rerun"]);
+    let out = String::from_utf8_lossy(&v.stdout);
+    assert_eq!(
+        v.status.code(),
+        Some(0),
+        "{out}{}",
+        String::from_utf8_lossy(&v.stderr)
+    );
+    assert!(out.contains("metrics reproduced"), "{out}");
+    // `predict` takes one model and says so.
+    let p = kerros(dir, &["predict", "ens.yaml", "--text", "a good film"]);
+    assert_ne!(p.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&p.stderr).contains("member specs"));
 }
 
 /// `kerros validate` on `spec`: exit 2 and a message holding every `needle`.
