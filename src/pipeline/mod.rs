@@ -8,6 +8,9 @@
 //! typed handles.
 
 pub mod cross_validation;
+pub mod ensemble;
+pub mod ensemble_combine;
+mod ensemble_members;
 mod epoch_printer;
 mod error_analysis;
 pub mod explain;

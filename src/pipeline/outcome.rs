@@ -40,6 +40,8 @@ pub struct RunOutcome {
     pub positive_class: Option<String>,
     /// What early stopping did (stop epoch, best epoch, whether restored).
     pub early_stopping: Option<crate::report::EarlyStop>,
+    /// An `ensemble:` spec's members and how they were combined.
+    pub ensemble: Option<Value>,
 }
 
 impl RunOutcome {
@@ -48,7 +50,9 @@ impl RunOutcome {
     /// tasks), `early_stopping` (`stopped_epoch`, `max_epochs`, `best_epoch`,
     /// `monitor`, `restored`) when it was set, and with cross-validation `cv`
     /// (each fold's validation metrics, their mean and std, the final
-    /// model's epochs and how they were chosen).
+    /// model's epochs and how they were chosen), and for an `ensemble:` spec
+    /// `ensemble` (`combine`, the `members` with their validation metrics,
+    /// and a stack's fitted weights).
     pub fn to_json(&self) -> Value {
         let stages: Map<String, Value> = self
             .stages
@@ -75,6 +79,9 @@ impl RunOutcome {
         if let Some(map) = out.as_object_mut() {
             if let Some(cv) = &self.cv {
                 map.insert("cv".into(), cv.to_json());
+            }
+            if let Some(e) = &self.ensemble {
+                map.insert("ensemble".into(), e.clone());
             }
             if let Some(p) = &self.positive_class {
                 map.insert("positive_class".into(), Value::from(p.as_str()));

@@ -78,6 +78,12 @@ impl Predictor {
     /// Run (or reuse from the cache) the experiment `spec` (one variant,
     /// checked; `spec_path` locates its data) and load its model.
     pub fn open_spec(spec: Spec, spec_path: &Path, opts: &RunOptions) -> Result<Predictor> {
+        if spec.ensemble.is_some() {
+            bail!(
+                "`{}` is an `ensemble:` spec; predicting new texts takes one model: give one of its member specs",
+                spec_path.display()
+            );
+        }
         let quiet = RunOptions {
             quiet: true,
             ..opts.clone()

@@ -35,9 +35,12 @@ pub fn run(spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
 /// Run every stage of an already parsed and checked spec (`spec_path` locates
 /// relative data files and names the spec in messages).
 pub fn run_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<RunOutcome> {
-    let outcome = match spec.data {
-        Some(_) => run_data_spec(spec, spec_path, opts)?,
-        None => hand_calculation::run(spec, spec_path, opts, Instant::now())?,
+    let outcome = if let Some(ensemble) = &spec.ensemble {
+        super::ensemble::run(spec, ensemble, spec_path, opts)?
+    } else if spec.data.is_some() {
+        run_data_spec(spec, spec_path, opts)?
+    } else {
+        hand_calculation::run(spec, spec_path, opts, Instant::now())?
     };
     if spec.report.figures {
         let dir = crate::report::figures::figures_dir(&opts.reports_dir, &spec.name);
@@ -237,6 +240,7 @@ fn run_data_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<Run
         positive_class: (spec.task.kind == crate::spec::TaskKind::Binary)
             .then(|| info.classes.get(1).cloned())
             .flatten(),
+        ensemble: None,
     })
 }
 

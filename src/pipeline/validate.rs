@@ -31,6 +31,15 @@ pub fn validate_with(
     locator: &Locator,
     limit: &MemoryLimit,
 ) -> Result<(), SpecError> {
+    if let Some(ensemble) = &spec.ensemble {
+        spec::check(spec).map_err(|i| i.at(spec_path, locator))?;
+        let members = super::ensemble_members::load_members(ensemble, spec_path, locator, limit)?;
+        if let Some(first) = members.first() {
+            let effective = super::ensemble::effective_spec(spec, &first.spec);
+            check_expectations(&effective).map_err(|i| i.at(spec_path, locator))?;
+        }
+        return super::notes::load(spec, spec_path).map(|_| ());
+    }
     check_spec(spec, locator, limit).map_err(|i| i.at(spec_path, locator))?;
     super::notes::load(spec, spec_path)?;
     spec::assignment::check_spec(spec, spec_path, locator)

@@ -170,8 +170,30 @@ pub fn nearest<'a>(given: &str, candidates: &[&'a str]) -> Option<&'a str> {
         .map(|(_, c)| c)
 }
 
+/// The name is the report's file name: not empty, no path separators.
+fn check_name(spec: &Spec) -> Result<(), Invalid> {
+    if spec.name.trim().is_empty() {
+        return Err(Invalid::new("name", "the experiment name is empty"));
+    }
+    if spec
+        .name
+        .chars()
+        .any(|c| matches!(c, '/' | '\\' | '\0') || c.is_control())
+    {
+        return Err(Invalid::new(
+            "name",
+            "the name is used as the report's file name: it may not contain `/`, `\\` or control characters",
+        ));
+    }
+    Ok(())
+}
+
 /// Checks on a parsed spec that need no data; layer shapes are checked by the model.
 pub fn check(spec: &Spec) -> Result<(), Invalid> {
+    if let Some(ensemble) = &spec.ensemble {
+        check_name(spec)?;
+        return super::ensemble::check(spec, ensemble);
+    }
     if let Some(select) = &spec.select {
         select.check()?;
     }
@@ -187,19 +209,7 @@ pub fn check(spec: &Spec) -> Result<(), Invalid> {
         }
         search.check()?;
     }
-    if spec.name.trim().is_empty() {
-        return Err(Invalid::new("name", "the experiment name is empty"));
-    }
-    if spec
-        .name
-        .chars()
-        .any(|c| matches!(c, '/' | '\\' | '\0') || c.is_control())
-    {
-        return Err(Invalid::new(
-            "name",
-            "the name is used as the report's file name: it may not contain `/`, `\\` or control characters",
-        ));
-    }
+    check_name(spec)?;
     super::bounds::check_bounds(spec)?;
     if let Some(data) = &spec.data {
         match (&data.dataset, &data.train, &data.test) {

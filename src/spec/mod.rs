@@ -12,6 +12,7 @@ pub mod assignment;
 mod bounds;
 mod controls;
 mod defaults;
+pub mod ensemble;
 mod error;
 pub mod expect;
 mod layers;
@@ -79,7 +80,8 @@ pub struct Spec {
     /// How text becomes model input: integer sequences or a bag of n-grams.
     #[serde(default)]
     pub vectorize: VectorizeSpec,
-    /// The layer stack.
+    /// The layer stack (absent only in an `ensemble:` spec).
+    #[serde(default)]
     pub model: ModelSpec,
     /// Optimizer, loss, epochs and batches.
     #[serde(default)]
@@ -111,6 +113,10 @@ pub struct Spec {
     /// --assignment`): its locked keys are checked by every command.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assignment: Option<assignment::AssignmentRef>,
+    /// An ensemble of member specs (`ensemble: {members: [...], combine:
+    /// mean}`) instead of one model; see [`ensemble::EnsembleSpec`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ensemble: Option<ensemble::EnsembleSpec>,
 }
 
 /// A YAML mapping whose entries keep the order they were written in.
@@ -460,7 +466,7 @@ pub enum Standardize {
 }
 
 /// The model: a Keras-style Sequential stack.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields)]
 pub struct ModelSpec {
     /// Layers in order, first to last.

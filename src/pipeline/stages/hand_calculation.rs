@@ -56,5 +56,6 @@ pub fn run(spec: &Spec, spec_path: &Path, opts: &RunOptions, start: Instant) -> 
         cv: None,
         positive_class: None,
         early_stopping: None,
+        ensemble: None,
     })
 }
