@@ -6,6 +6,7 @@ use super::epoch_printer::EpochPrinter;
 use super::runner::Runner;
 use super::stages::encode::{self, EncodeArtifact};
 use super::stages::fold;
+use super::stages::fold_evaluate::{self, FoldEvaluateArtifact};
 use super::stages::split::{DataInfo, SplitArtifact};
 use super::stages::train::{self, TrainArtifact, TrainInputs};
 use super::stages::vocabulary::{self, VocabularyArtifact};
@@ -30,9 +31,10 @@ pub struct FoldInputs<'a> {
     pub opts: &'a RunOptions,
 }
 
-/// Run the `folds` folds: for each, the fold, vocabulary, encode and train
-/// stages (each cached under a key holding the fold's index and count), and
-/// summarise their validation metrics. `prepared` reads the split stage's
+/// Run the `folds` folds: for each, the fold, vocabulary, encode, train and
+/// fold_evaluate stages (each cached under a key holding the fold's index and
+/// count), and summarise their validation metrics: the history's losses and
+/// the spec's metrics scored on each fold's validation part. `prepared` reads the split stage's
 /// examples (only when a fold stage has to be computed).
 pub fn run_folds<'p>(
     spec: &Spec,
@@ -84,12 +86,20 @@ pub fn run_folds<'p>(
             };
             train::compute(spec, train_inputs, dir)
         })?;
-        let history = TrainArtifact::from_artifact(&trained).history()?;
-        let history: Vec<serde_json::Value> = history
+        let trained = TrainArtifact::from_artifact(&trained);
+        let scored_key = fold_evaluate::key(spec, &train_key, &fold_key);
+        let scored = runner.stage(&scored_key, |dir| {
+            fold_evaluate::compute(spec, &encoded, &trained, inputs.info, &part, dir)
+        })?;
+        let scored = FoldEvaluateArtifact::from_artifact(&scored).metrics()?;
+        let history: Vec<serde_json::Value> = trained
+            .history()?
             .iter()
             .map(serde_json::to_value)
             .collect::<std::result::Result<_, _>>()?;
-        results.push(FoldResult::from_history(history));
+        let mut result = FoldResult::from_history(history);
+        result.metrics.extend(scored);
+        results.push(result);
     }
     Ok(CvSummary::new(results, spec.train.epochs))
 }
@@ -139,13 +149,13 @@ pub fn report_data(cv: &CvSummary) -> CrossValidation {
             series
         }
     };
-    let names = ["val_loss", "val_accuracy", "best_val_loss", "best_epoch"];
+    let names = cv.metric_names();
     CrossValidation {
         val_loss: curve("val_loss"),
         val_accuracy: curve("val_accuracy"),
         summary: names
             .iter()
-            .filter_map(|n| Some((n.to_string(), *cv.mean.get(*n)?, *cv.std.get(*n)?)))
+            .filter_map(|n| Some((n.clone(), *cv.mean.get(n)?, *cv.std.get(n)?)))
             .collect(),
         folds: cv
             .folds
@@ -153,7 +163,7 @@ pub fn report_data(cv: &CvSummary) -> CrossValidation {
             .map(|f| {
                 names
                     .iter()
-                    .filter_map(|n| Some((n.to_string(), *f.metrics.get(*n)?)))
+                    .filter_map(|n| Some((n.clone(), *f.metrics.get(n)?)))
                     .collect()
             })
             .collect(),

@@ -173,7 +173,7 @@ pub fn nearest<'a>(given: &str, candidates: &[&'a str]) -> Option<&'a str> {
 /// Checks on a parsed spec that need no data; layer shapes are checked by the model.
 pub fn check(spec: &Spec) -> Result<(), Invalid> {
     if let Some(select) = &spec.select {
-        select.check()?;
+        select.check(&spec.metrics)?;
     }
     if let Some(positive) = &spec.task.positive_class {
         check_positive_class(&spec.task, positive)?;

@@ -47,7 +47,10 @@ pub(crate) use load::yaml_error;
 pub use load::{check, load_spec, nearest, parse_spec, read_spec_file};
 pub use locate::Locator;
 pub use report::{ExplainMode, ReportSpec};
-pub use select::{SelectSpec, CV_METRICS, SELECTION_METRICS, VALIDATION_METRICS};
+pub use select::{
+    cv_scored_metric, is_selection_metric, SelectSpec, CV_METRICS, SELECTION_METRICS,
+    VALIDATION_METRICS,
+};
 pub use test_source::TestSource;
 pub use validation::{ValidationSpec, MAX_FOLDS};
 
