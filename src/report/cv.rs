@@ -57,6 +57,10 @@ pub struct CvSummary {
     pub final_epochs: usize,
     /// How `final_epochs` was chosen ([`FINAL_EPOCHS_RULE`]).
     pub final_epochs_rule: String,
+    /// The `task.decision` rule fitted on all folds' out-of-fold
+    /// predictions, which the final model's predictions use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<crate::metrics::FittedDecision>,
 }
 
 impl CvSummary {
@@ -87,6 +91,7 @@ impl CvSummary {
             std,
             final_epochs,
             final_epochs_rule: FINAL_EPOCHS_RULE.to_string(),
+            decision: None,
         }
     }
 
@@ -131,15 +136,20 @@ impl CvSummary {
     }
 
     /// The `--json` object: `folds` (each fold's metrics), `mean`, `std`,
-    /// `final_epochs` and `final_epochs_rule`.
+    /// `final_epochs`, `final_epochs_rule` and, with `task.decision`, the
+    /// fitted `decision`.
     pub fn to_json(&self) -> Value {
-        serde_json::json!({
+        let mut v = serde_json::json!({
             "folds": self.folds.iter().map(|f| &f.metrics).collect::<Vec<_>>(),
             "mean": self.mean,
             "std": self.std,
             "final_epochs": self.final_epochs,
             "final_epochs_rule": self.final_epochs_rule,
-        })
+        });
+        if let Some(d) = &self.decision {
+            v["decision"] = serde_json::to_value(d).unwrap_or(Value::Null);
+        }
+        v
     }
 }
 

@@ -7,7 +7,6 @@
 //! `{"model", "variant", "predictions": [{"label", "probabilities"} | {"label", "value"}]}`.
 
 use super::model::TextFields;
-use crate::pipeline::explain::join_fields;
 use crate::pipeline::predict::TextPrediction;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -200,7 +199,7 @@ fn row_text(item: &Value, i: usize, fields: &TextFields) -> Result<String, ApiEr
             }
         }
     }
-    Ok(join_fields(&texts, &fields.separator))
+    Ok(fields.join(&texts))
 }
 
 fn field_list(fields: &TextFields) -> String {
@@ -250,6 +249,7 @@ mod tests {
         TextFields {
             fields: vec![field("benefits"), field("sideEffects"), field("comments")],
             separator: " | ".into(),
+            tags: false,
         }
     }
 

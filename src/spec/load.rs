@@ -175,6 +175,7 @@ pub fn check(spec: &Spec) -> Result<(), Invalid> {
     if let Some(select) = &spec.select {
         select.check(&spec.metrics)?;
     }
+    super::decision::check(spec)?;
     if let Some(positive) = &spec.task.positive_class {
         check_positive_class(&spec.task, positive)?;
     }

@@ -3,6 +3,9 @@
 //! kappa, macro F1, MAE, ...), exactly as the evaluate stage scores the test
 //! split, so the folds can choose a model by the metric a target is set on.
 //!
+//! It also keeps the model's outputs on those rows (out-of-fold
+//! predictions), which a `task.decision` rule is fitted on.
+//!
 //! The model scored is the one the fold's train stage saved (with
 //! `restore_best_weights`, the best epoch's weights), so these metrics can
 //! differ from the last epoch's `val_accuracy` in the fold's history.
@@ -49,6 +52,7 @@ pub fn compute(
     let out = FoldEvaluateArtifact::at(dir);
     let va = encode.read(Split::Validation)?;
     let mut metrics = BTreeMap::new();
+    let mut outputs: Vec<Vec<f32>> = Vec::new();
     if !va.ids.is_empty() {
         let m = trained.load_model(spec, &model_input(&va))?;
         let task = task_info(spec, info);
@@ -69,8 +73,10 @@ pub fn compute(
         };
         let (_, eval) = score::score(spec, &info.classes, &kept, &held, &probs)?;
         metrics = named_metrics(eval.defined_scalars());
+        outputs = probs;
     }
     fs::write(out.metrics_json(), serde_json::to_vec_pretty(&metrics)?)?;
+    fs::write(out.outputs_json(), serde_json::to_vec(&outputs)?)?;
     Ok(())
 }
 
@@ -104,6 +110,20 @@ impl FoldEvaluateArtifact {
     /// The fold's validation metrics by name.
     pub fn metrics_json(&self) -> PathBuf {
         self.dir.join("metrics.json")
+    }
+
+    /// The model's outputs on the fold's validation rows, in their order
+    /// (class probabilities, or `[value]` for a regression): the
+    /// out-of-fold predictions a `task.decision` rule is fitted on.
+    pub fn outputs_json(&self) -> PathBuf {
+        self.dir.join("outputs.json")
+    }
+
+    /// The out-of-fold outputs ([`FoldEvaluateArtifact::outputs_json`]).
+    pub fn outputs(&self) -> Result<Vec<Vec<f32>>> {
+        let path = self.outputs_json();
+        let bytes = fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        serde_json::from_slice(&bytes).with_context(|| format!("{} is not valid", path.display()))
     }
 
     /// The fold's validation metrics (`val_<metric>` → value).
