@@ -122,8 +122,8 @@ pub fn parse_predict_body(
         // Whole texts have no fields to tag the words of.
         (Some(_), None) if fields.tags && fields.fields.len() > 1 => {
             return Err(ApiError::bad_request(format!(
-                "this model reads each word tagged with its text field (`data.field_tags`): send `rows`, {}",
-                shape(fields)
+                "this model reads each word tagged with its text field (`data.field_tags`): send `rows` with the fields {}",
+                field_list(fields)
             )))
         }
         (Some(v), None) => ("texts", v),
