@@ -282,5 +282,27 @@ pub fn report_data(cv: &CvSummary) -> CrossValidation {
             .collect(),
         final_epochs: cv.final_epochs,
         final_epochs_rule: cv.final_epochs_rule.clone(),
+        decision: cv.decision.as_ref().map(decision_note),
     }
+}
+
+/// The fitted `task.decision` rule in words, for the report.
+pub fn decision_note(rule: &FittedDecision) -> String {
+    let list = |xs: &[f64]| {
+        xs.iter()
+            .map(|x| format!("{x:.3}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let what = match rule {
+        FittedDecision::CutPoints { cuts, .. } => format!(
+            "the test predictions are cut into whole ratings at {} instead of rounded",
+            list(cuts)
+        ),
+        FittedDecision::ClassOffsets(offsets) => format!(
+            "the predicted class is the arg-max of the log-probabilities plus the offsets {} (class order)",
+            list(offsets)
+        ),
+    };
+    format!("With `task.decision`, {what}: fitted on the folds' out-of-fold predictions to maximise the kappa; each fold's own scores above use a rule fitted on the other folds only.")
 }
