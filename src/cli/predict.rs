@@ -82,6 +82,22 @@ pub fn run(args: PredictArgs) -> Result<i32> {
     if let Some(reason) = &chosen.reason {
         eprintln!("using variant {} ({reason})", chosen.spec.name);
     }
+    if args.input.is_none() {
+        if let Some(plan) = chosen
+            .spec
+            .data
+            .as_ref()
+            .map(crate::data::ColumnPlan::from_spec)
+        {
+            if plan.field_tags && plan.text.len() > 1 {
+                return Err(super::InvalidArguments(format!(
+                    "this model reads each word tagged with its text column (`data.field_tags`), and --text has no columns: give a CSV with the columns {} via --input FILE --output FILE",
+                    plan.text.join(", ")
+                ))
+                .into());
+            }
+        }
+    }
     let predictor = Predictor::open_spec(chosen.spec, &args.spec, &opts)?;
     if let (Some(input), Some(output)) = (&args.input, &args.output) {
         let n = predict_file(&predictor, input, output, &args.text_column)?;

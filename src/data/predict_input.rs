@@ -86,12 +86,10 @@ pub fn read_input_texts(
         let text = if text_idx.len() == 1 {
             cell(text_idx[0]).to_string()
         } else {
-            text_idx
-                .iter()
-                .map(|&i| cell(i))
-                .filter(|c| !c.trim().is_empty())
-                .collect::<Vec<_>>()
-                .join(&plan.separator)
+            let parts: Vec<&str> = text_idx.iter().map(|&i| cell(i)).collect();
+            // Tagged with the spec's column names, as the model was trained.
+            let tags = plan.field_tags && parts.len() == plan.text.len();
+            super::join_fields(&plan.text, &parts, &plan.separator, tags)
         };
         let id = match id_idx {
             Some(i) => cell(i).trim().to_string(),

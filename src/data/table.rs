@@ -82,6 +82,8 @@ pub struct ColumnPlan {
     /// `data.weight_column`: per-example weights, checked while reading (a
     /// number ≥ 0) and kept among the row's extras under this name.
     pub weight: Option<String>,
+    /// `data.field_tags`: tag each word with its text column (several columns only).
+    pub field_tags: bool,
 }
 
 /// Druglib's three free-text review fields, the default text for `dataset: druglib`.
@@ -156,6 +158,7 @@ impl ColumnPlan {
             on_bad_rows: data.on_bad_rows,
             options: ReadOptions::from_spec(data),
             weight: data.weight_column.clone(),
+            field_tags: data.field_tags,
         }
     }
 
@@ -233,6 +236,7 @@ impl ColumnPlan {
             extra,
             weight,
             names: header.to_vec(),
+            tags: (self.field_tags && self.text.len() > 1).then(|| self.text.clone()),
         })
     }
 
@@ -308,6 +312,9 @@ pub(crate) struct Resolved {
     pub weight: Option<usize>,
     /// The header.
     pub names: Vec<String>,
+    /// With `data.field_tags` and several text columns: their names, which
+    /// tag each word ([`super::join_fields`]).
+    pub tags: Option<Vec<String>>,
 }
 
 /// Why a row could not be built: the column and what was wrong.
@@ -364,13 +371,11 @@ impl Resolved {
         let text = if self.text.len() == 1 {
             cell(self.text[0]).to_string()
         } else {
-            let parts: Vec<&str> = self
-                .text
-                .iter()
-                .map(|&i| cell(i))
-                .filter(|c| !c.trim().is_empty())
-                .collect();
-            parts.join(separator)
+            let parts: Vec<&str> = self.text.iter().map(|&i| cell(i)).collect();
+            match &self.tags {
+                Some(columns) => super::join_fields(columns, &parts, separator, true),
+                None => super::join_fields(&[], &parts, separator, false),
+            }
         };
         if let Some(w) = self.weight {
             let raw = cell(w).trim();

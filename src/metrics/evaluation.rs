@@ -23,6 +23,10 @@ pub const CONFUSION_LABELS: &str = "confusion_labels";
 /// Key of the range `[lo, hi]` a regression's predictions were rounded into.
 pub const PREDICTION_RANGE: &str = "prediction_range";
 
+/// Key of the decision rule fitted on cross-validation folds (`task.decision`)
+/// that turned the model's outputs into the predicted labels, when there is one.
+pub const DECISION: &str = "decision";
+
 /// Precision, recall, F1 and support of one class.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ClassEntry {
@@ -226,6 +230,19 @@ impl Evaluation {
             if !super::metric_enabled(&name, enabled) {
                 self.remove(&name);
             }
+        }
+    }
+
+    /// The fitted decision rule the predictions were made with
+    /// (`task.decision`), `None` without one (arg-max or rounding).
+    pub fn decision(&self) -> Option<super::FittedDecision> {
+        serde_json::from_value(self.other.get(DECISION)?.clone()).ok()
+    }
+
+    /// Record the fitted decision rule the predictions were made with.
+    pub fn set_decision(&mut self, rule: &super::FittedDecision) {
+        if let Ok(v) = serde_json::to_value(rule) {
+            self.other.insert(DECISION.to_string(), v);
         }
     }
 

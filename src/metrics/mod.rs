@@ -18,6 +18,7 @@ pub mod catalog;
 mod classification;
 mod confusion;
 mod curves;
+mod decision;
 mod error;
 mod evaluation;
 mod filter;
@@ -37,6 +38,7 @@ pub use baselines::{classification_baselines, regression_baselines, Baselines};
 pub use classification::ClassificationMetrics;
 pub use confusion::confusion_matrix;
 pub use curves::{calibration_bins, precision_recall_points, roc_points};
+pub use decision::{fit_class_offsets, fit_cut_points, FittedDecision};
 pub use error::MetricsError;
 pub use evaluation::{
     ClassEntry, Evaluation, ShapeError, CONFUSION_LABELS, CONFUSION_MATRIX, PER_CLASS,

@@ -130,6 +130,22 @@ pub fn explain<F>(
 where
     F: FnOnce(&[String]) -> Result<Vec<Vec<f64>>>,
 {
+    let join = |parts: &[&str]| join_fields(parts, separator);
+    explain_joined(fields, &join, max_words, regression, predict)
+}
+
+/// [`explain`] with the fields joined by `join` (e.g. tagging each word
+/// with its field, `data.field_tags`) instead of a separator.
+pub fn explain_joined<F>(
+    fields: &[&str],
+    join: &dyn Fn(&[&str]) -> String,
+    max_words: usize,
+    regression: bool,
+    predict: F,
+) -> Result<Explanation>
+where
+    F: FnOnce(&[String]) -> Result<Vec<Vec<f64>>>,
+{
     let mut spans = Vec::new();
     for (f, text) in fields.iter().enumerate() {
         for (start, end) in word_spans(text) {
@@ -143,13 +159,13 @@ where
     let unexplained = spans.len().saturating_sub(max_words);
     spans.truncate(max_words);
     let mut texts = Vec::with_capacity(spans.len() + 1);
-    texts.push(join_fields(fields, separator));
+    texts.push(join(fields));
     for s in &spans {
         let text = fields[s.field];
         let without = format!("{}{}", &text[..s.start], &text[s.end..]);
         let mut parts: Vec<&str> = fields.to_vec();
         parts[s.field] = &without;
-        texts.push(join_fields(&parts, separator));
+        texts.push(join(&parts));
     }
     let outputs = predict(&texts)?;
     if outputs.len() != texts.len() {
@@ -204,14 +220,17 @@ pub fn explain_prediction(
     fields: &[&str],
     max_words: usize,
 ) -> Result<Explanation> {
-    let separator = predictor
-        .spec()
-        .data
+    let plan = predictor.spec().data.as_ref().map(ColumnPlan::from_spec);
+    let separator = plan
         .as_ref()
-        .map(|d| ColumnPlan::from_spec(d).separator)
-        .unwrap_or_else(|| " ".to_string());
+        .map_or_else(|| " ".to_string(), |p| p.separator.clone());
+    let (columns, tags) = plan
+        .as_ref()
+        .map_or((Vec::new(), false), |p| (p.text.clone(), p.field_tags));
+    // Joined (and tagged, with `data.field_tags`) as the model was trained.
+    let join = |parts: &[&str]| crate::data::join_fields(&columns, parts, &separator, tags);
     let regression = predictor.kind() == TaskKind::Regression;
-    explain(fields, &separator, max_words, regression, |texts| {
+    explain_joined(fields, &join, max_words, regression, |texts| {
         Ok(predictor
             .predict(texts)?
             .into_iter()

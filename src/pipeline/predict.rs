@@ -59,6 +59,8 @@ pub struct Predictor {
     encoder: TextEncoder,
     width: usize,
     range: Option<[f64; 2]>,
+    /// The `task.decision` rule fitted on the folds, recorded with the test metrics.
+    decision: Option<crate::metrics::FittedDecision>,
 }
 
 impl Predictor {
@@ -130,6 +132,7 @@ impl Predictor {
             model,
             width,
             range,
+            decision: parts.metrics.decision(),
         })
     }
 
@@ -191,12 +194,17 @@ impl Predictor {
         if self.task.kind == TaskKind::Regression {
             let raw = p.first().copied().context("the model gave no output")? as f64;
             return Ok(TextPrediction {
-                predicted: format_rounded(round_into_range(raw, self.range)),
+                predicted: format_rounded(
+                    self.decision
+                        .as_ref()
+                        .and_then(|d| d.value(raw))
+                        .unwrap_or(round_into_range(raw, self.range)),
+                ),
                 probabilities: Vec::new(),
                 raw: Some(raw),
             });
         }
-        let best = p
+        let argmax = p
             .iter()
             .enumerate()
             .fold(
@@ -204,6 +212,11 @@ impl Predictor {
                 |acc, (k, &v)| if v > acc.1 { (k, v) } else { acc },
             )
             .0;
+        let best = self
+            .decision
+            .as_ref()
+            .and_then(|d| d.class(&p))
+            .unwrap_or(argmax);
         let Some(name) = self.classes.get(best) else {
             bail!(
                 "the model gave {} outputs but there are {} classes",

@@ -135,9 +135,10 @@ fn run_data_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<Run
     let history = trained.history()?;
     let summary = trained.summary()?;
 
-    let eval_key = evaluate::key(spec, &train_key, &split_key);
+    let decision = cv.as_ref().and_then(|cv| cv.decision.as_ref());
+    let eval_key = evaluate::key(spec, &train_key, &split_key, decision);
     let evaluated = runner.stage(&eval_key, |dir| {
-        evaluate::compute(spec, &encoded, &trained, &info, &splits, dir)
+        evaluate::compute(spec, &encoded, &trained, &info, &splits, decision, dir)
     })?;
     let evaluated = EvaluateArtifact::from_artifact(&evaluated);
     let metrics = evaluated.metrics()?;

@@ -7,7 +7,7 @@
 
 use super::tables::Prediction;
 use crate::data::Item;
-use crate::metrics::Evaluation;
+use crate::metrics::{Evaluation, FittedDecision};
 use crate::spec::{Spec, TaskKind};
 use anyhow::{bail, Result};
 
@@ -60,6 +60,22 @@ pub fn score(
     test: &[Item],
     probs: &[Vec<f32>],
 ) -> Result<(Vec<Prediction>, Evaluation)> {
+    score_with(spec, classes, train, test, probs, None)
+}
+
+/// [`score`] with a decision rule fitted on cross-validation folds
+/// (`task.decision`) making the labels instead of the arg-max or rounding:
+/// the rule-free metrics (errors, log loss, ROC AUC) are unchanged, those of
+/// the predicted labels (kappas, accuracy, confusion matrix) follow the rule,
+/// and the evaluation records it (`decision`) for `predict` and `serve`.
+pub fn score_with(
+    spec: &Spec,
+    classes: &[String],
+    train: &[Item],
+    test: &[Item],
+    probs: &[Vec<f32>],
+    decision: Option<&FittedDecision>,
+) -> Result<(Vec<Prediction>, Evaluation)> {
     if probs.len() != test.len() {
         bail!(
             "{} predictions for {} test examples",
@@ -67,9 +83,23 @@ pub fn score(
             test.len()
         );
     }
-    match spec.task.kind {
-        TaskKind::Regression => score_regression(spec, train, test, probs),
-        _ => score_classification(spec, classes, test, probs),
+    let (preds, mut eval) = match spec.task.kind {
+        TaskKind::Regression => score_regression(spec, train, test, probs, decision)?,
+        _ => score_classification(spec, classes, test, probs, decision)?,
+    };
+    if let Some(rule) = decision {
+        eval.set_decision(rule);
+    }
+    Ok((preds, eval))
+}
+
+/// The labels the rule-free regression metrics round into, `[ceil lo ..= floor hi]`.
+pub fn whole_labels(range: Option<[f64; 2]>) -> Vec<i64> {
+    match range {
+        Some([lo, hi]) if lo.ceil() <= hi.floor() && hi - lo < 1e6 => {
+            (lo.ceil() as i64..=hi.floor() as i64).collect()
+        }
+        _ => Vec::new(),
     }
 }
 
@@ -78,7 +108,9 @@ fn score_regression(
     train: &[Item],
     test: &[Item],
     probs: &[Vec<f32>],
+    decision: Option<&FittedDecision>,
 ) -> Result<(Vec<Prediction>, Evaluation)> {
+    let cut = |raw: f64| decision.and_then(|d| d.value(raw));
     let range = regression_range(spec, train);
     let mut preds = Vec::with_capacity(test.len());
     let mut y_true = Vec::with_capacity(test.len());
@@ -93,12 +125,18 @@ fn score_regression(
         preds.push(Prediction {
             id: item.id,
             true_label: item.label.clone(),
-            predicted_label: format_rounded(round_into_range(raw, range)),
+            predicted_label: format_rounded(cut(raw).unwrap_or(round_into_range(raw, range))),
             probability: raw,
             probabilities: Vec::new(),
         });
     }
-    let m = crate::metrics::RegressionMetrics::compute(&y_true, &y_pred, range)?;
+    let mut m = crate::metrics::RegressionMetrics::compute(&y_true, &y_pred, range)?;
+    if decision.is_some() {
+        // The agreement metrics of the labels the rule cut (whole numbers,
+        // which the rounding inside leaves as they are).
+        let labelled: Vec<f64> = y_pred.iter().map(|r| cut(*r).unwrap_or(*r)).collect();
+        m.rounded = crate::metrics::RegressionMetrics::compute(&y_true, &labelled, range)?.rounded;
+    }
     let mut eval = Evaluation::from_map(m.metric_map())?;
     if let Some(r) = &m.rounded {
         eval.set_confusion_labels(r.labels.iter().map(|l| l.to_string()).collect());
@@ -119,16 +157,20 @@ fn score_classification(
     classes: &[String],
     test: &[Item],
     probs: &[Vec<f32>],
+    decision: Option<&FittedDecision>,
 ) -> Result<(Vec<Prediction>, Evaluation)> {
     let mut preds = Vec::with_capacity(test.len());
     let mut y_true = Vec::new();
     let mut y_pred = Vec::new();
     for (item, p) in test.iter().zip(probs) {
-        let (best, pmax) =
+        let (mut best, mut pmax) =
             p.iter().enumerate().fold(
                 (0, f32::MIN),
                 |acc, (k, &v)| if v > acc.1 { (k, v) } else { acc },
             );
+        if let Some(k) = decision.and_then(|d| d.class(p)) {
+            (best, pmax) = (k, p[k]);
+        }
         let Some(name) = classes.get(best) else {
             bail!(
                 "the model gave {} outputs but there are {} classes",

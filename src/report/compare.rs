@@ -3,7 +3,9 @@
 //! HTML page (a tera template) with overlaid learning curves.
 
 use super::record::RunRecord;
-use super::selection::{lower_is_better, validation_metrics, SELECTION_METRICS};
+use super::selection::{
+    is_selection_metric, lower_is_better, validation_metrics, SELECTION_METRICS,
+};
 use anyhow::{bail, Result};
 use serde_json::Value;
 use std::cmp::Ordering;
@@ -12,6 +14,20 @@ use std::fmt::Write as _;
 
 /// Metrics shown when none are chosen, in this order, where present.
 pub const DEFAULT_METRICS: &[&str] = &["accuracy", "cohen_kappa", "f1", "f1_macro"];
+
+/// Cross-validation metrics scored on the folds shown when none are chosen
+/// (after [`SELECTION_METRICS`]), each mean then std, where present; the
+/// others (`cv_val_mae`, ...) are shown when named with `--metrics` or `--sort`.
+pub const DEFAULT_CV_SCORED: &[&str] = &[
+    "cv_val_cohen_kappa",
+    "cv_val_cohen_kappa_std",
+    "cv_val_cohen_kappa_quadratic",
+    "cv_val_cohen_kappa_quadratic_std",
+    "cv_val_f1",
+    "cv_val_f1_std",
+    "cv_val_f1_macro",
+    "cv_val_f1_macro_std",
+];
 
 /// A JSON value flattened to (dotted path, leaf value): objects add `.key`,
 /// arrays `[i]` (e.g. `model.layers[1].dense.units`); empty containers are leaves.
@@ -125,14 +141,30 @@ impl Comparison {
         let (asked_validation, metrics): (Vec<String>, Vec<String>) = metrics
             .iter()
             .map(|m| m.strip_prefix("test:").unwrap_or(m).to_string())
-            .partition(|m| SELECTION_METRICS.contains(&m.as_str()));
+            .partition(|m| is_selection_metric(m));
         let metrics = &metrics[..];
-        let mut validation_chosen: Vec<String> = SELECTION_METRICS
-            .iter()
-            .filter(|m| rows.iter().any(|r| r.validation.contains_key(**m)))
-            .filter(|m| asked_validation.is_empty() || asked_validation.iter().any(|a| a == *m))
-            .map(|m| m.to_string())
-            .collect();
+        let present = |m: &str| rows.iter().any(|r| r.validation.contains_key(m));
+        let mut validation_chosen: Vec<String> = if asked_validation.is_empty() {
+            SELECTION_METRICS
+                .iter()
+                .chain(DEFAULT_CV_SCORED)
+                .filter(|m| present(m))
+                .map(|m| m.to_string())
+                .collect()
+        } else {
+            let mut order: Vec<&str> = SELECTION_METRICS.to_vec();
+            order.extend(asked_validation.iter().map(String::as_str));
+            let mut out: Vec<String> = Vec::new();
+            for m in order {
+                if present(m)
+                    && asked_validation.iter().any(|a| a == m)
+                    && !out.iter().any(|o| o == m)
+                {
+                    out.push(m.to_string());
+                }
+            }
+            out
+        };
         let sort_by = sort_by.map(|k| k.strip_prefix("test:").unwrap_or(k));
         let mut scalar_names: Vec<&str> = Vec::new();
         for r in records {
@@ -163,7 +195,7 @@ impl Comparison {
         let mut sorted_by = None;
         if let Some(key) = sort_by {
             let mut descending = descending;
-            let k = if SELECTION_METRICS.contains(&key) {
+            let k = if is_selection_metric(key) {
                 if !validation_chosen.iter().any(|m| m == key) {
                     validation_chosen.push(key.to_string());
                 }
@@ -184,7 +216,7 @@ impl Comparison {
                 let mut msg = unknown_metric(key, &scalar_names);
                 let _ = write!(
                     msg,
-                    "; or a validation metric: {}",
+                    "; or a validation metric: {}, or cv_val_<metric> (and its _std) for a metric scored on the folds",
                     SELECTION_METRICS.join(", ")
                 );
                 if !settings.is_empty() {

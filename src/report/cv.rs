@@ -16,10 +16,17 @@ pub const FINAL_EPOCHS_RULE: &str =
 /// may name them.
 pub use crate::spec::CV_METRICS;
 
+/// The metrics a fold's history gives (the last epoch's `val_loss` and
+/// `val_accuracy`, the lowest `val_loss` and its epoch), before those scored
+/// on its validation part.
+pub const HISTORY_METRICS: &[&str] = &["val_loss", "val_accuracy", "best_val_loss", "best_epoch"];
+
 /// One fold's result: its validation metrics and per-epoch history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FoldResult {
-    /// Validation metrics ([`super::selection::VALIDATION_METRICS`]) of the fold.
+    /// Validation metrics of the fold: [`HISTORY_METRICS`], and the spec's
+    /// metrics scored on its validation part by the model the fold kept
+    /// (`val_cohen_kappa`, `val_f1_macro`, ...).
     pub metrics: BTreeMap<String, f64>,
     /// The fold's per-epoch records (for its curves).
     pub history: Vec<Value>,
@@ -50,6 +57,10 @@ pub struct CvSummary {
     pub final_epochs: usize,
     /// How `final_epochs` was chosen ([`FINAL_EPOCHS_RULE`]).
     pub final_epochs_rule: String,
+    /// The `task.decision` rule fitted on all folds' out-of-fold
+    /// predictions, which the final model's predictions use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<crate::metrics::FittedDecision>,
 }
 
 impl CvSummary {
@@ -80,27 +91,44 @@ impl CvSummary {
             std,
             final_epochs,
             final_epochs_rule: FINAL_EPOCHS_RULE.to_string(),
+            decision: None,
         }
     }
 
-    /// The [`CV_METRICS`] this summary has, for a run record's validation metrics.
+    /// The folds' metric names in display order: the history's
+    /// ([`HISTORY_METRICS`]) first, then the scored ones (`val_cohen_kappa`,
+    /// ...) by name.
+    pub fn metric_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = HISTORY_METRICS
+            .iter()
+            .filter(|n| self.mean.contains_key(**n))
+            .map(|n| n.to_string())
+            .collect();
+        names.extend(
+            self.mean
+                .keys()
+                .filter(|n| !HISTORY_METRICS.contains(&n.as_str()))
+                .cloned(),
+        );
+        names
+    }
+
+    /// The cross-validation metrics this summary has, for a run record's
+    /// validation metrics: [`CV_METRICS`], and for every metric scored on
+    /// the folds (`val_cohen_kappa`) its mean `cv_val_cohen_kappa` and
+    /// standard deviation `cv_val_cohen_kappa_std`.
     pub fn record_metrics(&self) -> BTreeMap<String, Value> {
         let mut out = BTreeMap::new();
-        for (k, metric) in [
-            ("cv_val_loss", "val_loss"),
-            ("cv_val_accuracy", "val_accuracy"),
-            ("cv_best_val_loss", "best_val_loss"),
-        ] {
-            if let Some(x) = self.mean.get(metric) {
-                out.insert(k.to_string(), Value::from(*x));
-            }
+        if let Some(x) = self.mean.get("best_val_loss") {
+            out.insert("cv_best_val_loss".to_string(), Value::from(*x));
         }
-        for (k, metric) in [
-            ("cv_val_loss_std", "val_loss"),
-            ("cv_val_accuracy_std", "val_accuracy"),
-        ] {
-            if let Some(x) = self.std.get(metric) {
-                out.insert(k.to_string(), Value::from(*x));
+        for (metric, x) in &self.mean {
+            if !metric.starts_with("val_") {
+                continue;
+            }
+            out.insert(format!("cv_{metric}"), Value::from(*x));
+            if let Some(s) = self.std.get(metric) {
+                out.insert(format!("cv_{metric}_std"), Value::from(*s));
             }
         }
         out.insert("cv_final_epochs".into(), Value::from(self.final_epochs));
@@ -108,15 +136,20 @@ impl CvSummary {
     }
 
     /// The `--json` object: `folds` (each fold's metrics), `mean`, `std`,
-    /// `final_epochs` and `final_epochs_rule`.
+    /// `final_epochs`, `final_epochs_rule` and, with `task.decision`, the
+    /// fitted `decision`.
     pub fn to_json(&self) -> Value {
-        serde_json::json!({
+        let mut v = serde_json::json!({
             "folds": self.folds.iter().map(|f| &f.metrics).collect::<Vec<_>>(),
             "mean": self.mean,
             "std": self.std,
             "final_epochs": self.final_epochs,
             "final_epochs_rule": self.final_epochs_rule,
-        })
+        });
+        if let Some(d) = &self.decision {
+            v["decision"] = serde_json::to_value(d).unwrap_or(Value::Null);
+        }
+        v
     }
 }
 

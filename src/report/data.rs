@@ -262,6 +262,9 @@ pub struct CrossValidation {
     pub final_epochs: usize,
     /// How `final_epochs` was chosen.
     pub final_epochs_rule: String,
+    /// With `task.decision`: the fitted rule the predicted labels use, in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<String>,
 }
 
 /// What early stopping did.

@@ -11,12 +11,19 @@ use std::collections::BTreeMap;
 /// the epochs (`best_val_loss`) and its 1-based epoch (`best_epoch`); with
 /// cross-validation also [`crate::spec::CV_METRICS`] (all:
 /// [`SELECTION_METRICS`]).
-pub use crate::spec::{SELECTION_METRICS, VALIDATION_METRICS};
+pub use crate::spec::{is_selection_metric, SELECTION_METRICS, VALIDATION_METRICS};
+
+/// Error metrics scored on the folds for which smaller is better, besides
+/// the losses (`cv_val_mae`).
+const ERRORS: &[&str] = &["mae", "mse", "rmse"];
 
 /// Whether smaller values of validation metric `name` are better (losses,
-/// and the folds' standard deviations).
+/// errors such as `cv_val_mae`, and the folds' standard deviations); the
+/// others (accuracy, kappa, F1, R², ...) are better higher.
 pub fn lower_is_better(name: &str) -> bool {
-    name.contains("loss") || name.ends_with("_std")
+    name.contains("loss")
+        || name.ends_with("_std")
+        || crate::spec::cv_scored_metric(name).is_some_and(|m| ERRORS.contains(&m))
 }
 
 /// [`VALIDATION_METRICS`] from per-epoch records (`val_loss`, `val_accuracy`,
@@ -101,6 +108,11 @@ mod tests {
         assert_eq!(select_best(&v, "val_loss"), Some(2));
         assert_eq!(select_best(&v, "val_accuracy"), Some(4));
         assert_eq!(select_best(&[None, None], "val_loss"), None);
+        assert_eq!(select_best(&v, "cv_val_cohen_kappa"), Some(4));
+        assert_eq!(select_best(&v, "cv_val_log_loss"), Some(2));
+        assert_eq!(select_best(&v, "cv_val_mae"), Some(2));
+        assert_eq!(select_best(&v, "cv_val_cohen_kappa_std"), Some(2));
+        assert_eq!(select_best(&v, "cv_val_r2"), Some(4));
         assert_eq!(
             select_best(&[Some(0.7), Some(0.7)], "val_accuracy"),
             Some(0)

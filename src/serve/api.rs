@@ -7,7 +7,6 @@
 //! `{"model", "variant", "predictions": [{"label", "probabilities"} | {"label", "value"}]}`.
 
 use super::model::TextFields;
-use crate::pipeline::explain::join_fields;
 use crate::pipeline::predict::TextPrediction;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -120,6 +119,13 @@ pub fn parse_predict_body(
                 "give either `texts` or `rows`, not both",
             ))
         }
+        // Whole texts have no fields to tag the words of.
+        (Some(_), None) if fields.tags && fields.fields.len() > 1 => {
+            return Err(ApiError::bad_request(format!(
+                "this model reads each word tagged with its text field (`data.field_tags`): send `rows` with the fields {}",
+                field_list(fields)
+            )))
+        }
         (Some(v), None) => ("texts", v),
         (None, Some(v)) => ("rows", v),
         (None, None) => {
@@ -200,7 +206,7 @@ fn row_text(item: &Value, i: usize, fields: &TextFields) -> Result<String, ApiEr
             }
         }
     }
-    Ok(join_fields(&texts, &fields.separator))
+    Ok(fields.join(&texts))
 }
 
 fn field_list(fields: &TextFields) -> String {
@@ -250,6 +256,7 @@ mod tests {
         TextFields {
             fields: vec![field("benefits"), field("sideEffects"), field("comments")],
             separator: " | ".into(),
+            tags: false,
         }
     }
 
@@ -276,6 +283,17 @@ mod tests {
         assert!(message("{\"texts\": [").contains("not valid JSON"));
         assert!(message("[1]").contains("must be a JSON object"));
         assert!(message("{}").contains("missing field `texts`"));
+        let tagged = TextFields {
+            tags: true,
+            ..druglib()
+        };
+        let e = parse_predict_body(br#"{"texts": ["a"]}"#, &tagged, 10).unwrap_err();
+        assert!(e.message.contains("send `rows`"), "{}", e.message);
+        let rows = br#"{"rows": [{"benefits": "no pain", "sideEffects": "no", "comments": ""}]}"#;
+        assert_eq!(
+            parse_predict_body(rows, &tagged, 10).unwrap(),
+            vec!["benefits·no benefits·pain | sideEffects·no"]
+        );
         assert!(message(r#"{"text": ["a"]}"#).contains("unknown field `text`"));
         assert!(message(r#"{"texts": "a"}"#).contains("`texts` must be a list"));
         assert!(message(r#"{"texts": []}"#).contains("`texts` is empty"));

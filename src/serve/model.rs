@@ -25,6 +25,8 @@ pub struct TextFields {
     pub fields: Vec<TextField>,
     /// Placed between non-blank fields when several are joined.
     pub separator: String,
+    /// `data.field_tags`: each word is tagged with its field when joined.
+    pub tags: bool,
 }
 
 impl TextFields {
@@ -45,7 +47,15 @@ impl TextFields {
                 })
                 .collect(),
             separator: plan.separator.clone(),
+            tags: plan.field_tags,
         }
+    }
+
+    /// One request's field texts (in field order) as the text the model
+    /// reads: joined, and tagged with `data.field_tags`, as in training.
+    pub fn join<S: AsRef<str>>(&self, texts: &[S]) -> String {
+        let names: Vec<String> = self.fields.iter().map(|f| f.name.clone()).collect();
+        crate::data::join_fields(&names, texts, &self.separator, self.tags)
     }
 
     /// The field `name` is given as (its own name or an alias), if any.

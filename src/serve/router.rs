@@ -8,7 +8,7 @@ use super::limits::{enforce_timeout, read_body, Limits};
 use super::model::ServedModel;
 use super::page::{self, Submission};
 use super::security::security_headers;
-use crate::pipeline::explain::{explain_prediction, join_fields};
+use crate::pipeline::explain::explain_prediction;
 use crate::pipeline::predict::TextPrediction;
 use axum::body::{Body, Bytes};
 use axum::extract::{Form, FromRequest, State};
@@ -119,17 +119,14 @@ async fn submit_page(State(app): Shared, body: Body) -> Response {
         Ok(t) => t,
         Err(message) => return page_error(&app, StatusCode::BAD_REQUEST, None, message),
     };
-    if join_fields(&texts, &app.model.text.separator)
-        .trim()
-        .is_empty()
-    {
+    if app.model.text.join(&texts).trim().is_empty() {
         let message = "write a text first: every box is empty".to_string();
         return page_error(&app, StatusCode::BAD_REQUEST, Some(&texts), message);
     }
     let model = Arc::clone(&app.model);
     let words = app.limits.explain_words;
     let job = tokio::task::spawn_blocking(move || {
-        let joined = join_fields(&texts, &model.text.separator);
+        let joined = model.text.join(&texts);
         let prediction = model.predictor.predict(&[joined])?.pop();
         let fields: Vec<&str> = texts.iter().map(String::as_str).collect();
         let explanation = explain_prediction(&model.predictor, &fields, words)?;

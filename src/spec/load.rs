@@ -195,8 +195,9 @@ pub fn check(spec: &Spec) -> Result<(), Invalid> {
         return super::ensemble::check(spec, ensemble);
     }
     if let Some(select) = &spec.select {
-        select.check()?;
+        select.check(&spec.metrics)?;
     }
+    super::decision::check(spec)?;
     if let Some(positive) = &spec.task.positive_class {
         check_positive_class(&spec.task, positive)?;
     }

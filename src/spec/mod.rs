@@ -11,6 +11,7 @@
 pub mod assignment;
 mod bounds;
 mod controls;
+pub mod decision;
 mod defaults;
 pub mod ensemble;
 mod error;
@@ -44,11 +45,15 @@ pub use layers::{
 /// resolves each under the data dir.
 pub const BUILTIN_DATASETS: &[&str] = &["imdb", "druglib", "drugscom"];
 
+pub use decision::{DecisionSpec, DecisionTarget};
 pub(crate) use load::yaml_error;
 pub use load::{check, load_spec, nearest, parse_spec, read_spec_file};
 pub use locate::Locator;
 pub use report::{ExplainMode, ReportSpec};
-pub use select::{SelectSpec, CV_METRICS, SELECTION_METRICS, VALIDATION_METRICS};
+pub use select::{
+    cv_scored_metric, is_selection_metric, SelectSpec, CV_METRICS, SELECTION_METRICS,
+    VALIDATION_METRICS,
+};
 pub use test_source::TestSource;
 pub use validation::{ValidationSpec, MAX_FOLDS};
 
@@ -186,6 +191,11 @@ pub struct DataSpec {
     pub text_columns: Vec<String>,
     /// Separator placed between the cells of `text_columns`.
     pub text_separator: String,
+    /// With several `text_columns`: write each word as `<column>·<word>`, so
+    /// the same word in two fields (`no` in a side-effects review and in a
+    /// benefits review) becomes two features (see `crate::data::join_fields`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub field_tags: bool,
     /// Column holding the label (a class name or a number).
     pub label_column: String,
     /// Optional column with a stable example id; the row number otherwise.
@@ -241,6 +251,7 @@ impl Default for DataSpec {
             text_column: "text".into(),
             text_columns: Vec::new(),
             text_separator: " ".into(),
+            field_tags: false,
             label_column: "label".into(),
             id_column: None,
             validation: ValidationSpec::default(),
@@ -321,6 +332,12 @@ pub struct TaskSpec {
     /// It becomes the second class in output order.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub positive_class: Option<String>,
+    /// A decision rule fitted on the cross-validation folds' out-of-fold
+    /// predictions to maximise a kappa (regression: cut points between the
+    /// whole labels instead of rounding; classes: offsets on the
+    /// log-probabilities before the arg-max). Needs `data.validation.folds`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision: Option<DecisionSpec>,
 }
 
 /// Ordered class bins over a numeric column: `name: [low, high]`, inclusive.

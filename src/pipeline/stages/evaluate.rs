@@ -5,7 +5,7 @@ use super::split::{DataInfo, SplitArtifact};
 use super::train::{task_info, TrainArtifact};
 use super::Split;
 use crate::cache::{Artifact, StageKey};
-use crate::metrics::Evaluation;
+use crate::metrics::{Evaluation, FittedDecision};
 use crate::pipeline::score;
 use crate::pipeline::tables::{self, Prediction};
 use crate::spec::{Spec, TaskKind};
@@ -20,22 +20,31 @@ pub const NAME: &str = "evaluate";
 /// Rows per forward pass when predicting the test split.
 pub const BATCH: usize = crate::spec::EVALUATION_BATCH_SIZE;
 
-/// The stage key: `metrics`, the train and split stages' keys.
-pub fn key(spec: &Spec, train: &StageKey, split: &StageKey) -> StageKey {
-    StageKey::build(NAME, &spec.metrics)
-        .input(train)
-        .input(split)
-        .finish()
+/// The stage key: `metrics` (and a fitted `task.decision` rule, when there
+/// is one), the train and split stages' keys.
+pub fn key(
+    spec: &Spec,
+    train: &StageKey,
+    split: &StageKey,
+    decision: Option<&FittedDecision>,
+) -> StageKey {
+    let builder = match decision {
+        None => StageKey::build(NAME, &spec.metrics),
+        Some(rule) => StageKey::build(NAME, &(&spec.metrics, rule)),
+    };
+    builder.input(train).input(split).finish()
 }
 
-/// Predict the test split and write its predictions and metrics into `dir`.
-/// Holds no texts while predicting.
+/// Predict the test split and write its predictions and metrics into `dir`,
+/// labelling with `decision` (fitted on the folds) when given. Holds no
+/// texts while predicting.
 pub fn compute(
     spec: &Spec,
     encode: &EncodeArtifact,
     trained: &TrainArtifact,
     info: &DataInfo,
     splits: &SplitArtifact,
+    decision: Option<&FittedDecision>,
     dir: &Path,
 ) -> Result<()> {
     let out = EvaluateArtifact::at(dir);
@@ -54,7 +63,8 @@ pub fn compute(
         TaskKind::Regression => splits.items(Split::Train)?,
         _ => Vec::new(),
     };
-    let (preds, mut metrics) = score::score(spec, &info.classes, &train, &test, &probs)?;
+    let (preds, mut metrics) =
+        score::score_with(spec, &info.classes, &train, &test, &probs, decision)?;
     metrics.set_scalar("loss", Some(test_loss))?;
     tables::write_predictions(&out.predictions_parquet(), &preds, &info.classes)?;
     fs::write(out.metrics_json(), serde_json::to_vec_pretty(&metrics)?)?;

@@ -1,5 +1,6 @@
 //! The stages of a run, one file each, in order: [`load`] → [`split`] →
-//! ([`fold`] with cross-validation, then) [`vocabulary`] → [`encode`] → [`train`] → [`evaluate`] → [`report`]
+//! ([`fold`] with cross-validation, then) [`vocabulary`] → [`encode`] → [`train`]
+//! (→ [`fold_evaluate`] in a fold) → [`evaluate`] → [`report`]
 //! ([`hand_calculation`] replaces them for a spec without `data`).
 //!
 //! Each stage file owns its settings (what its cache key hashes), `key()`,
@@ -12,6 +13,7 @@
 pub mod encode;
 pub mod evaluate;
 pub mod fold;
+pub mod fold_evaluate;
 pub mod hand_calculation;
 pub mod load;
 pub mod report;

@@ -34,14 +34,19 @@ pub fn cross_validation_view(cv: &CrossValidation) -> CrossValidationView {
             fixed(x, 4)
         }
     };
+    let mut note = format!(
+        "{}-fold cross-validation of the training split (seeded, stratified; each fold's vocabulary fitted on its own training part). \
+         The test metrics come from one final model trained on the whole training split for {} epochs: {}.",
+        cv.folds.len(),
+        cv.final_epochs,
+        cv.final_epochs_rule
+    );
+    if let Some(d) = &cv.decision {
+        note.push(' ');
+        note.push_str(d);
+    }
     CrossValidationView {
-        note: format!(
-            "{}-fold cross-validation of the training split (seeded, stratified; each fold's vocabulary fitted on its own training part). \
-             The test metrics come from one final model trained on the whole training split for {} epochs: {}.",
-            cv.folds.len(),
-            cv.final_epochs,
-            cv.final_epochs_rule
-        ),
+        note,
         loss_chart: svg::line_chart(
             "Validation loss per fold",
             "epoch",
