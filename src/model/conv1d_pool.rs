@@ -21,7 +21,7 @@
 
 use super::conv1d_geometry::Geometry;
 use super::conv1d_pool_kernels::{
-    add_into, axpy, pool_windows, through_activation, transpose, windows_times,
+    add_into, axpy, through_activation, transpose, windows_times, PoolEpilogue,
 };
 use super::storage::{f32_values, with_f32};
 use crate::spec::Activation;
@@ -186,7 +186,15 @@ impl CustomOp3 for ConvPool {
                         width,
                         f,
                     });
-                    pool_windows(&z, bias, self.act, w.size, w.stride, yb, ab);
+                    self.arch.dispatch(PoolEpilogue {
+                        z: &z,
+                        bias,
+                        act: self.act,
+                        size: w.size,
+                        stride: w.stride,
+                        y: yb,
+                        argmax: ab,
+                    });
                 }
             });
         *self
@@ -237,18 +245,16 @@ impl CustomOp3 for ConvPool {
                         let xp = self.padded(&x[b * per_in..(b + 1) * per_in], &mut buf);
                         dbuf.fill(0.0);
                         let span = b * per_out..(b + 1) * per_out;
-                        self.arch.dispatch(|| {
-                            window_grads(
-                                &gz[span.clone()],
-                                &argmax[span],
-                                xp,
-                                &kt,
-                                g,
-                                f,
-                                &mut dkt,
-                                &mut db,
-                                &mut dbuf,
-                            )
+                        self.arch.dispatch(WindowGrads {
+                            gz: &gz[span.clone()],
+                            argmax: &argmax[span],
+                            xp,
+                            kt: &kt,
+                            g,
+                            f,
+                            dkt: &mut dkt,
+                            db: &mut db,
+                            dxp: &mut dbuf,
                         });
                         // The padded buffer's real steps are the example's gradient.
                         let n = g.steps.min(self.padded_steps().saturating_sub(g.pad_left));
@@ -278,41 +284,57 @@ impl CustomOp3 for ConvPool {
     }
 }
 
-/// Backward of one example: for each pooled value with gradient `g` at
-/// convolution step `t`, the kernel column gets `g ·` the window of `t` and
-/// the window's input gradient gets `g ·` the kernel column (`kt`: the kernel
-/// transposed, one row of `kernel_size · channels` per filter).
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn window_grads(
-    gz: &[f32],
-    argmax: &[u32],
-    xp: &[f32],
-    kt: &[f32],
-    g: &Geometry,
+/// Backward of one example, run under `pulp`'s dispatch: for each pooled
+/// value with gradient `g` at convolution step `t`, the kernel column gets
+/// `g ·` the window of `t` and the window's input gradient gets `g ·` the
+/// kernel column (`kt`: the kernel transposed, one row of `kernel_size ·
+/// channels` per filter).
+struct WindowGrads<'a> {
+    gz: &'a [f32],
+    argmax: &'a [u32],
+    xp: &'a [f32],
+    kt: &'a [f32],
+    g: &'a Geometry,
     f: usize,
-    dkt: &mut [f32],
-    db: &mut [f32],
-    dxp: &mut [f32],
-) {
-    let width = g.size * g.channels;
-    for (gw, aw) in gz.chunks_exact(f).zip(argmax.chunks_exact(f)) {
-        for (fi, (&gv, &t)) in gw.iter().zip(aw).enumerate() {
-            if gv == 0.0 {
-                continue;
+    dkt: &'a mut [f32],
+    db: &'a mut [f32],
+    dxp: &'a mut [f32],
+}
+
+impl WithSimd for WindowGrads<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _simd: S) {
+        let WindowGrads {
+            gz,
+            argmax,
+            xp,
+            kt,
+            g,
+            f,
+            dkt,
+            db,
+            dxp,
+        } = self;
+        let width = g.size * g.channels;
+        for (gw, aw) in gz.chunks_exact(f).zip(argmax.chunks_exact(f)) {
+            for (fi, (&gv, &t)) in gw.iter().zip(aw).enumerate() {
+                if gv == 0.0 {
+                    continue;
+                }
+                let at = t as usize * g.stride * g.channels;
+                db[fi] += gv;
+                axpy(
+                    &mut dkt[fi * width..(fi + 1) * width],
+                    gv,
+                    &xp[at..at + width],
+                );
+                axpy(
+                    &mut dxp[at..at + width],
+                    gv,
+                    &kt[fi * width..(fi + 1) * width],
+                );
             }
-            let at = t as usize * g.stride * g.channels;
-            db[fi] += gv;
-            axpy(
-                &mut dkt[fi * width..(fi + 1) * width],
-                gv,
-                &xp[at..at + width],
-            );
-            axpy(
-                &mut dxp[at..at + width],
-                gv,
-                &kt[fi * width..(fi + 1) * width],
-            );
         }
     }
 }

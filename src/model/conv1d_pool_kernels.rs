@@ -10,7 +10,7 @@
 
 use crate::model::recurrent::kernels::deriv;
 use crate::spec::Activation;
-use pulp::Simd;
+use pulp::{Simd, WithSimd};
 
 /// `c[m×n] = a·b`: row `i` of `a` is `a[i·lda .. i·lda + k]` (rows may
 /// overlap: the windows of a `[steps × channels]` sequence are its rows,
@@ -97,17 +97,47 @@ pub(crate) fn pool_windows(
         yw.copy_from_slice(&z[first * f..(first + 1) * f]);
         aw.fill(first as u32);
         for t in first + 1..first + size {
+            // Branch-free selects, so the loop vectorises.
             for ((m, i), v) in yw.iter_mut().zip(aw.iter_mut()).zip(&z[t * f..(t + 1) * f]) {
-                if *v > *m {
-                    *m = *v;
-                    *i = t as u32;
-                }
+                let greater = *v > *m;
+                *m = if greater { *v } else { *m };
+                *i = if greater { t as u32 } else { *i };
             }
         }
         for (m, b) in yw.iter_mut().zip(bias) {
             *m += b;
         }
         crate::model::recurrent::kernels::activate(act, yw);
+    }
+}
+
+/// [`pool_windows`] under `pulp`'s dispatch (so its selects vectorise).
+pub(crate) struct PoolEpilogue<'a> {
+    /// Convolution steps without bias, `filters` values per step.
+    pub z: &'a [f32],
+    pub bias: &'a [f32],
+    pub act: Activation,
+    /// Window size and stride, in steps.
+    pub size: usize,
+    pub stride: usize,
+    pub y: &'a mut [f32],
+    pub argmax: &'a mut [u32],
+}
+
+impl WithSimd for PoolEpilogue<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _simd: S) {
+        let PoolEpilogue {
+            z,
+            bias,
+            act,
+            size,
+            stride,
+            y,
+            argmax,
+        } = self;
+        pool_windows(z, bias, act, size, stride, y, argmax)
     }
 }
 

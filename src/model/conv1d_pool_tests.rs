@@ -252,3 +252,100 @@ fn simd_fused_convolution_matches_the_scalar_reference() {
         }
     }
 }
+
+/// Timing of the benchmark model's two fused ops (`cargo test --release --lib
+/// conv1d_pool_timing -- --ignored --nocapture`): not a correctness test.
+#[test]
+#[ignore]
+fn conv1d_pool_timing() {
+    let dev = Device::Cpu;
+    let (batch, steps) = (128, 200);
+    let reps = 20;
+    let time = |label: &str, f: &dyn Fn() -> Tensor| {
+        let start = std::time::Instant::now();
+        let mut fwd = 0.0;
+        for _ in 0..reps {
+            let t0 = std::time::Instant::now();
+            let y = f();
+            fwd += t0.elapsed().as_secs_f64();
+            weighted_sum(&y).backward().unwrap();
+        }
+        let all = start.elapsed().as_secs_f64();
+        eprintln!(
+            "{label}: forward {:.2} ms, forward+backward {:.2} ms",
+            fwd / reps as f64 * 1e3,
+            all / reps as f64 * 1e3
+        );
+    };
+    let kernel = Var::from_vec(values(7 * 16 * 32, 1), (7, 16, 32), &dev).unwrap();
+    let bias = Var::from_vec(values(32, 2), 32, &dev).unwrap();
+    let table = Var::from_vec(values(10_000 * 16, 3), (10_000, 16), &dev).unwrap();
+    let ids: Vec<u32> = (0..batch * steps)
+        .map(|i| ((i * 2_654_435_761usize) >> 7) as u32 % 10_000)
+        .collect();
+    let ids = Arc::new(ids);
+    let g1 = Geometry {
+        batch,
+        steps,
+        channels: 16,
+        size: 7,
+        stride: 1,
+        out: 194,
+        pad_left: 0,
+    };
+    let w1 = MaxWindows {
+        size: 5,
+        stride: 5,
+        out: 38,
+        squeeze: false,
+    };
+    time("conv1 tokens + maxpool(5)", &|| {
+        let t = EmbeddedTokens::new(
+            Arc::clone(&ids),
+            batch,
+            steps,
+            table.as_tensor().clone(),
+            false,
+        )
+        .unwrap();
+        token_conv_pool(
+            &t,
+            kernel.as_tensor(),
+            bias.as_tensor(),
+            g1,
+            w1,
+            Activation::Relu,
+            Arch::new(),
+        )
+        .unwrap()
+    });
+    let kernel2 = Var::from_vec(values(7 * 32 * 32, 4), (7, 32, 32), &dev).unwrap();
+    let x = Var::from_vec(values(batch * 38 * 32, 5), (batch, 38, 32), &dev).unwrap();
+    let g2 = Geometry {
+        batch,
+        steps: 38,
+        channels: 32,
+        size: 7,
+        stride: 1,
+        out: 32,
+        pad_left: 0,
+    };
+    let w2 = MaxWindows {
+        size: 32,
+        stride: 32,
+        out: 1,
+        squeeze: true,
+    };
+    time("conv2 + global max", &|| {
+        conv_pool(
+            x.as_tensor(),
+            kernel2.as_tensor(),
+            bias.as_tensor(),
+            g2,
+            w2,
+            Activation::Relu,
+            Arch::new(),
+        )
+        .unwrap()
+    });
+}

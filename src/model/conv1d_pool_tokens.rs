@@ -7,14 +7,16 @@
 //! pooling epilogue of `conv1d_pool.rs` (only the maxima and their steps
 //! are kept). Backward touches only the maxima: a pooled value with gradient
 //! `g` at step `t` adds, for each tap `j`, `g ·` the token vector at step
-//! `t + j` to column `f` of `Kⱼ` and `g · Kⱼ[·, f]` to that token's vector
-//! gradient. No `P`-sized gradient is built and no matmul runs backward.
+//! `t + j` to column `f` of `Kⱼ` and `g · Kⱼ[·, f]` to that token's row of
+//! the embedding table's gradient (the op reads the table itself, so no
+//! lookup op and no gradient of the looked-up rows sit in between). No
+//! `P`-sized gradient is built and no matmul runs backward.
 
 use super::conv1d_geometry::Geometry;
 use super::conv1d_pool::{examples_per_task, MaxWindows};
-use super::conv1d_pool_kernels::{add_into, axpy, pool_windows, through_activation, windows_times};
+use super::conv1d_pool_kernels::{add_into, axpy, through_activation, windows_times, PoolEpilogue};
 use super::storage::{f32_values, with_f32};
-use super::tokens::EmbeddedTokens;
+use super::tokens::{Distinct, EmbeddedTokens};
 use crate::spec::Activation;
 use candle_core::{bail, CpuStorage, CustomOp3, Device, Layout, Result, Shape, Tensor};
 use pulp::{Arch, Simd, WithSimd};
@@ -48,11 +50,14 @@ pub(crate) fn token_conv_pool(
         windows,
         act,
         filters: bias.elem_count(),
-        row_of: tokens.distinct().row_of,
+        distinct: tokens.distinct(),
+        ids: Arc::clone(tokens.ids()),
         arch,
         argmax: Mutex::new(Vec::new()),
     };
-    let y = tokens.distinct_vectors()?.apply_op3(kernel, bias, op)?;
+    // The table itself is the input: backward writes its gradient directly
+    // (no per-batch lookup op and no gradient of the looked-up rows).
+    let y = tokens.table().apply_op3(kernel, bias, op)?;
     if windows.squeeze {
         y.squeeze(1)
     } else {
@@ -65,19 +70,27 @@ struct TokenConvPool {
     windows: MaxWindows,
     act: Activation,
     filters: usize,
-    /// Per position (`batch × steps`), the row of its token's vector.
-    row_of: Arc<Vec<u32>>,
+    /// The batch's distinct tokens: `P` has one row per distinct token.
+    distinct: Distinct,
+    /// Token id per position (`batch × steps`).
+    ids: Arc<Vec<u32>>,
     arch: Arch,
     /// The convolution step of each pooled value's maximum (`batch × windows × filters`).
     argmax: Mutex<Vec<u32>>,
 }
 
 impl TokenConvPool {
-    /// Each tap `(j, row of the token at step t + j)` of step `t` of example `b`.
-    fn taps(&self, b: usize, t: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+    /// Each tap `(j, index[position of step t + j])` of step `t` of example
+    /// `b`; `index` is per position (`row_of` for `P` rows, `ids` for table rows).
+    #[inline(always)]
+    fn taps<'a>(
+        &'a self,
+        b: usize,
+        t: usize,
+        index: &'a [u32],
+    ) -> impl Iterator<Item = (usize, usize)> + 'a {
         let g = &self.geometry;
-        (0..g.size)
-            .filter_map(move |j| Some((j, self.row_of[b * g.steps + g.source(t, j)?] as usize)))
+        (0..g.size).filter_map(move |j| Some((j, index[b * g.steps + g.source(t, j)?] as usize)))
     }
 }
 
@@ -95,17 +108,25 @@ impl CustomOp3 for TokenConvPool {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let v = f32_values(s1, l1, "conv1d token vectors")?;
+        let table = f32_values(s1, l1, "embedding table")?;
         let kernel = f32_values(s2, l2, "conv1d kernel")?;
         let bias = f32_values(s3, l3, "conv1d bias")?;
         let (g, w, f) = (&self.geometry, &self.windows, self.filters);
         let (c, pw) = (g.channels, g.size * f);
-        let rows = v.len() / c.max(1);
+        let vocab = table.len() / c.max(1);
+        let (row_of, distinct) = (&self.distinct.row_of, &self.distinct.ids);
+        let rows = distinct.len();
         if kernel.len() != g.size * c * f
-            || self.row_of.len() != g.batch * g.steps
-            || self.row_of.iter().any(|&r| r as usize >= rows)
+            || row_of.len() != g.batch * g.steps
+            || self.ids.len() != g.batch * g.steps
+            || row_of.iter().any(|&r| r as usize >= rows)
+            || distinct.iter().any(|&id| id as usize >= vocab)
         {
             bail!("conv1d-pool-tokens: token rows or kernel do not match the layer");
+        }
+        let mut v = vec![0f32; rows * c];
+        for (dst, &id) in v.chunks_exact_mut(c).zip(distinct.iter()) {
+            dst.copy_from_slice(&table[id as usize * c..(id as usize + 1) * c]);
         }
         // (channels, size · filters): column block j is Kⱼ.
         let mut stacked = vec![0f32; c * pw];
@@ -142,15 +163,21 @@ impl CustomOp3 for TokenConvPool {
                     .enumerate()
                 {
                     let b = task * per_task + i;
-                    self.arch.dispatch(|| {
-                        z.fill(0.0);
-                        for (t, zt) in z.chunks_exact_mut(f).enumerate() {
-                            for (j, r) in self.taps(b, t) {
-                                add_into(zt, &p[r * pw + j * f..r * pw + (j + 1) * f]);
-                            }
-                        }
+                    self.arch.dispatch(WindowSums {
+                        op: self,
+                        b,
+                        p: &p,
+                        z: &mut z,
                     });
-                    pool_windows(&z, bias, self.act, w.size, w.stride, yb, ab);
+                    self.arch.dispatch(PoolEpilogue {
+                        z: &z,
+                        bias,
+                        act: self.act,
+                        size: w.size,
+                        stride: w.stride,
+                        y: yb,
+                        argmax: ab,
+                    });
                 }
             });
         *self
@@ -162,7 +189,7 @@ impl CustomOp3 for TokenConvPool {
 
     fn bwd(
         &self,
-        vectors: &Tensor,
+        table: &Tensor,
         kernel: &Tensor,
         bias: &Tensor,
         res: &Tensor,
@@ -189,46 +216,27 @@ impl CustomOp3 for TokenConvPool {
                 .flat_map(|kj| super::conv1d_pool_kernels::transpose(kj, c, f))
                 .collect()
         })?;
-        let rows = vectors.dim(0)?;
-        let per_out = self.windows.out * f;
+        let vocab = table.dim(0)?;
         let per_task = examples_per_task(g.batch);
         let tasks = g.batch.div_ceil(per_task);
         let partial: Vec<(Vec<f32>, Vec<f32>, Vec<f32>)> =
-            with_f32(vectors, "conv1d token vectors", |v| {
+            with_f32(table, "embedding table", |v| {
                 (0..tasks)
                     .into_par_iter()
                     .map(|task| {
                         let (mut dv, mut dkt, mut db) =
-                            (vec![0f32; rows * c], vec![0f32; kt.len()], vec![0f32; f]);
+                            (vec![0f32; vocab * c], vec![0f32; kt.len()], vec![0f32; f]);
                         let examples = task * per_task..((task + 1) * per_task).min(g.batch);
-                        self.arch.dispatch(|| {
-                            for b in examples {
-                                let span = b * per_out..(b + 1) * per_out;
-                                for (gw, aw) in gz[span.clone()]
-                                    .chunks_exact(f)
-                                    .zip(argmax[span].chunks_exact(f))
-                                {
-                                    for (fi, (&gv, &t)) in gw.iter().zip(aw).enumerate() {
-                                        if gv == 0.0 {
-                                            continue;
-                                        }
-                                        db[fi] += gv;
-                                        for (j, r) in self.taps(b, t as usize) {
-                                            let col = (j * f + fi) * c;
-                                            axpy(
-                                                &mut dkt[col..col + c],
-                                                gv,
-                                                &v[r * c..(r + 1) * c],
-                                            );
-                                            axpy(
-                                                &mut dv[r * c..(r + 1) * c],
-                                                gv,
-                                                &kt[col..col + c],
-                                            );
-                                        }
-                                    }
-                                }
-                            }
+                        self.arch.dispatch(TapGrads {
+                            op: self,
+                            examples,
+                            gz: &gz,
+                            argmax: &argmax,
+                            v,
+                            kt: &kt,
+                            dv: &mut dv,
+                            dkt: &mut dkt,
+                            db: &mut db,
                         });
                         (dv, dkt, db)
                     })
@@ -258,9 +266,9 @@ impl CustomOp3 for TokenConvPool {
             .track_op()
             .then(|| Tensor::from_vec(db, bias.shape(), &dev))
             .transpose()?;
-        let dv = vectors
+        let dv = table
             .track_op()
-            .then(|| Tensor::from_vec(dv, (rows, c), &dev))
+            .then(|| Tensor::from_vec(dv, (vocab, c), &dev))
             .transpose()?;
         Ok((dv, dk, db))
     }
@@ -280,5 +288,88 @@ impl WithSimd for Product<'_> {
     fn with_simd<S: Simd>(self, simd: S) {
         let (m, k, n) = self.dims;
         windows_times(simd, self.c, self.a, k, self.b, m, k, n)
+    }
+}
+
+/// Backward of a range of examples, run under `pulp`'s dispatch: for each
+/// pooled value with gradient `g` at step `t` and each tap `j` (token row
+/// `r`), `dKⱼ[·, f] += g · v[r]` and `dv[r] += g · Kⱼ[·, f]`.
+struct TapGrads<'a> {
+    op: &'a TokenConvPool,
+    examples: std::ops::Range<usize>,
+    /// Gradient at each pooled value, through the activation.
+    gz: &'a [f32],
+    argmax: &'a [u32],
+    /// The embedding table, `vocab × channels`.
+    v: &'a [f32],
+    /// The kernel as `[j][f][c]`.
+    kt: &'a [f32],
+    dv: &'a mut [f32],
+    dkt: &'a mut [f32],
+    db: &'a mut [f32],
+}
+
+impl WithSimd for TapGrads<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _simd: S) {
+        let TapGrads {
+            op,
+            examples,
+            gz,
+            argmax,
+            v,
+            kt,
+            dv,
+            dkt,
+            db,
+        } = self;
+        let (f, c) = (op.filters, op.geometry.channels);
+        let per_out = op.windows.out * f;
+        for b in examples {
+            let span = b * per_out..(b + 1) * per_out;
+            for (gw, aw) in gz[span.clone()]
+                .chunks_exact(f)
+                .zip(argmax[span].chunks_exact(f))
+            {
+                for (fi, (&gv, &t)) in gw.iter().zip(aw).enumerate() {
+                    if gv == 0.0 {
+                        continue;
+                    }
+                    db[fi] += gv;
+                    for (j, r) in op.taps(b, t as usize, &op.ids) {
+                        let col = (j * f + fi) * c;
+                        axpy(&mut dkt[col..col + c], gv, &v[r * c..(r + 1) * c]);
+                        axpy(&mut dv[r * c..(r + 1) * c], gv, &kt[col..col + c]);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The convolution steps of example `b` as sums of `P` slices, run under `pulp`'s dispatch.
+struct WindowSums<'a> {
+    op: &'a TokenConvPool,
+    b: usize,
+    /// `rows × (size · filters)`.
+    p: &'a [f32],
+    /// `used steps × filters`, overwritten.
+    z: &'a mut [f32],
+}
+
+impl WithSimd for WindowSums<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _simd: S) {
+        let WindowSums { op, b, p, z } = self;
+        let f = op.filters;
+        let pw = op.geometry.size * f;
+        z.fill(0.0);
+        for (t, zt) in z.chunks_exact_mut(f).enumerate() {
+            for (j, r) in op.taps(b, t, &op.distinct.row_of) {
+                add_into(zt, &p[r * pw + j * f..r * pw + (j + 1) * f]);
+            }
+        }
     }
 }
