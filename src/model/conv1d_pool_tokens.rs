@@ -23,6 +23,9 @@ use pulp::{Arch, Simd, WithSimd};
 use rayon::prelude::*;
 use std::sync::{Arc, Mutex};
 
+/// Filters whose window sums stay in registers: up to this many vectors.
+const MAX_SUM_VECTORS: usize = 8;
+
 /// Rows of `P` per parallel task.
 const P_ROWS_PER_TASK: usize = 256;
 
@@ -361,15 +364,32 @@ struct WindowSums<'a> {
 impl WithSimd for WindowSums<'_> {
     type Output = ();
     #[inline(always)]
-    fn with_simd<S: Simd>(self, _simd: S) {
+    fn with_simd<S: Simd>(self, simd: S) {
         let WindowSums { op, b, p, z } = self;
         let f = op.filters;
         let pw = op.geometry.size * f;
-        z.fill(0.0);
-        for (t, zt) in z.chunks_exact_mut(f).enumerate() {
-            for (j, r) in op.taps(b, t, &op.distinct.row_of) {
-                add_into(zt, &p[r * pw + j * f..r * pw + (j + 1) * f]);
+        let row_of = &op.distinct.row_of;
+        let vectors = f / S::F32_LANES;
+        if f % S::F32_LANES != 0 || vectors > MAX_SUM_VECTORS {
+            z.fill(0.0);
+            for (t, zt) in z.chunks_exact_mut(f).enumerate() {
+                for (j, r) in op.taps(b, t, row_of) {
+                    add_into(zt, &p[r * pw + j * f..r * pw + (j + 1) * f]);
+                }
             }
+            return;
+        }
+        // A step's sum stays in registers over its taps (same order as above).
+        for (t, zt) in z.chunks_exact_mut(f).enumerate() {
+            let mut acc = [simd.splat_f32s(0.0); MAX_SUM_VECTORS];
+            for (j, r) in op.taps(b, t, row_of) {
+                let (pv, _) = S::as_simd_f32s(&p[r * pw + j * f..r * pw + (j + 1) * f]);
+                for (a, v) in acc.iter_mut().zip(pv) {
+                    *a = simd.add_f32s(*a, *v);
+                }
+            }
+            let (zv, _) = S::as_mut_simd_f32s(zt);
+            zv.copy_from_slice(&acc[..vectors]);
         }
     }
 }
