@@ -304,7 +304,7 @@ struct WindowGrads<'a> {
 impl WithSimd for WindowGrads<'_> {
     type Output = ();
     #[inline(always)]
-    fn with_simd<S: Simd>(self, _simd: S) {
+    fn with_simd<S: Simd>(self, simd: S) {
         let WindowGrads {
             gz,
             argmax,
@@ -325,11 +325,13 @@ impl WithSimd for WindowGrads<'_> {
                 let at = t as usize * g.stride * g.channels;
                 db[fi] += gv;
                 axpy(
+                    simd,
                     &mut dkt[fi * width..(fi + 1) * width],
                     gv,
                     &xp[at..at + width],
                 );
                 axpy(
+                    simd,
                     &mut dxp[at..at + width],
                     gv,
                     &kt[fi * width..(fi + 1) * width],

@@ -315,7 +315,7 @@ struct TapGrads<'a> {
 impl WithSimd for TapGrads<'_> {
     type Output = ();
     #[inline(always)]
-    fn with_simd<S: Simd>(self, _simd: S) {
+    fn with_simd<S: Simd>(self, simd: S) {
         let TapGrads {
             op,
             examples,
@@ -342,8 +342,8 @@ impl WithSimd for TapGrads<'_> {
                     db[fi] += gv;
                     for (j, r) in op.taps(b, t as usize, &op.ids) {
                         let col = (j * f + fi) * c;
-                        axpy(&mut dkt[col..col + c], gv, &v[r * c..(r + 1) * c]);
-                        axpy(&mut dv[r * c..(r + 1) * c], gv, &kt[col..col + c]);
+                        axpy(simd, &mut dkt[col..col + c], gv, &v[r * c..(r + 1) * c]);
+                        axpy(simd, &mut dv[r * c..(r + 1) * c], gv, &kt[col..col + c]);
                     }
                 }
             }
