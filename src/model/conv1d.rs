@@ -8,15 +8,18 @@
 
 use super::bias_activation::bias_activation;
 use super::conv1d_geometry::Geometry;
+use super::conv1d_pool::{conv_pool, MaxWindows};
+use super::conv1d_pool_tokens::token_conv_pool;
 use super::conv1d_tokens::token_conv;
 use super::layer::{live, Layer, Pass, Weight};
 use super::layer_shape::{LayerShape, ShapeContext};
 use super::shape::{Inferred, Site};
 use super::storage::f32_values;
 use super::tokens::EmbeddedTokens;
-use super::{init, Shape};
+use super::{init, GlobalPooling1d, Pooling1d, Shape};
 use crate::spec::{Activation, Conv1dSpec, Invalid, Padding};
 use candle_core::{CpuStorage, CustomOp2, Device, Layout, Result, Tensor, Var};
+use pulp::Arch;
 use rand_chacha::ChaCha8Rng;
 
 /// Output length and left padding of a window op over `len` steps, as Keras
@@ -174,6 +177,22 @@ impl Conv1d {
         }
     }
 
+    /// The windows of `next` when it is a max pooling of this layer's
+    /// `conv_out` steps that the fused op can run with this layer.
+    fn pooled_by(&self, next: &dyn Layer, conv_out: usize) -> Option<MaxWindows> {
+        if self.activation == Activation::Softmax {
+            return None;
+        }
+        let next = next.as_any();
+        let windows = match next.downcast_ref::<Pooling1d>() {
+            Some(p) => p.max_windows(conv_out),
+            None => next
+                .downcast_ref::<GlobalPooling1d>()?
+                .max_windows(conv_out),
+        }?;
+        windows.fit(conv_out).then_some(windows)
+    }
+
     /// Set the kernel (`kernel_size × channels × filters`, row-major) and bias, e.g. for tests.
     pub fn set_weights(&self, kernel: &[f32], bias: &[f32]) -> Result<()> {
         self.kernel.set(&Tensor::from_slice(
@@ -227,6 +246,50 @@ impl Layer for Conv1d {
             bias_activation(&z, Some(&live(&self.bias, true)), self.activation)
         };
         Some(run())
+    }
+    fn forward_pair(
+        &self,
+        x: &Tensor,
+        next: &dyn Layer,
+        pass: &mut Pass<'_>,
+    ) -> Option<Result<Tensor>> {
+        let (batch, steps, channels) = x.dims3().ok()?;
+        let geometry = self.geometry(batch, steps, channels);
+        let windows = self.pooled_by(next, geometry.out)?;
+        pass.set_mask(None);
+        let (kernel, bias) = (live(&self.kernel, true), live(&self.bias, true));
+        Some(conv_pool(
+            x,
+            &kernel,
+            &bias,
+            geometry,
+            windows,
+            self.activation,
+            Arch::new(),
+        ))
+    }
+    fn forward_tokens_pair(
+        &self,
+        tokens: &EmbeddedTokens,
+        next: &dyn Layer,
+        pass: &mut Pass<'_>,
+    ) -> Option<Result<Tensor>> {
+        if tokens.flat() {
+            return None;
+        }
+        let geometry = self.geometry(tokens.batch(), tokens.steps(), self.channels);
+        let windows = self.pooled_by(next, geometry.out)?;
+        pass.set_mask(None);
+        let (kernel, bias) = (live(&self.kernel, true), live(&self.bias, true));
+        Some(token_conv_pool(
+            tokens,
+            &kernel,
+            &bias,
+            geometry,
+            windows,
+            self.activation,
+            Arch::new(),
+        ))
     }
     fn weights(&self) -> Vec<Weight<'_>> {
         vec![

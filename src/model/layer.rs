@@ -125,6 +125,29 @@ pub trait Layer: AsAny + Send + Sync + std::fmt::Debug {
         let _ = (tokens, pass);
         None
     }
+    /// Apply this layer and `next`, the layer after it, as one op when that is
+    /// faster than one after the other (same result up to rounding; a
+    /// convolution and the max pooling after it); `None` when the pair has no
+    /// such path.
+    fn forward_pair(
+        &self,
+        x: &Tensor,
+        next: &dyn Layer,
+        pass: &mut Pass<'_>,
+    ) -> Option<Result<Tensor>> {
+        let _ = (x, next, pass);
+        None
+    }
+    /// [`Layer::forward_pair`] for the layer right after an embedding, reading its tokens.
+    fn forward_tokens_pair(
+        &self,
+        tokens: &EmbeddedTokens,
+        next: &dyn Layer,
+        pass: &mut Pass<'_>,
+    ) -> Option<Result<Tensor>> {
+        let _ = (tokens, next, pass);
+        None
+    }
     /// For recurrent layers: the gradient norm that reached the input in the
     /// last backward pass of a forward pass run with
     /// [`Pass::set_record_grad_bands`], summed over the steps of the first, middle and last

@@ -11,6 +11,11 @@ mod activation;
 mod bias_activation;
 mod conv1d;
 mod conv1d_geometry;
+mod conv1d_pool;
+mod conv1d_pool_kernels;
+#[cfg(test)]
+mod conv1d_pool_tests;
+mod conv1d_pool_tokens;
 mod conv1d_tokens;
 mod dense;
 mod dropout;

@@ -1,5 +1,6 @@
 //! `global_average_pooling1d` / `global_max_pooling1d`: reduce the time axis.
 
+use super::conv1d_pool::MaxWindows;
 use super::layer::{Layer, Pass};
 use super::layer_shape::{LayerShape, ShapeContext};
 use super::pool_op::pool;
@@ -66,6 +67,19 @@ impl GlobalPooling1d {
     /// A pooling layer producing `shape`.
     pub(crate) fn new(pool: PoolKind, name: String, shape: Shape) -> GlobalPooling1d {
         GlobalPooling1d { name, pool, shape }
+    }
+}
+
+impl GlobalPooling1d {
+    /// As a max pooling of a convolution's `steps` outputs: one window over
+    /// all of them (`None` for average pooling), for running both as one op.
+    pub(crate) fn max_windows(&self, steps: usize) -> Option<MaxWindows> {
+        (self.pool == PoolKind::Max).then_some(MaxWindows {
+            size: steps,
+            stride: steps.max(1),
+            out: 1,
+            squeeze: true,
+        })
     }
 }
 

@@ -2,6 +2,7 @@
 //! time axis (Keras `MaxPooling1D` / `AveragePooling1D`, padding `valid`).
 
 use super::conv1d::{needs_sequence, output_length};
+use super::conv1d_pool::MaxWindows;
 use super::layer::{Layer, Pass};
 use super::layer_shape::{LayerShape, ShapeContext};
 use super::pool_op::pool;
@@ -86,6 +87,20 @@ impl Pooling1d {
             stride: spec.stride(),
             shape,
         }
+    }
+}
+
+impl Pooling1d {
+    /// As a max pooling of a convolution's `steps` outputs: its windows
+    /// (`None` for average pooling), for running both as one op.
+    pub(crate) fn max_windows(&self, steps: usize) -> Option<MaxWindows> {
+        let (out, _) = output_length(steps, self.size, self.stride, Padding::Valid);
+        (self.pool == PoolKind::Max).then_some(MaxWindows {
+            size: self.size,
+            stride: self.stride,
+            out,
+            squeeze: false,
+        })
     }
 }
 

@@ -187,22 +187,39 @@ impl Model {
     /// An embedding hands the layer after it (after `flatten`, if one follows)
     /// its tokens rather than the looked-up vectors when that layer can use
     /// them ([`Layer::forward_tokens`]): the result is the same up to rounding.
+    /// Pairs of layers that run faster as one op do ([`Layer::forward_pair`]).
     pub fn forward_pass(&self, x: &Tensor, pass: &mut Pass<'_>) -> Result<Tensor> {
         let (mut h, mut next) = (x.clone(), 0);
         if let Some(embedding) = self.layers.first().and_then(|l| l.as_embedding()) {
             let tokens = embedding.tokens(x, pass)?;
             let reader = if tokens.flat() { 2 } else { 1 };
-            match self
+            let pair = self
                 .layers
                 .get(reader)
-                .and_then(|l| l.forward_tokens(&tokens, pass))
-            {
-                Some(y) => (h, next) = (y?, reader + 1),
-                None => (h, next) = (tokens.materialize()?, 1),
+                .zip(self.layers.get(reader + 1))
+                .and_then(|(l, n)| l.forward_tokens_pair(&tokens, n.as_ref(), pass));
+            match pair {
+                Some(y) => (h, next) = (y?, reader + 2),
+                None => match self
+                    .layers
+                    .get(reader)
+                    .and_then(|l| l.forward_tokens(&tokens, pass))
+                {
+                    Some(y) => (h, next) = (y?, reader + 1),
+                    None => (h, next) = (tokens.materialize()?, 1),
+                },
             }
         }
-        for layer in &self.layers[next..] {
-            h = layer.forward(&h, pass)?;
+        // A layer may run together with the one after it ([`Layer::forward_pair`]).
+        while let Some(layer) = self.layers.get(next) {
+            let pair = self
+                .layers
+                .get(next + 1)
+                .and_then(|n| layer.forward_pair(&h, n.as_ref(), pass));
+            match pair {
+                Some(y) => (h, next) = (y?, next + 2),
+                None => (h, next) = (layer.forward(&h, pass)?, next + 1),
+            }
         }
         Ok(h)
     }

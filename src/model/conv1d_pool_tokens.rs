@@ -1,0 +1,395 @@
+//! `conv1d` + bias + activation + max pooling right after an `embedding`, as
+//! one candle op on the batch's tokens.
+//!
+//! Forward as `conv1d_tokens.rs`: `P = vectors · [K₀ … K_{k−1}]` (one row
+//! per distinct token of the batch), each convolution step the sum of
+//! `kernel_size` slices of `P`; then, per example in a small buffer, the
+//! pooling epilogue of `conv1d_pool.rs` (only the maxima and their steps
+//! are kept). Backward touches only the maxima: a pooled value with gradient
+//! `g` at step `t` adds, for each tap `j`, `g ·` the token vector at step
+//! `t + j` to column `f` of `Kⱼ` and `g · Kⱼ[·, f]` to that token's row of
+//! the embedding table's gradient (the op reads the table itself, so no
+//! lookup op and no gradient of the looked-up rows sit in between). No
+//! `P`-sized gradient is built and no matmul runs backward.
+
+use super::conv1d_geometry::Geometry;
+use super::conv1d_pool::{examples_per_task, MaxWindows};
+use super::conv1d_pool_kernels::{add_into, axpy, through_activation, windows_times, PoolEpilogue};
+use super::storage::{f32_values, with_f32};
+use super::tokens::{Distinct, EmbeddedTokens};
+use crate::spec::Activation;
+use candle_core::{bail, CpuStorage, CustomOp3, Device, Layout, Result, Shape, Tensor};
+use pulp::{Arch, Simd, WithSimd};
+use rayon::prelude::*;
+use std::sync::{Arc, Mutex};
+
+/// Filters whose window sums stay in registers: up to this many vectors.
+const MAX_SUM_VECTORS: usize = 8;
+
+/// Rows of `P` per parallel task.
+const P_ROWS_PER_TASK: usize = 256;
+
+/// `maxpool(activation(conv1d(embedded tokens) + bias))`: `(batch, windows,
+/// filters)`, or `(batch, filters)` for a global pooling. `kernel`:
+/// `kernel_size × channels × filters`; `arch` as [`super::conv1d_pool::conv_pool`].
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn token_conv_pool(
+    tokens: &EmbeddedTokens,
+    kernel: &Tensor,
+    bias: &Tensor,
+    geometry: Geometry,
+    windows: MaxWindows,
+    act: Activation,
+    arch: Arch,
+) -> Result<Tensor> {
+    if !windows.fit(geometry.out) || act == Activation::Softmax {
+        bail!(
+            "conv1d-pool: {windows:?} do not fit {} convolution steps",
+            geometry.out
+        );
+    }
+    let op = TokenConvPool {
+        geometry,
+        windows,
+        act,
+        filters: bias.elem_count(),
+        distinct: tokens.distinct(),
+        ids: Arc::clone(tokens.ids()),
+        arch,
+        argmax: Mutex::new(Vec::new()),
+    };
+    // The table itself is the input: backward writes its gradient directly
+    // (no per-batch lookup op and no gradient of the looked-up rows).
+    let y = tokens.table().apply_op3(kernel, bias, op)?;
+    if windows.squeeze {
+        y.squeeze(1)
+    } else {
+        Ok(y)
+    }
+}
+
+struct TokenConvPool {
+    geometry: Geometry,
+    windows: MaxWindows,
+    act: Activation,
+    filters: usize,
+    /// The batch's distinct tokens: `P` has one row per distinct token.
+    distinct: Distinct,
+    /// Token id per position (`batch × steps`).
+    ids: Arc<Vec<u32>>,
+    arch: Arch,
+    /// The convolution step of each pooled value's maximum (`batch × windows × filters`).
+    argmax: Mutex<Vec<u32>>,
+}
+
+impl TokenConvPool {
+    /// Each tap `(j, index[position of step t + j])` of step `t` of example
+    /// `b`; `index` is per position (`row_of` for `P` rows, `ids` for table rows).
+    #[inline(always)]
+    fn taps<'a>(
+        &'a self,
+        b: usize,
+        t: usize,
+        index: &'a [u32],
+    ) -> impl Iterator<Item = (usize, usize)> + 'a {
+        let g = &self.geometry;
+        (0..g.size).filter_map(move |j| Some((j, index[b * g.steps + g.source(t, j)?] as usize)))
+    }
+}
+
+impl CustomOp3 for TokenConvPool {
+    fn name(&self) -> &'static str {
+        "conv1d-pool-tokens"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let table = f32_values(s1, l1, "embedding table")?;
+        let kernel = f32_values(s2, l2, "conv1d kernel")?;
+        let bias = f32_values(s3, l3, "conv1d bias")?;
+        let (g, w, f) = (&self.geometry, &self.windows, self.filters);
+        let (c, pw) = (g.channels, g.size * f);
+        let vocab = table.len() / c.max(1);
+        let (row_of, distinct) = (&self.distinct.row_of, &self.distinct.ids);
+        let rows = distinct.len();
+        if kernel.len() != g.size * c * f
+            || row_of.len() != g.batch * g.steps
+            || self.ids.len() != g.batch * g.steps
+            || row_of.iter().any(|&r| r as usize >= rows)
+            || distinct.iter().any(|&id| id as usize >= vocab)
+        {
+            bail!("conv1d-pool-tokens: token rows or kernel do not match the layer");
+        }
+        let mut v = vec![0f32; rows * c];
+        for (dst, &id) in v.chunks_exact_mut(c).zip(distinct.iter()) {
+            dst.copy_from_slice(&table[id as usize * c..(id as usize + 1) * c]);
+        }
+        // (channels, size · filters): column block j is Kⱼ.
+        let mut stacked = vec![0f32; c * pw];
+        for (j, kj) in kernel.chunks_exact(c * f).enumerate() {
+            for (ch, krow) in kj.chunks_exact(f).enumerate() {
+                stacked[ch * pw + j * f..ch * pw + (j + 1) * f].copy_from_slice(krow);
+            }
+        }
+        let mut p = vec![0f32; rows * pw];
+        p.par_chunks_mut(P_ROWS_PER_TASK * pw)
+            .zip(v.par_chunks(P_ROWS_PER_TASK * c))
+            .for_each(|(pc, vc)| {
+                let m = vc.len() / c;
+                self.arch.dispatch(Product {
+                    c: pc,
+                    a: vc,
+                    b: &stacked,
+                    dims: (m, c, pw),
+                });
+            });
+        let per_out = w.out * f;
+        let mut y = vec![0f32; g.batch * per_out];
+        let mut arg = vec![0u32; y.len()];
+        let per_task = examples_per_task(g.batch);
+        let used = w.used_steps();
+        y.par_chunks_mut(per_task * per_out)
+            .zip(arg.par_chunks_mut(per_task * per_out))
+            .enumerate()
+            .for_each(|(task, (yc, ac))| {
+                let mut z = vec![0f32; used * f];
+                for (i, (yb, ab)) in yc
+                    .chunks_exact_mut(per_out)
+                    .zip(ac.chunks_exact_mut(per_out))
+                    .enumerate()
+                {
+                    let b = task * per_task + i;
+                    self.arch.dispatch(WindowSums {
+                        op: self,
+                        b,
+                        p: &p,
+                        z: &mut z,
+                    });
+                    self.arch.dispatch(PoolEpilogue {
+                        z: &z,
+                        bias,
+                        act: self.act,
+                        size: w.size,
+                        stride: w.stride,
+                        y: yb,
+                        argmax: ab,
+                    });
+                }
+            });
+        *self
+            .argmax
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = arg;
+        Ok((CpuStorage::F32(y), (g.batch, w.out, f).into()))
+    }
+
+    fn bwd(
+        &self,
+        table: &Tensor,
+        kernel: &Tensor,
+        bias: &Tensor,
+        res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let (g, f) = (&self.geometry, self.filters);
+        let c = g.channels;
+        let argmax = std::mem::take(
+            &mut *self
+                .argmax
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        let mut gz = grad.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
+        if argmax.len() != gz.len() {
+            bail!("conv1d-pool-tokens: backward without a forward pass");
+        }
+        with_f32(res, "conv1d-pool output", |y| {
+            through_activation(self.act, &mut gz, y)
+        })?;
+        // [j][f][c]: the kernel column of tap j and filter f, contiguous.
+        let kt: Vec<f32> = with_f32(kernel, "conv1d kernel", |k| {
+            k.chunks_exact(c * f)
+                .flat_map(|kj| super::conv1d_pool_kernels::transpose(kj, c, f))
+                .collect()
+        })?;
+        let vocab = table.dim(0)?;
+        let per_task = examples_per_task(g.batch);
+        let tasks = g.batch.div_ceil(per_task);
+        let partial: Vec<(Vec<f32>, Vec<f32>, Vec<f32>)> =
+            with_f32(table, "embedding table", |v| {
+                (0..tasks)
+                    .into_par_iter()
+                    .map(|task| {
+                        let (mut dv, mut dkt, mut db) =
+                            (vec![0f32; vocab * c], vec![0f32; kt.len()], vec![0f32; f]);
+                        let examples = task * per_task..((task + 1) * per_task).min(g.batch);
+                        self.arch.dispatch(TapGrads {
+                            op: self,
+                            examples,
+                            gz: &gz,
+                            argmax: &argmax,
+                            v,
+                            kt: &kt,
+                            dv: &mut dv,
+                            dkt: &mut dkt,
+                            db: &mut db,
+                        });
+                        (dv, dkt, db)
+                    })
+                    .collect()
+            })?;
+        let mut parts = partial.into_iter();
+        let Some((mut dv, mut dkt, mut db)) = parts.next() else {
+            bail!("conv1d-pool-tokens: empty batch");
+        };
+        for (v, k, b) in parts {
+            add_into(&mut dv, &v);
+            add_into(&mut dkt, &k);
+            add_into(&mut db, &b);
+        }
+        let dev = Device::Cpu;
+        let dk = kernel
+            .track_op()
+            .then(|| {
+                let k: Vec<f32> = dkt
+                    .chunks_exact(f * c)
+                    .flat_map(|kj| super::conv1d_pool_kernels::transpose(kj, f, c))
+                    .collect();
+                Tensor::from_vec(k, kernel.shape(), &dev)
+            })
+            .transpose()?;
+        let db = bias
+            .track_op()
+            .then(|| Tensor::from_vec(db, bias.shape(), &dev))
+            .transpose()?;
+        let dv = table
+            .track_op()
+            .then(|| Tensor::from_vec(dv, (vocab, c), &dev))
+            .transpose()?;
+        Ok((dv, dk, db))
+    }
+}
+
+/// `P = vectors · stacked` for a chunk of rows, run under `pulp`'s dispatch.
+struct Product<'a> {
+    c: &'a mut [f32],
+    a: &'a [f32],
+    b: &'a [f32],
+    dims: (usize, usize, usize),
+}
+
+impl WithSimd for Product<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) {
+        let (m, k, n) = self.dims;
+        windows_times(simd, self.c, self.a, k, self.b, m, k, n)
+    }
+}
+
+/// Backward of a range of examples, run under `pulp`'s dispatch: for each
+/// pooled value with gradient `g` at step `t` and each tap `j` (token row
+/// `r`), `dKⱼ[·, f] += g · v[r]` and `dv[r] += g · Kⱼ[·, f]`.
+struct TapGrads<'a> {
+    op: &'a TokenConvPool,
+    examples: std::ops::Range<usize>,
+    /// Gradient at each pooled value, through the activation.
+    gz: &'a [f32],
+    argmax: &'a [u32],
+    /// The embedding table, `vocab × channels`.
+    v: &'a [f32],
+    /// The kernel as `[j][f][c]`.
+    kt: &'a [f32],
+    dv: &'a mut [f32],
+    dkt: &'a mut [f32],
+    db: &'a mut [f32],
+}
+
+impl WithSimd for TapGrads<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) {
+        let TapGrads {
+            op,
+            examples,
+            gz,
+            argmax,
+            v,
+            kt,
+            dv,
+            dkt,
+            db,
+        } = self;
+        let (f, c) = (op.filters, op.geometry.channels);
+        let per_out = op.windows.out * f;
+        for b in examples {
+            let span = b * per_out..(b + 1) * per_out;
+            for (gw, aw) in gz[span.clone()]
+                .chunks_exact(f)
+                .zip(argmax[span].chunks_exact(f))
+            {
+                for (fi, (&gv, &t)) in gw.iter().zip(aw).enumerate() {
+                    if gv == 0.0 {
+                        continue;
+                    }
+                    db[fi] += gv;
+                    for (j, r) in op.taps(b, t as usize, &op.ids) {
+                        let col = (j * f + fi) * c;
+                        axpy(simd, &mut dkt[col..col + c], gv, &v[r * c..(r + 1) * c]);
+                        axpy(simd, &mut dv[r * c..(r + 1) * c], gv, &kt[col..col + c]);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The convolution steps of example `b` as sums of `P` slices, run under `pulp`'s dispatch.
+struct WindowSums<'a> {
+    op: &'a TokenConvPool,
+    b: usize,
+    /// `rows × (size · filters)`.
+    p: &'a [f32],
+    /// `used steps × filters`, overwritten.
+    z: &'a mut [f32],
+}
+
+impl WithSimd for WindowSums<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) {
+        let WindowSums { op, b, p, z } = self;
+        let f = op.filters;
+        let pw = op.geometry.size * f;
+        let row_of = &op.distinct.row_of;
+        let vectors = f / S::F32_LANES;
+        if f % S::F32_LANES != 0 || vectors > MAX_SUM_VECTORS {
+            z.fill(0.0);
+            for (t, zt) in z.chunks_exact_mut(f).enumerate() {
+                for (j, r) in op.taps(b, t, row_of) {
+                    add_into(zt, &p[r * pw + j * f..r * pw + (j + 1) * f]);
+                }
+            }
+            return;
+        }
+        // A step's sum stays in registers over its taps (same order as above).
+        for (t, zt) in z.chunks_exact_mut(f).enumerate() {
+            let mut acc = [simd.splat_f32s(0.0); MAX_SUM_VECTORS];
+            for (j, r) in op.taps(b, t, row_of) {
+                let (pv, _) = S::as_simd_f32s(&p[r * pw + j * f..r * pw + (j + 1) * f]);
+                for (a, v) in acc.iter_mut().zip(pv) {
+                    *a = simd.add_f32s(*a, *v);
+                }
+            }
+            let (zv, _) = S::as_mut_simd_f32s(zt);
+            zv.copy_from_slice(&acc[..vectors]);
+        }
+    }
+}
