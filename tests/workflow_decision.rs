@@ -85,7 +85,10 @@ fn regression_cut_points_are_fitted_on_the_folds_and_label_every_prediction() {
         serde_json::to_value(&rule).unwrap()
     );
     let html = std::fs::read_to_string(&outcome.report).unwrap();
-    assert!(html.contains("instead of rounded"), "the report says how labels were made");
+    assert!(
+        html.contains("instead of rounded"),
+        "the report says how labels were made"
+    );
     // Every fold is scored with a rule fitted on the other folds.
     assert!(cv
         .folds
