@@ -28,7 +28,7 @@ use crate::spec::Activation;
 use candle_core::{bail, CpuStorage, CustomOp3, Device, Layout, Result, Shape, Tensor};
 use pulp::{Arch, Simd, WithSimd};
 use rayon::prelude::*;
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 
 /// The windows of a max pooling right after a convolution: `out` windows of
 /// `size` convolution steps, `stride` apart, from step 0 (a global max
@@ -62,6 +62,86 @@ pub(crate) fn examples_per_task(batch: usize) -> usize {
     batch.div_ceil(rayon::current_num_threads().max(1)).max(1)
 }
 
+/// The forward pass shared by both pooled convolutions: for each example
+/// `b` (in parallel, one task per thread), `conv(b, z, scratch)` writes its
+/// first `windows.used_steps()` convolution steps (`steps × filters`, before
+/// the bias) into `z`, with `scratch` a per-task buffer the caller may use;
+/// then the pooling epilogue adds the bias, applies `act` and keeps each
+/// window's maximum and its step. Returns the pooled values and those steps
+/// (`batch × windows × filters` each).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn pool_examples(
+    arch: Arch,
+    batch: usize,
+    windows: &MaxWindows,
+    filters: usize,
+    bias: &[f32],
+    act: Activation,
+    conv: impl Fn(usize, &mut [f32], &mut Vec<f32>) + Sync,
+) -> (Vec<f32>, Vec<u32>) {
+    let per_out = windows.out * filters;
+    let mut y = vec![0f32; batch * per_out];
+    let mut steps = vec![0u32; y.len()];
+    let per_task = examples_per_task(batch);
+    y.par_chunks_mut(per_task * per_out)
+        .zip(steps.par_chunks_mut(per_task * per_out))
+        .enumerate()
+        .for_each(|(task, (yc, sc))| {
+            let mut scratch = Vec::new();
+            let mut z = vec![0f32; windows.used_steps() * filters];
+            for (i, (yb, sb)) in yc
+                .chunks_exact_mut(per_out)
+                .zip(sc.chunks_exact_mut(per_out))
+                .enumerate()
+            {
+                conv(task * per_task + i, &mut z, &mut scratch);
+                arch.dispatch(PoolEpilogue {
+                    z: &z,
+                    bias,
+                    act,
+                    size: windows.size,
+                    stride: windows.stride,
+                    y: yb,
+                    argmax: sb,
+                });
+            }
+        });
+    (y, steps)
+}
+
+/// The step of each pooled value's maximum, kept by a forward pass for its
+/// backward pass (candle keeps only the op's output).
+#[derive(Default)]
+pub(crate) struct PooledSteps(Mutex<Vec<u32>>);
+
+impl PooledSteps {
+    /// Keep the forward pass's steps.
+    pub(crate) fn keep(&self, steps: Vec<u32>) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = steps;
+    }
+
+    /// For backward: the kept steps (taken, so memory is freed) and `grad`,
+    /// the gradient of the op's output `res`, through the activation.
+    /// `op` names the op in the error for a backward without a forward.
+    pub(crate) fn take_with_gradient(
+        &self,
+        op: &str,
+        grad: &Tensor,
+        res: &Tensor,
+        act: Activation,
+    ) -> Result<(Vec<u32>, Vec<f32>)> {
+        let steps = std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner));
+        let mut gz = grad.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
+        if steps.len() != gz.len() {
+            bail!("{op}: backward without a forward pass");
+        }
+        with_f32(res, "conv1d-pool output", |y| {
+            through_activation(act, &mut gz, y)
+        })?;
+        Ok((steps, gz))
+    }
+}
+
 /// `maxpool(activation(conv1d(x) + bias))` of `x` (`batch × steps × channels`),
 /// `kernel` `kernel_size × channels × filters`: `(batch, windows, filters)`,
 /// or `(batch, filters)` for a global pooling. `arch`: the instruction set
@@ -92,7 +172,7 @@ pub(crate) fn conv_pool(
             act,
             filters,
             arch,
-            argmax: Mutex::new(Vec::new()),
+            argmax: PooledSteps::default(),
         },
     )?;
     if windows.squeeze {
@@ -109,7 +189,7 @@ struct ConvPool {
     filters: usize,
     arch: Arch,
     /// The convolution step of each pooled value's maximum (`batch × windows × filters`).
-    argmax: Mutex<Vec<u32>>,
+    argmax: PooledSteps,
 }
 
 impl ConvPool {
@@ -157,50 +237,22 @@ impl CustomOp3 for ConvPool {
         if x.len() != g.batch * g.steps * g.channels || kernel.len() != width * f {
             bail!("conv1d-pool: input or kernel size does not match the layer");
         }
-        let per_out = w.out * f;
-        let mut y = vec![0f32; g.batch * per_out];
-        let mut arg = vec![0u32; y.len()];
-        let per_task = examples_per_task(g.batch);
         let used = w.used_steps();
-        y.par_chunks_mut(per_task * per_out)
-            .zip(arg.par_chunks_mut(per_task * per_out))
-            .enumerate()
-            .for_each(|(task, (yc, ac))| {
-                let (mut buf, mut z) = (Vec::new(), vec![0f32; used * f]);
-                let b0 = task * per_task;
-                for (i, (yb, ab)) in yc
-                    .chunks_exact_mut(per_out)
-                    .zip(ac.chunks_exact_mut(per_out))
-                    .enumerate()
-                {
-                    let per_in = g.steps * g.channels;
-                    let xb = &x[(b0 + i) * per_in..(b0 + i + 1) * per_in];
-                    let xp = self.padded(xb, &mut buf);
-                    let lda = g.stride * g.channels;
-                    self.arch.dispatch(Windows {
-                        z: &mut z,
-                        x: xp,
-                        lda,
-                        kernel,
-                        used,
-                        width,
-                        f,
-                    });
-                    self.arch.dispatch(PoolEpilogue {
-                        z: &z,
-                        bias,
-                        act: self.act,
-                        size: w.size,
-                        stride: w.stride,
-                        y: yb,
-                        argmax: ab,
-                    });
-                }
+        let per_in = g.steps * g.channels;
+        let lda = g.stride * g.channels;
+        let (y, steps) = pool_examples(self.arch, g.batch, w, f, bias, self.act, |b, z, buf| {
+            let xp = self.padded(&x[b * per_in..(b + 1) * per_in], buf);
+            self.arch.dispatch(Windows {
+                z,
+                x: xp,
+                lda,
+                kernel,
+                used,
+                width,
+                f,
             });
-        *self
-            .argmax
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = arg;
+        });
+        self.argmax.keep(steps);
         Ok((CpuStorage::F32(y), (g.batch, w.out, f).into()))
     }
 
@@ -214,19 +266,9 @@ impl CustomOp3 for ConvPool {
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let (g, f) = (&self.geometry, self.filters);
         let width = g.size * g.channels;
-        let argmax = std::mem::take(
-            &mut *self
-                .argmax
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-        );
-        let mut gz = grad.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
-        if argmax.len() != gz.len() {
-            bail!("conv1d-pool: backward without a forward pass");
-        }
-        with_f32(res, "conv1d-pool output", |y| {
-            through_activation(self.act, &mut gz, y)
-        })?;
+        let (argmax, gz) = self
+            .argmax
+            .take_with_gradient("conv1d-pool", grad, res, self.act)?;
         let kt = with_f32(kernel, "conv1d kernel", |k| transpose(k, width, f))?;
         let per_in = g.steps * g.channels;
         let per_out = self.windows.out * f;

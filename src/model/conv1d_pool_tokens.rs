@@ -13,15 +13,15 @@
 //! `P`-sized gradient is built and no matmul runs backward.
 
 use super::conv1d_geometry::Geometry;
-use super::conv1d_pool::{examples_per_task, MaxWindows};
-use super::conv1d_pool_kernels::{add_into, axpy, through_activation, windows_times, PoolEpilogue};
+use super::conv1d_pool::{examples_per_task, pool_examples, MaxWindows, PooledSteps};
+use super::conv1d_pool_kernels::{add_into, axpy, windows_times};
 use super::storage::{f32_values, with_f32};
 use super::tokens::{Distinct, EmbeddedTokens};
 use crate::spec::Activation;
 use candle_core::{bail, CpuStorage, CustomOp3, Device, Layout, Result, Shape, Tensor};
 use pulp::{Arch, Simd, WithSimd};
 use rayon::prelude::*;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// Filters whose window sums stay in registers: up to this many vectors.
 const MAX_SUM_VECTORS: usize = 8;
@@ -56,7 +56,7 @@ pub(crate) fn token_conv_pool(
         distinct: tokens.distinct(),
         ids: Arc::clone(tokens.ids()),
         arch,
-        argmax: Mutex::new(Vec::new()),
+        argmax: PooledSteps::default(),
     };
     // The table itself is the input: backward writes its gradient directly
     // (no per-batch lookup op and no gradient of the looked-up rows).
@@ -79,7 +79,7 @@ struct TokenConvPool {
     ids: Arc<Vec<u32>>,
     arch: Arch,
     /// The convolution step of each pooled value's maximum (`batch × windows × filters`).
-    argmax: Mutex<Vec<u32>>,
+    argmax: PooledSteps,
 }
 
 impl TokenConvPool {
@@ -150,43 +150,15 @@ impl CustomOp3 for TokenConvPool {
                     dims: (m, c, pw),
                 });
             });
-        let per_out = w.out * f;
-        let mut y = vec![0f32; g.batch * per_out];
-        let mut arg = vec![0u32; y.len()];
-        let per_task = examples_per_task(g.batch);
-        let used = w.used_steps();
-        y.par_chunks_mut(per_task * per_out)
-            .zip(arg.par_chunks_mut(per_task * per_out))
-            .enumerate()
-            .for_each(|(task, (yc, ac))| {
-                let mut z = vec![0f32; used * f];
-                for (i, (yb, ab)) in yc
-                    .chunks_exact_mut(per_out)
-                    .zip(ac.chunks_exact_mut(per_out))
-                    .enumerate()
-                {
-                    let b = task * per_task + i;
-                    self.arch.dispatch(WindowSums {
-                        op: self,
-                        b,
-                        p: &p,
-                        z: &mut z,
-                    });
-                    self.arch.dispatch(PoolEpilogue {
-                        z: &z,
-                        bias,
-                        act: self.act,
-                        size: w.size,
-                        stride: w.stride,
-                        y: yb,
-                        argmax: ab,
-                    });
-                }
+        let (y, steps) = pool_examples(self.arch, g.batch, w, f, bias, self.act, |b, z, _| {
+            self.arch.dispatch(WindowSums {
+                op: self,
+                b,
+                p: &p,
+                z,
             });
-        *self
-            .argmax
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = arg;
+        });
+        self.argmax.keep(steps);
         Ok((CpuStorage::F32(y), (g.batch, w.out, f).into()))
     }
 
@@ -200,19 +172,9 @@ impl CustomOp3 for TokenConvPool {
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let (g, f) = (&self.geometry, self.filters);
         let c = g.channels;
-        let argmax = std::mem::take(
-            &mut *self
-                .argmax
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-        );
-        let mut gz = grad.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
-        if argmax.len() != gz.len() {
-            bail!("conv1d-pool-tokens: backward without a forward pass");
-        }
-        with_f32(res, "conv1d-pool output", |y| {
-            through_activation(self.act, &mut gz, y)
-        })?;
+        let (argmax, gz) =
+            self.argmax
+                .take_with_gradient("conv1d-pool-tokens", grad, res, self.act)?;
         // [j][f][c]: the kernel column of tap j and filter f, contiguous.
         let kt: Vec<f32> = with_f32(kernel, "conv1d kernel", |k| {
             k.chunks_exact(c * f)
