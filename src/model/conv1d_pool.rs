@@ -20,9 +20,8 @@
 //! is the variant for a convolution right after an embedding.
 
 use super::conv1d_geometry::Geometry;
-use super::conv1d_pool_kernels::{
-    add_into, axpy, through_activation, transpose, windows_times, PoolEpilogue,
-};
+use super::conv1d_pool_kernels::{add_into, axpy, through_activation, windows_times, PoolEpilogue};
+use super::recurrent::kernels::transpose;
 use super::storage::{f32_values, with_f32};
 use crate::spec::Activation;
 use candle_core::{bail, CpuStorage, CustomOp3, Device, Layout, Result, Shape, Tensor};

@@ -175,17 +175,6 @@ pub(crate) fn add_into(acc: &mut [f32], v: &[f32]) {
     }
 }
 
-/// `src` (`rows × cols`, row-major) transposed into `cols × rows`.
-pub(crate) fn transpose(src: &[f32], rows: usize, cols: usize) -> Vec<f32> {
-    let mut dst = vec![0f32; src.len()];
-    for (r, row) in src.chunks_exact(cols).enumerate() {
-        for (c, v) in row.iter().enumerate() {
-            dst[c * rows + r] = *v;
-        }
-    }
-    dst
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

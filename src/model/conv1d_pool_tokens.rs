@@ -178,7 +178,7 @@ impl CustomOp3 for TokenConvPool {
         // [j][f][c]: the kernel column of tap j and filter f, contiguous.
         let kt: Vec<f32> = with_f32(kernel, "conv1d kernel", |k| {
             k.chunks_exact(c * f)
-                .flat_map(|kj| super::conv1d_pool_kernels::transpose(kj, c, f))
+                .flat_map(|kj| super::recurrent::kernels::transpose(kj, c, f))
                 .collect()
         })?;
         let vocab = table.dim(0)?;
@@ -222,7 +222,7 @@ impl CustomOp3 for TokenConvPool {
             .then(|| {
                 let k: Vec<f32> = dkt
                     .chunks_exact(f * c)
-                    .flat_map(|kj| super::conv1d_pool_kernels::transpose(kj, f, c))
+                    .flat_map(|kj| super::recurrent::kernels::transpose(kj, f, c))
                     .collect();
                 Tensor::from_vec(k, kernel.shape(), &dev)
             })
