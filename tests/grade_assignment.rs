@@ -11,7 +11,7 @@ use kerros::report::verify::seal;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
-use support::{kerros, write};
+use support::{kerros, ok, write};
 
 /// `<dir>/imdb/{train,test}.parquet`: separable reviews (`good` / `bad`
 /// words); `flip_test` changes every third test label.
@@ -60,17 +60,6 @@ fn imdb_folder(dir: &Path, flip_test: bool) {
     };
     table("train.parquet", 800, false);
     table("test.parquet", 200, flip_test);
-}
-
-fn ok(o: &std::process::Output) -> String {
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "stdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 /// Make student folder `name` and run it (`edit` changes its spec first).

@@ -8,7 +8,7 @@ mod support;
 use kerros::report::verify::seal;
 use resvg::tiny_skia::Pixmap;
 use std::path::{Path, PathBuf};
-use support::{kerros, write};
+use support::{kerros, ok, write};
 
 /// A tiny binary spec over a bag of words; `report` is its report section.
 fn spec(dir: &Path, report: &str) -> PathBuf {
@@ -50,15 +50,6 @@ fn run(dir: &Path, extra: &[&str]) -> std::process::Output {
     ];
     args.extend(extra);
     kerros(dir, &args)
-}
-
-fn ok(o: &std::process::Output) {
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
 }
 
 #[test]

@@ -11,7 +11,7 @@ use kerros::pipeline::stages::vocabulary::VocabularyArtifact;
 use kerros::pipeline::{self, RunOptions, RunOutcome};
 use std::collections::BTreeSet;
 use std::path::Path;
-use support::{kerros, write};
+use support::{kerros, ok, write};
 
 /// 90 rows, ids 1000.., each with a word of its own (`uNNN`) so that
 /// vocabularies fitted on different rows differ; every fifth label is
@@ -234,7 +234,7 @@ fn select_and_compare_use_the_cv_metrics() {
     assert_eq!(flags.iter().filter(|f| **f).count(), 1);
     assert!(flags[lowest], "{losses:?} {flags:?}");
 
-    let o = kerros(
+    let text = ok(&kerros(
         dir,
         &[
             "compare",
@@ -243,14 +243,7 @@ fn select_and_compare_use_the_cv_metrics() {
             "--sort",
             "cv_val_loss",
         ],
-    );
-    let text = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    ));
     let header = text.lines().next().unwrap();
     assert!(header.contains("cv_val_loss") && header.contains("cv_val_loss_std"));
     let first = text.lines().nth(2).unwrap();

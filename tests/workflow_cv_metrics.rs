@@ -8,7 +8,7 @@ use kerros::pipeline::stages::fold::fold_parts;
 use kerros::pipeline::stages::split::SplitArtifact;
 use kerros::pipeline::{self, RunOptions};
 use std::path::Path;
-use support::{kerros, write};
+use support::{kerros, ok, write};
 
 /// 60 rows: `good film` (pos) or `bad film` (neg), every sixth label
 /// flipped. The text is one of two bags of words, so whatever a fold learns
@@ -169,7 +169,7 @@ fn select_maximises_the_folds_kappa_and_compare_shows_and_sorts_it() {
     assert_eq!(lines[0]["selected"], true, "the higher kappa wins");
     assert_eq!(lines[1]["selected"], false);
 
-    let o = kerros(
+    let text = ok(&kerros(
         dir,
         &[
             "compare",
@@ -178,14 +178,7 @@ fn select_maximises_the_folds_kappa_and_compare_shows_and_sorts_it() {
             "--sort",
             "cv_val_cohen_kappa",
         ],
-    );
-    let text = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    ));
     let header = text.lines().next().unwrap();
     assert!(
         header.contains("cv_val_cohen_kappa") && header.contains("cv_val_cohen_kappa_std"),

@@ -92,6 +92,19 @@ pub fn kerros(cwd: &Path, args: &[&str]) -> Output {
         .expect("the kerros binary runs")
 }
 
+/// Assert that a kerros run `o` exited 0 (showing its output when not) and
+/// return its standard output.
+pub fn ok(o: &Output) -> String {
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
 /// Write `text` to `dir/name` and return the path.
 pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
