@@ -19,7 +19,7 @@ use crate::cache::{Cache, StageKey};
 use crate::data::Item;
 use crate::pipeline::report::{self as report_data, ReportInputs};
 use crate::report::manifest::{resolve_author, DataFile, Manifest};
-use crate::report::record::{save_record, RunRecord};
+use crate::report::record::RunRecord;
 use crate::report::{self, verify::seal, Notes};
 use crate::spec::ensemble::{Combine, EnsembleSpec};
 use crate::spec::{self, Invalid, Locator, Spec, TaskKind};
@@ -219,8 +219,7 @@ pub fn run(
         report: Some(report_path.display().to_string()),
         predictions: super::test_predictions::class_predictions(&effective, &preds, &info.classes),
     };
-    let saved = save_record(&opts.cache_dir, &record);
-    crate::cache::warn_if_not_writable(saved, "the run record (for `kerros compare`)")?;
+    super::run::publish_record(&record, opts)?;
     let mut stages = Vec::new();
     let mut artifacts = BTreeMap::new();
     for r in &results {

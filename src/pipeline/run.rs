@@ -213,17 +213,7 @@ fn run_data_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<Run
             &info.classes,
         ),
     };
-    let saved = save_record(&opts.cache_dir, &record);
-    crate::cache::warn_if_not_writable(saved, "the run record (for `kerros compare`)")?;
-    // An unreachable remote was reported once, with its first failure.
-    if let Some(remote) = opts.remote.as_ref().filter(|r| r.unreachable().is_none()) {
-        if let Err(e) = remote.push_record(&record) {
-            eprintln!(
-                "warning: cannot push the run record of `{}`: {e:#}",
-                spec.name
-            );
-        }
-    }
+    publish_record(&record, opts)?;
     Ok(RunOutcome {
         hints,
         name: spec.name.clone(),
@@ -247,6 +237,23 @@ fn run_data_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<Run
 
 /// The run's training hints: from its own history, and with
 /// cross-validation from each fold's (named by fold, once per hint).
+/// Save `record` in the local cache (for `kerros compare`; a read-only
+/// cache is a warning) and push it to the remote cache when there is one.
+pub(super) fn publish_record(record: &RunRecord, opts: &RunOptions) -> Result<()> {
+    let saved = save_record(&opts.cache_dir, record);
+    crate::cache::warn_if_not_writable(saved, "the run record (for `kerros compare`)")?;
+    // An unreachable remote was reported once, with its first failure.
+    if let Some(remote) = opts.remote.as_ref().filter(|r| r.unreachable().is_none()) {
+        if let Err(e) = remote.push_record(record) {
+            eprintln!(
+                "warning: cannot push the run record of `{}`: {e:#}",
+                record.name
+            );
+        }
+    }
+    Ok(())
+}
+
 fn run_hints(
     history: &[serde_json::Value],
     cv: Option<&crate::report::cv::CvSummary>,
