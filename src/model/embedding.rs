@@ -5,7 +5,7 @@ use super::layer_shape::{LayerShape, ShapeContext};
 use super::pretrained::{load_vectors, resolve, BuildContext, Coverage};
 use super::shape::{Inferred, Site};
 use super::tokens::EmbeddedTokens;
-use super::{init, ModelError, ModelInput, Shape};
+use super::{init, GradSink, ModelError, ModelInput, Shape};
 use crate::spec::{EmbeddingInit, EmbeddingSpec, Invalid};
 use candle_core::{bail, Device, Result, Tensor, Var};
 use rand_chacha::ChaCha8Rng;
@@ -111,6 +111,9 @@ pub struct Embedding {
     /// Token 0 is padding: the forward pass publishes a mask for recurrent layers.
     mask_zero: bool,
     embeddings: Var,
+    /// Where the ops that read the table directly put its gradient in
+    /// training (see [`GradSink`]).
+    grad_sink: std::sync::Arc<GradSink>,
 }
 
 impl Embedding {
@@ -169,6 +172,7 @@ impl Embedding {
                 flat_output,
                 trainable: is_trainable(spec),
                 mask_zero: spec.mask_zero,
+                grad_sink: std::sync::Arc::new(GradSink::new(n * dim)),
                 embeddings,
             },
             coverage,
@@ -178,6 +182,12 @@ impl Embedding {
     /// The current vectors, one row per token id.
     pub fn table(&self) -> Result<Vec<Vec<f32>>> {
         self.embeddings.as_tensor().to_vec2::<f32>()
+    }
+
+    /// The table's variable and the sink its gradient goes to in a pass
+    /// with [`Pass::uses_grad_sinks`] (from the ops that support it).
+    pub fn grad_sink(&self) -> (&Var, &std::sync::Arc<GradSink>) {
+        (&self.embeddings, &self.grad_sink)
     }
 
     /// Vocabulary size: valid token ids are `0..input_dim`.
@@ -208,13 +218,18 @@ impl Embedding {
                 ids.iter().map(|&id| id != 0).collect(),
             )));
         }
-        EmbeddedTokens::new(
+        let tokens = EmbeddedTokens::new(
             std::sync::Arc::new(ids),
             batch,
             steps,
             live(&self.embeddings, self.trainable),
             self.flat_output,
-        )
+        )?;
+        Ok(if self.trainable && pass.uses_grad_sinks() {
+            tokens.with_grad_sink(std::sync::Arc::clone(&self.grad_sink))
+        } else {
+            tokens
+        })
     }
 }
 

@@ -6,11 +6,14 @@
 //! its equally large gradient, which dominate the unfused layers' time.
 //! Backward gives the kernel gradient (`dKₜ = Σ_b table[id(b,t)]ᵀ·dz[b]`)
 //! and the table gradient (`Kₜ·dz[b]` added to row `id(b,t)`) on two threads,
-//! each only when that weight is trained.
+//! each only when that weight is trained; in training with `fit` the table
+//! gradient is added into the table's [`GradSink`] rather than returned.
 
-use super::storage::f32_values;
+use super::storage::{f32_values, with_f32};
 use super::tokens::EmbeddedTokens;
+use super::GradSink;
 use candle_core::{bail, CpuStorage, CustomOp2, Device, Layout, Result, Shape, Tensor};
+use pulp::Simd;
 use rayon::prelude::*;
 use std::sync::Arc;
 
@@ -21,6 +24,7 @@ pub(crate) fn embedding_matmul(tokens: &EmbeddedTokens, kernel: &Tensor) -> Resu
         ids: Arc::clone(tokens.ids()),
         batch: tokens.batch(),
         steps: tokens.steps(),
+        sink: tokens.grad_sink().cloned(),
     };
     tokens.table().apply_op2(kernel, op)
 }
@@ -30,22 +34,25 @@ struct EmbeddingMatmul {
     ids: Arc<Vec<u32>>,
     batch: usize,
     steps: usize,
+    /// Where the table's gradient goes instead of back to candle, if set.
+    sink: Option<Arc<GradSink>>,
 }
 
-/// `acc += a · s`, element-wise over equal lengths. (Plain `*` and `+`, not
-/// `mul_add`: without a compile-time FMA target that is a libm call.)
+/// `acc += a · s`, element-wise over equal lengths, in `S`'s vectors
+/// (explicitly: auto-vectorised, a 16-value row falls to the short tail of a
+/// loop unrolled for longer ones), the rest one by one. A multiply then an
+/// add, as in the scalar reference, so every path gives the same values.
 #[inline(always)]
-fn axpy(acc: &mut [f32], a: &[f32], s: f32) {
-    for (x, y) in acc.iter_mut().zip(a) {
-        *x += y * s;
+fn axpy<S: Simd>(simd: S, acc: &mut [f32], a: &[f32], s: f32) {
+    let n = acc.len().min(a.len());
+    let (acc_v, acc_t) = S::as_mut_simd_f32s(&mut acc[..n]);
+    let (a_v, a_t) = S::as_simd_f32s(&a[..n]);
+    let sv = simd.splat_f32s(s);
+    for (x, y) in acc_v.iter_mut().zip(a_v) {
+        *x = simd.add_f32s(*x, simd.mul_f32s(*y, sv));
     }
-}
-
-/// `acc += a ⊙ b`, element-wise over equal lengths.
-#[inline(always)]
-fn mul_acc(acc: &mut [f32], a: &[f32], b: &[f32]) {
-    for ((x, y), z) in acc.iter_mut().zip(a).zip(b) {
-        *x += y * z;
+    for (x, y) in acc_t.iter_mut().zip(a_t) {
+        *x += y * s;
     }
 }
 
@@ -69,10 +76,10 @@ impl EmbeddingMatmul {
 }
 
 /// Define `$name` as `$imp` compiled for the widest vectors this CPU has
-/// (AVX2/FMA, NEON or portable, chosen at run time by `pulp`): the rows
-/// are short (`dim` values), so wider vectors cut the instructions of these
-/// loops. `$imp`, called directly, is the scalar reference the tests compare
-/// against.
+/// (AVX2/FMA, NEON or portable, chosen at run time by `pulp`), which `$imp`
+/// gets as its first argument: the rows are short (`dim` values), so wider
+/// vectors cut the instructions of these loops. `$imp` called with
+/// `pulp::Scalar` is the scalar reference the tests compare against.
 macro_rules! simd_dispatch {
     ($(#[$doc:meta])* fn $name:ident = $imp:ident($($arg:ident: $ty:ty),*)) => {
         $(#[$doc])*
@@ -84,8 +91,8 @@ macro_rules! simd_dispatch {
             impl pulp::WithSimd for Op<'_> {
                 type Output = ();
                 #[inline(always)]
-                fn with_simd<S: pulp::Simd>(self, _: S) {
-                    $imp($(self.$arg),*)
+                fn with_simd<S: Simd>(self, simd: S) {
+                    $imp(simd, $(self.$arg),*)
                 }
             }
             pulp::Arch::new().dispatch(Op { $($arg),* })
@@ -111,20 +118,65 @@ simd_dispatch! {
         table_grad_impl(dt: &'a mut [f32], ids: &'a [u32], kernel: &'a [f32], dz: &'a [f32], steps: usize, dim: usize)
 }
 
+/// The one unit of an example, `Σₜ table[idₜ] · Kₜ`, for `dim = V · lanes`
+/// of `S`: the per-lane sums stay in `V` registers, and are added in lane
+/// order at the end, as the scalar reference adds them.
 #[inline(always)]
-fn forward_example_impl(z: &mut [f32], ids: &[u32], table: &[f32], kernel: &[f32], dim: usize) {
+fn one_unit<S: Simd, const V: usize>(
+    simd: S,
+    ids: &[u32],
+    table: &[f32],
+    kernel: &[f32],
+    dim: usize,
+) -> f32 {
+    let mut acc = [simd.splat_f32s(0.0); V];
+    for (t, &id) in ids.iter().enumerate() {
+        let (e, _) = S::as_simd_f32s(&table[id as usize * dim..(id as usize + 1) * dim]);
+        let (k, _) = S::as_simd_f32s(&kernel[t * dim..(t + 1) * dim]);
+        for v in 0..V {
+            acc[v] = simd.add_f32s(acc[v], simd.mul_f32s(e[v], k[v]));
+        }
+    }
+    pulp::bytemuck::cast_slice::<S::f32s, f32>(&acc)
+        .iter()
+        .sum()
+}
+
+#[inline(always)]
+fn forward_example_impl<S: Simd>(
+    simd: S,
+    z: &mut [f32],
+    ids: &[u32],
+    table: &[f32],
+    kernel: &[f32],
+    dim: usize,
+) {
     let units = z.len();
-    // One unit: per-lane products summed once at the end, so the loop
-    // vectorises instead of reducing a short dot per token.
+    if units == 1 && dim.is_multiple_of(S::F32_LANES) {
+        let sum = match dim / S::F32_LANES {
+            1 => Some(one_unit::<S, 1>(simd, ids, table, kernel, dim)),
+            2 => Some(one_unit::<S, 2>(simd, ids, table, kernel, dim)),
+            4 => Some(one_unit::<S, 4>(simd, ids, table, kernel, dim)),
+            8 => Some(one_unit::<S, 8>(simd, ids, table, kernel, dim)),
+            _ => None,
+        };
+        if let Some(sum) = sum {
+            z[0] = sum;
+            return;
+        }
+    }
+    // Per-lane sums in memory (one unit), or each unit's sum.
     let mut lanes = vec![0f32; if units == 1 { dim } else { 0 }];
     for (t, &id) in ids.iter().enumerate() {
         let e = &table[id as usize * dim..(id as usize + 1) * dim];
         let kt = &kernel[t * dim * units..(t + 1) * dim * units];
         if units == 1 {
-            mul_acc(&mut lanes, e, kt);
+            for ((l, a), b) in lanes.iter_mut().zip(e).zip(kt) {
+                *l += a * b;
+            }
         } else {
             for (d, &ed) in e.iter().enumerate() {
-                axpy(z, &kt[d * units..(d + 1) * units], ed);
+                axpy(simd, z, &kt[d * units..(d + 1) * units], ed);
             }
         }
     }
@@ -137,7 +189,8 @@ fn forward_example_impl(z: &mut [f32], ids: &[u32], table: &[f32], kernel: &[f32
 /// rows are read in order (a step-major loop strides through the ids and
 /// runs slower).
 #[inline(always)]
-fn kernel_grad_impl(
+fn kernel_grad_impl<S: Simd>(
+    simd: S,
     dk: &mut [f32],
     ids: &[u32],
     table: &[f32],
@@ -152,10 +205,10 @@ fn kernel_grad_impl(
             let e = &table[id as usize * dim..(id as usize + 1) * dim];
             let dkt = &mut dk[t * dim * units..(t + 1) * dim * units];
             if units == 1 {
-                axpy(dkt, e, dzb[0]);
+                axpy(simd, dkt, e, dzb[0]);
             } else {
                 for (d, &ed) in e.iter().enumerate() {
-                    axpy(&mut dkt[d * units..(d + 1) * units], dzb, ed);
+                    axpy(simd, &mut dkt[d * units..(d + 1) * units], dzb, ed);
                 }
             }
         }
@@ -163,7 +216,8 @@ fn kernel_grad_impl(
 }
 
 #[inline(always)]
-fn table_grad_impl(
+fn table_grad_impl<S: Simd>(
+    simd: S,
     dt: &mut [f32],
     ids: &[u32],
     kernel: &[f32],
@@ -178,7 +232,7 @@ fn table_grad_impl(
             let dst = &mut dt[id as usize * dim..(id as usize + 1) * dim];
             let kt = &kernel[t * dim * units..(t + 1) * dim * units];
             if units == 1 {
-                axpy(dst, kt, dzb[0]);
+                axpy(simd, dst, kt, dzb[0]);
             } else {
                 for (d, v) in dst.iter_mut().enumerate() {
                     *v += kt[d * units..(d + 1) * units]
@@ -226,32 +280,38 @@ impl CustomOp2 for EmbeddingMatmul {
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
         let (dim, units) = self.dims(table.shape(), kernel.shape())?;
-        let dz = grad.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
-        let tv = table.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
-        let kv = kernel.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
         let (vocab, steps) = (table.dims()[0], self.steps);
         let ids = &self.ids;
-        let kernel_grad = || -> Option<Vec<f32>> {
-            if !kernel.track_op() {
-                return None;
-            }
-            // Example by example, like the forward pass: each example's ids
-            // and table rows are read in order (a step-major loop strides
-            // through the ids and runs slower).
-            let mut dk = vec![0f32; steps * dim * units];
-            kernel_grad(&mut dk, ids, &tv, &dz, steps, dim);
-            Some(dk)
-        };
-        // Table: rows are shared between positions, so one thread adds them all.
-        let table_grad = || -> Option<Vec<f32>> {
-            if !table.track_op() {
-                return None;
-            }
-            let mut dt = vec![0f32; vocab * dim];
-            table_grad(&mut dt, ids, &kv, &dz, steps, dim);
-            Some(dt)
-        };
-        let (dt, dk) = rayon::join(table_grad, kernel_grad);
+        // The weights are read in place (a copy of the table per step costs
+        // as much as the table gradient's arithmetic).
+        let (dt, dk) = with_f32(grad, "gradient", |dz| {
+            with_f32(table, "embedding table", |tv| {
+                with_f32(kernel, "dense kernel", |kv| {
+                    let kernel_grad = || -> Option<Vec<f32>> {
+                        if !kernel.track_op() {
+                            return None;
+                        }
+                        let mut dk = vec![0f32; steps * dim * units];
+                        kernel_grad(&mut dk, ids, tv, dz, steps, dim);
+                        Some(dk)
+                    };
+                    // Table: rows are shared between positions, so one thread adds them all.
+                    let table_grad = || -> Option<Vec<f32>> {
+                        if !table.track_op() {
+                            return None;
+                        }
+                        if let Some(sink) = &self.sink {
+                            sink.add(|dt| table_grad(dt, ids, kv, dz, steps, dim));
+                            return None;
+                        }
+                        let mut dt = vec![0f32; vocab * dim];
+                        table_grad(&mut dt, ids, kv, dz, steps, dim);
+                        Some(dt)
+                    };
+                    rayon::join(table_grad, kernel_grad)
+                })
+            })
+        })???;
         let dev = Device::Cpu;
         Ok((
             dt.map(|v| Tensor::from_vec(v, (vocab, dim), &dev))
@@ -281,10 +341,14 @@ mod tests {
     /// compiled without SIMD target features), for one and several units.
     #[test]
     fn simd_kernels_match_scalar_reference() {
-        let (vocab, dim, steps, batch) = (37, 19, 11, 5);
+        let (vocab, steps, batch) = (37, 11, 5);
         let ids: Vec<u32> = (0..batch * steps).map(|i| (i * 7 % vocab) as u32).collect();
-        let table: Vec<f32> = (0..vocab * dim).map(|i| (i as f32 * 0.31).sin()).collect();
-        for units in [1, 3, 17] {
+        // 19: no whole vectors; 4 to 64: the one-unit path's register sums.
+        for (dim, units) in [19, 4, 8, 16, 32, 64]
+            .into_iter()
+            .flat_map(|d| [(d, 1), (d, 3), (d, 17)])
+        {
+            let table: Vec<f32> = (0..vocab * dim).map(|i| (i as f32 * 0.31).sin()).collect();
             let kernel: Vec<f32> = (0..steps * dim * units)
                 .map(|i| (i as f32 * 0.17).cos())
                 .collect();
@@ -292,16 +356,36 @@ mod tests {
             for (b, row) in ids.chunks_exact(steps).enumerate() {
                 let (mut simd, mut scalar) = (vec![0.5f32; units], vec![0.5f32; units]);
                 forward_example(&mut simd, row, &table, &kernel, dim);
-                forward_example_impl(&mut scalar, row, &table, &kernel, dim);
-                assert_close(&simd, &scalar, &format!("forward units={units} b={b}"));
+                forward_example_impl(pulp::Scalar::new(), &mut scalar, row, &table, &kernel, dim);
+                assert_close(
+                    &simd,
+                    &scalar,
+                    &format!("forward dim={dim} units={units} b={b}"),
+                );
             }
             let (mut simd, mut scalar) = (vec![0f32; kernel.len()], vec![0f32; kernel.len()]);
             kernel_grad(&mut simd, &ids, &table, &dz, steps, dim);
-            kernel_grad_impl(&mut scalar, &ids, &table, &dz, steps, dim);
+            kernel_grad_impl(
+                pulp::Scalar::new(),
+                &mut scalar,
+                &ids,
+                &table,
+                &dz,
+                steps,
+                dim,
+            );
             assert_close(&simd, &scalar, &format!("kernel grad units={units}"));
             let (mut simd, mut scalar) = (vec![0f32; table.len()], vec![0f32; table.len()]);
             table_grad(&mut simd, &ids, &kernel, &dz, steps, dim);
-            table_grad_impl(&mut scalar, &ids, &kernel, &dz, steps, dim);
+            table_grad_impl(
+                pulp::Scalar::new(),
+                &mut scalar,
+                &ids,
+                &kernel,
+                &dz,
+                steps,
+                dim,
+            );
             assert_close(&simd, &scalar, &format!("table grad units={units}"));
             assert!(
                 scalar.iter().any(|v| *v != 0.0),

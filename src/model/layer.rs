@@ -13,6 +13,9 @@ pub struct Pass<'a> {
     mask: Option<std::sync::Arc<Vec<bool>>>,
     /// Ask recurrent layers to record the input-gradient norms per timestep band.
     record_grad_bands: bool,
+    /// Fused ops add the gradients of weights that have a [`GradSink`](super::GradSink)
+    /// there instead of returning them to candle (the optimizer reads the sinks).
+    use_grad_sinks: bool,
 }
 
 impl<'a> Pass<'a> {
@@ -22,6 +25,7 @@ impl<'a> Pass<'a> {
             rng: None,
             mask: None,
             record_grad_bands: false,
+            use_grad_sinks: false,
         }
     }
 
@@ -31,6 +35,7 @@ impl<'a> Pass<'a> {
             rng: Some(rng),
             mask: None,
             record_grad_bands: false,
+            use_grad_sinks: false,
         }
     }
 
@@ -59,6 +64,18 @@ impl<'a> Pass<'a> {
     /// Whether recurrent layers record timestep-band gradient norms.
     pub fn records_grad_bands(&self) -> bool {
         self.record_grad_bands
+    }
+
+    /// Let fused ops add weight gradients into the weights' [`GradSink`](super::GradSink)s
+    /// instead of returning them to candle: only for a training step whose
+    /// optimizer reads the sinks (`train::fit`), else those gradients are lost.
+    pub fn set_use_grad_sinks(&mut self, on: bool) {
+        self.use_grad_sinks = on;
+    }
+
+    /// Whether fused ops send weight gradients to the weights' sinks.
+    pub fn uses_grad_sinks(&self) -> bool {
+        self.use_grad_sinks
     }
 
     /// The padding mask of the current batch, if an embedding set one.

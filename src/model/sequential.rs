@@ -3,7 +3,7 @@
 use super::layer::{Layer, Pass, Weight};
 use super::{
     infer_shapes, BuildContext, Conv1d, Coverage, Dense, Dropout, Embedding, Flatten,
-    GlobalPooling1d, LayerInfo, ModelError, ModelInput, PoolKind, Pooling1d, Summary,
+    GlobalPooling1d, GradSink, LayerInfo, ModelError, ModelInput, PoolKind, Pooling1d, Summary,
 };
 use crate::spec::LayerSpec;
 use candle_core::{Result, Tensor, Var};
@@ -242,6 +242,21 @@ impl Model {
             .into_iter()
             .filter(|(_, w)| w.trainable)
             .map(|(_, w)| w.var.clone())
+            .collect()
+    }
+
+    /// The trainable weights whose gradient fused ops put into a
+    /// [`GradSink`] in a pass with [`Pass::set_use_grad_sinks`], with their
+    /// sinks: the optimizer of such a pass must read them.
+    pub fn grad_sinks(&self) -> Vec<(Var, std::sync::Arc<GradSink>)> {
+        self.layers
+            .iter()
+            .filter(|l| l.trainable())
+            .filter_map(|l| l.as_embedding())
+            .map(|e| {
+                let (var, sink) = e.grad_sink();
+                (var.clone(), std::sync::Arc::clone(sink))
+            })
             .collect()
     }
 }

@@ -9,6 +9,7 @@
 //! every other layer gets [`EmbeddedTokens::materialize`].
 
 use super::lookup::Lookup;
+use super::GradSink;
 use candle_core::{Result, Tensor};
 use std::sync::{Arc, OnceLock};
 
@@ -28,6 +29,9 @@ pub struct EmbeddedTokens {
     distinct: OnceLock<Distinct>,
     /// Their table rows, looked up once (both directions of a `bidirectional` read them).
     vectors: OnceLock<Tensor>,
+    /// Where an op that reads the table directly may put the table's
+    /// gradient instead of returning it to candle (training with `fit`).
+    grad_sink: Option<Arc<GradSink>>,
 }
 
 /// The distinct ids of a batch and where each position's id is among them.
@@ -58,7 +62,20 @@ impl EmbeddedTokens {
             flat,
             distinct: OnceLock::new(),
             vectors: OnceLock::new(),
+            grad_sink: None,
         })
+    }
+
+    /// These tokens with the table gradient's sink set.
+    pub(crate) fn with_grad_sink(mut self, sink: Arc<GradSink>) -> EmbeddedTokens {
+        self.grad_sink = Some(sink);
+        self
+    }
+
+    /// The sink for the table's gradient, when the optimizer reads it from
+    /// there (ops that do not support sinks return the gradient to candle).
+    pub fn grad_sink(&self) -> Option<&Arc<GradSink>> {
+        self.grad_sink.as_ref()
     }
 
     /// Token ids, `batch × steps`, row-major.

@@ -167,6 +167,7 @@ pub fn fit_with(
         });
     }
     let mut optimizer = Optimizer::new(&cfg.optimizer, model.trainable_vars())?;
+    optimizer.read_grad_sinks(model.grad_sinks());
     let mut norms = GradNorms::new(model);
     let mut best_weights: Option<Vec<Tensor>> = None;
     let mut sparse_optimizer = SparseOptimizer::new(&cfg.optimizer, model)?;
@@ -194,6 +195,7 @@ pub fn fit_with(
             let last_batch = b + 1 == n_batches;
             let mut pass = Pass::training(&mut dropout_rng);
             pass.set_record_grad_bands(last_batch);
+            pass.set_use_grad_sinks(true);
             let y = model.forward_batch(&x, &mut pass)?;
             let loss = match &example_weights {
                 Some(w) => {

@@ -2,11 +2,13 @@
 //! (candle-nn's AdamW is not used: its default weight decay differs from Keras.)
 
 use super::schedule::exponential_decay;
-use crate::model::{f32_values_mut, with_f32};
+use crate::model::{f32_values_mut, with_f32, GradSink};
 use crate::spec::{OptimizerName, OptimizerSpec, ScheduleSpec};
 use candle_core::backprop::GradStore;
 use candle_core::{bail, CpuStorage, InplaceOp1, Layout, Result, Var};
-use std::cell::RefCell;
+use rayon::prelude::*;
+use std::cell::{Cell, RefCell};
+use std::sync::Arc;
 
 /// Per-variable optimizer state (plain vectors: the update is one fused pass
 /// instead of a dozen temporary tensors).
@@ -16,6 +18,48 @@ struct Slot {
     m: Vec<f32>,
     /// Second moment (Adam), squared-gradient average (RMSprop) or accumulator (Adagrad).
     v: Vec<f32>,
+    /// Where fused ops put this variable's gradient instead of the
+    /// `GradStore` (see [`Optimizer::read_grad_sinks`]).
+    sink: Option<Arc<GradSink>>,
+}
+
+impl Slot {
+    /// `read` of this step's gradient: the sink's, the store's, or `combined`
+    /// (their sum, when both had one); `None` when the variable got none.
+    fn with_grad<R>(
+        &self,
+        grads: &GradStore,
+        combined: Option<&[f32]>,
+        read: impl FnOnce(&[f32]) -> R,
+    ) -> Result<Option<R>> {
+        if let Some(c) = combined {
+            return Ok(Some(read(c)));
+        }
+        let mut read = Some(read);
+        if let Some(sink) = &self.sink {
+            if let Some(r) = sink.peek(|g| (read.take().expect("read once"))(g)) {
+                return Ok(Some(r));
+            }
+        }
+        match (grads.get(self.var.as_tensor()), read) {
+            (Some(g), Some(read)) => Ok(Some(with_f32(g, "gradient", read)?)),
+            _ => Ok(None),
+        }
+    }
+}
+
+/// `Σ g²` in f64, over four lanes so the loop vectorises.
+#[inline(always)]
+fn sq_norm(g: &[f32]) -> f64 {
+    let mut lanes = [0f64; 4];
+    let chunks = g.chunks_exact(4);
+    let rest: f64 = chunks.remainder().iter().map(|v| (*v as f64).powi(2)).sum();
+    for c in chunks {
+        for (l, v) in lanes.iter_mut().zip(c) {
+            *l += (*v as f64) * (*v as f64);
+        }
+    }
+    lanes.iter().sum::<f64>() + rest
 }
 
 /// Adam / AdamW / SGD / RMSprop / Adagrad as Keras 3 implements them.
@@ -60,6 +104,7 @@ impl Optimizer {
                     var,
                     m: vec![0.0; n],
                     v: vec![v0; n],
+                    sink: None,
                 }
             })
             .collect();
@@ -70,6 +115,23 @@ impl Optimizer {
             last_sq_norms: vec![None; slots.len()],
             slots,
         })
+    }
+
+    /// Read the gradients of these variables also from their sinks (the
+    /// model's [`Model::grad_sinks`](crate::model::Model::grad_sinks), for
+    /// passes with [`Pass::set_use_grad_sinks`](crate::model::Pass::set_use_grad_sinks)).
+    /// Any gradient pending in them is dropped.
+    pub fn read_grad_sinks(&mut self, sinks: Vec<(Var, Arc<GradSink>)>) {
+        for (var, sink) in sinks {
+            sink.clear();
+            if let Some(slot) = self
+                .slots
+                .iter_mut()
+                .find(|s| s.var.as_tensor().id() == var.as_tensor().id())
+            {
+                slot.sink = Some(sink);
+            }
+        }
     }
 
     /// Number of updates applied so far.
@@ -107,40 +169,81 @@ impl Optimizer {
     pub fn step(&mut self, grads: &GradStore) -> Result<()> {
         let lr = self.current_learning_rate();
         self.iterations += 1;
-        for (slot, norm) in self.slots.iter().zip(&mut self.last_sq_norms) {
-            *norm = match grads.get(slot.var.as_tensor()) {
-                Some(g) => Some(with_f32(g, "gradient", |g| {
-                    g.iter().map(|v| (*v as f64) * (*v as f64)).sum()
-                })?),
-                None => None,
-            };
+        // A variable whose gradient came both ways (a table read by a fused
+        // op and by a plain lookup) gets their sum.
+        let mut combined: Vec<Option<Vec<f32>>> = vec![None; self.slots.len()];
+        for (slot, sum) in self.slots.iter().zip(&mut combined) {
+            if let (Some(sink), Some(g)) = (&slot.sink, grads.get(slot.var.as_tensor())) {
+                if let Some(mut s) = sink.take(<[f32]>::to_vec) {
+                    with_f32(g, "gradient", |g| {
+                        s.iter_mut().zip(g).for_each(|(s, g)| *s += g)
+                    })?;
+                    *sum = Some(s);
+                }
+            }
+        }
+        // Clipping needs the norms before the update; otherwise the update
+        // pass computes them (one pass over each gradient instead of two).
+        let clipping = self.spec.clipnorm.is_some() || self.spec.global_clipnorm.is_some();
+        if clipping {
+            for ((slot, norm), sum) in self
+                .slots
+                .iter()
+                .zip(&mut self.last_sq_norms)
+                .zip(&combined)
+            {
+                *norm = slot.with_grad(grads, sum.as_deref(), sq_norm)?;
+            }
         }
         // Clipping factors: per tensor (clipnorm) or one for all (global_clipnorm).
         let global = self.spec.global_clipnorm.map(|c| {
             let n = self.last_sq_norms.iter().flatten().sum::<f64>().sqrt();
             c / n.max(c)
         });
-        for (slot, sq) in self.slots.iter_mut().zip(&self.last_sq_norms) {
-            let (Some(g), Some(sq)) = (grads.get(slot.var.as_tensor()), sq) else {
-                continue;
+        for ((slot, norm), sum) in self
+            .slots
+            .iter_mut()
+            .zip(&mut self.last_sq_norms)
+            .zip(&combined)
+        {
+            let scale = match (self.spec.clipnorm, global, *norm) {
+                (_, _, None) if clipping => continue,
+                (Some(c), _, Some(sq)) => c / sq.sqrt().max(c),
+                (None, Some(s), _) => s,
+                _ => 1.0,
             };
-            let scale = match (self.spec.clipnorm, global) {
-                (Some(c), _) => c / sq.sqrt().max(c),
-                (None, Some(s)) => s,
-                (None, None) => 1.0,
-            };
-            let Slot { var, m, v } = slot;
-            with_f32(g, "gradient", |g| {
-                // The weights are updated in their own storage (no copies).
-                var.as_tensor().inplace_op1(&Update {
+            let Slot { var, m, v, sink } = slot;
+            let state = RefCell::new((m, v));
+            let update = |g: &[f32]| -> Result<f64> {
+                let mut state = state.borrow_mut();
+                let (m, v) = &mut *state;
+                let op = Update {
                     spec: &self.spec,
                     lr,
                     t: self.iterations,
                     scale: scale as f32,
                     g,
-                    state: RefCell::new((m, v)),
-                })
-            })??;
+                    state: RefCell::new((m.as_mut_slice(), v.as_mut_slice())),
+                    sq_norm: Cell::new(0.0),
+                };
+                // The weights are updated in their own storage (no copies).
+                var.as_tensor().inplace_op1(&op)?;
+                Ok(op.sq_norm.get())
+            };
+            let sq = match (sum, sink.as_ref().and_then(|s| s.take(update))) {
+                (Some(c), _) => update(c),
+                (None, Some(r)) => r,
+                (None, None) => match grads.get(var.as_tensor()) {
+                    Some(g) => with_f32(g, "gradient", update)?,
+                    None => {
+                        *norm = None;
+                        continue;
+                    }
+                },
+            }?;
+            if !clipping {
+                *norm = Some(sq);
+            }
         }
         Ok(())
     }
@@ -155,7 +258,9 @@ struct Update<'a> {
     scale: f32,
     g: &'a [f32],
     /// The slot's first and second moment buffers.
-    state: RefCell<(&'a mut Vec<f32>, &'a mut Vec<f32>)>,
+    state: RefCell<(&'a mut [f32], &'a mut [f32])>,
+    /// Set to `Σ g²` of the raw gradient.
+    sq_norm: Cell<f64>,
 }
 
 impl InplaceOp1 for Update<'_> {
@@ -174,13 +279,20 @@ impl InplaceOp1 for Update<'_> {
         }
         let mut state = self.state.borrow_mut();
         let (m, v) = &mut *state;
-        update(self.spec, self.lr, self.t, w, self.g, self.scale, m, v);
+        self.sq_norm.set(update(
+            self.spec, self.lr, self.t, w, self.g, self.scale, m, v,
+        ));
         Ok(())
     }
 }
 
+/// Values per block of [`update`]: above two blocks, blocks are updated in
+/// parallel (an embedding table has 10⁵–10⁶ values).
+const UPDATE_BLOCK: usize = 1 << 15;
+
 /// One variable's update with learning rate `lr` at step `t` (from 1): the
-/// gradient is `scale · g`; `m` and `v` are the slot's state.
+/// gradient is `scale · g`; `m` and `v` are the slot's state. Returns `Σ g²`
+/// (summed per block in block order, so it does not depend on the threads).
 #[allow(clippy::too_many_arguments)]
 fn update(
     s: &OptimizerSpec,
@@ -191,7 +303,87 @@ fn update(
     scale: f32,
     m: &mut [f32],
     v: &mut [f32],
-) {
+) -> f64 {
+    if w.len() < 2 * UPDATE_BLOCK || m.len() != w.len() || v.len() != w.len() {
+        return update_block(s, lr, t, w, g, scale, m, v);
+    }
+    let sums: Vec<f64> = w
+        .par_chunks_mut(UPDATE_BLOCK)
+        .zip(g.par_chunks(UPDATE_BLOCK))
+        .zip(m.par_chunks_mut(UPDATE_BLOCK))
+        .zip(v.par_chunks_mut(UPDATE_BLOCK))
+        .map(|(((w, g), m), v)| update_block(s, lr, t, w, g, scale, m, v))
+        .collect();
+    sums.iter().sum()
+}
+
+/// [`update`] of one block, on this thread, compiled for the widest
+/// vectors this CPU has (chosen at run time by `pulp`; element-wise, so
+/// every width gives the same values).
+#[allow(clippy::too_many_arguments)]
+fn update_block(
+    s: &OptimizerSpec,
+    lr: f64,
+    t: u64,
+    w: &mut [f32],
+    g: &[f32],
+    scale: f32,
+    m: &mut [f32],
+    v: &mut [f32],
+) -> f64 {
+    /// The arguments, carried into the dispatched code.
+    struct Block<'a> {
+        s: &'a OptimizerSpec,
+        lr: f64,
+        t: u64,
+        w: &'a mut [f32],
+        g: &'a [f32],
+        scale: f32,
+        m: &'a mut [f32],
+        v: &'a mut [f32],
+    }
+    impl pulp::WithSimd for Block<'_> {
+        type Output = f64;
+        #[inline(always)]
+        fn with_simd<S: pulp::Simd>(self, _: S) -> f64 {
+            let Block {
+                s,
+                lr,
+                t,
+                w,
+                g,
+                scale,
+                m,
+                v,
+            } = self;
+            update_block_impl(s, lr, t, w, g, scale, m, v)
+        }
+    }
+    pulp::Arch::new().dispatch(Block {
+        s,
+        lr,
+        t,
+        w,
+        g,
+        scale,
+        m,
+        v,
+    })
+}
+
+/// [`update_block`] for the vectors it is inlined into.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn update_block_impl(
+    s: &OptimizerSpec,
+    lr: f64,
+    t: u64,
+    w: &mut [f32],
+    g: &[f32],
+    scale: f32,
+    m: &mut [f32],
+    v: &mut [f32],
+) -> f64 {
     let decay = (1.0 - s.weight_decay * lr) as f32;
     let (lr32, eps) = (lr as f32, s.epsilon as f32);
     let mu = s.momentum as f32;
@@ -240,4 +432,5 @@ fn update(
             }
         }
     }
+    sq_norm(g)
 }
