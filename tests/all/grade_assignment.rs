@@ -162,7 +162,7 @@ fn grading_catches_edits_other_data_and_duplicates() {
     ));
     // Ada's report as another kerros version would have written it.
     let r1 = std::fs::read_to_string(root.join("s1/reports/sentiment.html")).unwrap();
-    // As tests/verify_render.rs does: every mention of the version, in the
+    // As tests/all/verify_render.rs does: every mention of the version, in the
     // page, the manifest and the record.
     let old = r1.replace(env!("CARGO_PKG_VERSION"), "0.0.1-old");
     write(root, "old.html", &seal(&old));

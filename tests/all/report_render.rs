@@ -596,7 +596,7 @@ fn explanations_and_notes_are_shown_escaped_and_verified() {
     assert!(!html.contains("href=\"javascript"));
     // Editing the discussion in the page (sealing again) no longer matches
     // the page rendered from the record, which is what `kerros verify`
-    // checks (end to end in tests/report_extras.rs).
+    // checks (end to end in tests/all/report_extras.rs).
     let edited = seal(&html.replace("<strong>0.6</strong>", "<strong>0.9</strong>"));
     let record = kerros::report::rerender::extract_record(&edited).unwrap();
     assert_ne!(seal(&render(&record).unwrap()), edited);

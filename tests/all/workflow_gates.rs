@@ -258,7 +258,7 @@ fn sealed_report_verifies() {
     assert!(!sealed.contains(DIGEST_SLOT), "the slot is filled");
     let r = verify(&sealed);
     // A hand-made page has no record to render it from: that is its only
-    // problem (real reports are checked in tests/verify_render.rs).
+    // problem (real reports are checked in tests/all/verify_render.rs).
     assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
     assert!(
         r.problems[0].contains("no embedded record"),
