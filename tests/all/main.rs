@@ -2,9 +2,9 @@
 //!
 //! Each file of this folder was its own test binary (`tests/NAME.rs`). Every
 //! one of them linked the whole kerros library and its dependencies
-//! statically, so 43 binaries cost about 168 CPU-seconds of linking per
-//! build; one binary links once. `cargo test --release NAME` still selects a
-//! file's tests by their module path (`cargo test --release fetch_zip::`).
+//! statically: 43 binaries took about 168 CPU-seconds of each build (README,
+//! Quick start); one binary links once. A file's tests are still selected by
+//! their module path: `cargo test --release fetch_zip::`.
 //!
 //! Sharing one process means sharing its environment, current directory and
 //! globals: a test here must not change any of them (a variable a spawned
