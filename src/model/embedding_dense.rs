@@ -199,6 +199,9 @@ fn kernel_grad_impl<S: Simd>(
     dim: usize,
 ) {
     let units = dk.len() / (steps * dim).max(1);
+    if units == 1 && dim.is_multiple_of(S::F32_LANES) {
+        return kernel_grad_one_unit(simd, dk, ids, table, dz, steps, dim);
+    }
     for (b, row) in ids.chunks_exact(steps).enumerate() {
         let dzb = &dz[b * units..(b + 1) * units];
         for (t, &id) in row.iter().enumerate() {
@@ -210,6 +213,50 @@ fn kernel_grad_impl<S: Simd>(
                 for (d, &ed) in e.iter().enumerate() {
                     axpy(simd, &mut dkt[d * units..(d + 1) * units], dzb, ed);
                 }
+            }
+        }
+    }
+}
+
+/// Examples per block of [`kernel_grad_one_unit`].
+const KERNEL_GRAD_BLOCK: usize = 4;
+
+/// [`kernel_grad_impl`] for one unit and `dim` a multiple of `S`'s lanes:
+/// a step's kernel row stays in a register while the terms of a block of
+/// examples are added to it, in example order (the order of the scalar
+/// reference, so the values are the same), and is loaded and stored once per
+/// block instead of once per example.
+#[inline(always)]
+fn kernel_grad_one_unit<S: Simd>(
+    simd: S,
+    dk: &mut [f32],
+    ids: &[u32],
+    table: &[f32],
+    dz: &[f32],
+    steps: usize,
+    dim: usize,
+) {
+    let row = |id: u32| S::as_simd_f32s(&table[id as usize * dim..(id as usize + 1) * dim]).0;
+    for (q, block) in ids.chunks(steps * KERNEL_GRAD_BLOCK).enumerate() {
+        let n = block.len() / steps;
+        let s: [S::f32s; KERNEL_GRAD_BLOCK] = std::array::from_fn(|j| {
+            simd.splat_f32s(dz.get(q * KERNEL_GRAD_BLOCK + j).copied().unwrap_or(0.0))
+        });
+        for t in 0..steps {
+            let rows: [&[S::f32s]; KERNEL_GRAD_BLOCK] = std::array::from_fn(|j| {
+                if j < n {
+                    row(block[j * steps + t])
+                } else {
+                    &[]
+                }
+            });
+            let (acc, _) = S::as_mut_simd_f32s(&mut dk[t * dim..(t + 1) * dim]);
+            for (v, acc) in acc.iter_mut().enumerate() {
+                let mut a = *acc;
+                for j in 0..n {
+                    a = simd.add_f32s(a, simd.mul_f32s(rows[j][v], s[j]));
+                }
+                *acc = a;
             }
         }
     }
