@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Train the same models on the same encoded IMDB reviews in Keras (JAX backend,
-# CPU) and in kerros, one after the other, and print examples/second and the
+# CPU) and in kerros, model by model (Keras, then kerros), and print examples/second and the
 # kerros / Keras ratio. Usage (from the repo root or bench/):
 #   bench/keras_vs_kerros.sh [--models course,lstm,gru,bilstm,cnn] [--epochs 4] [--n 20000]
 set -euo pipefail
@@ -27,12 +27,19 @@ enc="$root/target/bench-data/imdb-$n"
 log="$root/target/bench-data/run-$(date +%s)"
 mkdir -p "$log"
 export KERAS_BACKEND=jax
-echo "== Keras (JAX, CPU) =="
-"$venv/bin/python" "$here/keras_models.py" --data "$data" --out "$enc" --n "$n" \
-  --epochs "$epochs" --models "$models" | tee "$log/keras.txt"
-echo "== kerros =="
-(cd "$root" && cargo bench --quiet --bench recurrent -- --data "$enc" --epochs "$epochs" \
-  --models "$models") | tee "$log/kerros.txt"
+# Model by model, Keras then kerros right after it: the machine is shared
+# and its speed drifts over minutes (after a few minutes of full load both
+# sides ran up to 2x slower than on a rested machine), so each pair is
+# measured under the same conditions. kerros is built once, first.
+(cd "$root" && cargo bench --quiet --bench recurrent --no-run)
+for m in ${models//,/ }; do
+  echo "== $m: Keras (JAX, CPU) =="
+  "$venv/bin/python" "$here/keras_models.py" --data "$data" --out "$enc" --n "$n" \
+    --epochs "$epochs" --models "$m" | tee -a "$log/keras.txt"
+  echo "== $m: kerros =="
+  (cd "$root" && cargo bench --quiet --bench recurrent -- --data "$enc" --epochs "$epochs" \
+    --models "$m") | tee -a "$log/kerros.txt"
+done
 echo
 printf '%-8s %14s %14s %8s\n' model "keras ex/s" "kerros ex/s" ratio
 for m in ${models//,/ }; do
