@@ -28,9 +28,10 @@ log="$root/target/bench-data/run-$(date +%s)"
 mkdir -p "$log"
 export KERAS_BACKEND=jax
 # Model by model, Keras then kerros right after it: the machine is shared
-# and its speed drifts over minutes (after a few minutes of full load both
-# sides ran up to 2x slower than on a rested machine), so each pair is
-# measured under the same conditions. kerros is built once, first.
+# and its speed drifts over minutes (two runs in the old order, all Keras
+# models then all kerros models, caught a stretch where kerros ran at half
+# the speed it had alone minutes before and after), so each pair is measured
+# close together. kerros is built once, first.
 (cd "$root" && cargo bench --quiet --bench recurrent --no-run)
 for m in ${models//,/ }; do
   echo "== $m: Keras (JAX, CPU) =="
