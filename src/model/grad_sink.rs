@@ -83,6 +83,11 @@ impl GradSink {
         Some(r)
     }
 
+    /// Free the buffer (training is over; a later add allocates it again).
+    pub fn release(&self) {
+        *self.lock() = Pending::default();
+    }
+
     /// Drop any pending gradient (a step that failed half-way leaves one).
     pub fn clear(&self) {
         let mut p = self.lock();
@@ -111,5 +116,11 @@ mod tests {
         sink.add(|v| v[2] += 1.0);
         sink.clear();
         assert_eq!(sink.peek(|v| v.to_vec()), None, "cleared");
+        sink.add(|v| v[2] += 1.0);
+        sink.release();
+        assert_eq!(sink.peek(|v| v.to_vec()), None, "released");
+        assert!(sink.lock().values.is_empty(), "the buffer is freed");
+        sink.add(|v| v[1] += 4.0);
+        assert_eq!(sink.take(|v| v.to_vec()), Some(vec![0.0, 4.0, 0.0]));
     }
 }

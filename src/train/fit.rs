@@ -286,6 +286,10 @@ pub fn fit_with(
             }
         }
     }
+    // The gradient buffers are not needed after training (a table's worth each).
+    for (_, sink) in model.grad_sinks() {
+        sink.release();
+    }
     Ok(history)
 }
 
