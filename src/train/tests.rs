@@ -674,13 +674,23 @@ fn simple_rnn_training_records_three_timestep_bands_per_epoch() {
 /// bit-identical to steps that return that gradient to candle.
 #[test]
 fn grad_sink_training_equals_returning_the_table_gradient_to_candle() {
+    // One unit (the course model's kernels) and several (the general ones).
+    for hidden in [None, Some(3)] {
+        sink_against_candle(hidden);
+    }
+}
+
+fn sink_against_candle(hidden: Option<usize>) {
     use crate::model::Pass;
     let train = token7_data(64, 20, 4);
-    let layers = vec![
+    let mut layers = vec![
         LayerSpec::Embedding(EmbeddingSpec::new(50, 8)),
         LayerSpec::Flatten,
-        LayerSpec::Dense(dense(1, Activation::Linear)),
     ];
+    if let Some(units) = hidden {
+        layers.push(LayerSpec::Dense(dense(units, Activation::Relu)));
+    }
+    layers.push(LayerSpec::Dense(dense(1, Activation::Linear)));
     let build = || Model::new(&layers, &ModelInput::Sequence { maxlen: 20 }, 11).unwrap();
     // One batch per epoch, in row order, so the reference needs no shuffle.
     let spec = TrainSpec {
