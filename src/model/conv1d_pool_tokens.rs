@@ -57,6 +57,7 @@ pub(crate) fn token_conv_pool(
         ids: Arc::clone(tokens.ids()),
         arch,
         argmax: PooledSteps::default(),
+        sink: tokens.grad_sink().cloned(),
     };
     // The table itself is the input: backward writes its gradient directly
     // (no per-batch lookup op and no gradient of the looked-up rows).
@@ -80,6 +81,8 @@ struct TokenConvPool {
     arch: Arch,
     /// The convolution step of each pooled value's maximum (`batch × windows × filters`).
     argmax: PooledSteps,
+    /// Where the table's gradient goes instead of back to candle, if set.
+    sink: Option<Arc<super::GradSink>>,
 }
 
 impl TokenConvPool {
@@ -231,10 +234,14 @@ impl CustomOp3 for TokenConvPool {
             .track_op()
             .then(|| Tensor::from_vec(db, bias.shape(), &dev))
             .transpose()?;
-        let dv = table
-            .track_op()
-            .then(|| Tensor::from_vec(dv, (vocab, c), &dev))
-            .transpose()?;
+        let dv = match (&self.sink, table.track_op()) {
+            (_, false) => None,
+            (Some(sink), true) => {
+                sink.add(|t| add_into(t, &dv));
+                None
+            }
+            (None, true) => Some(Tensor::from_vec(dv, (vocab, c), &dev)?),
+        };
         Ok((dv, dk, db))
     }
 }

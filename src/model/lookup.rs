@@ -2,23 +2,43 @@
 //! pass and the token paths that read table rows ([`super::EmbeddedTokens`]).
 
 use super::storage::{f32_values, with_f32};
+use super::GradSink;
 use candle_core::{bail, CpuStorage, CustomOp1, Layout, Result, Tensor};
+use std::sync::Arc;
 
 /// The lookup as one candle op: a row gather forward, and a backward that adds
 /// each position's gradient straight into a `vocab × dim` buffer. (candle's
 /// `index_select` backward builds a zero table and an `index_add` copy instead.)
+/// With a [`GradSink`], backward adds into the sink and returns nothing.
 pub(crate) struct Lookup {
     /// Token ids, row-major.
-    ids: std::sync::Arc<Vec<u32>>,
+    ids: Arc<Vec<u32>>,
     /// Output shape: `ids.len()` rows of the table's width, in any grouping
     /// (`(batch, steps, dim)`, flat `(batch, steps · dim)` or `(n, dim)`).
     shape: candle_core::Shape,
+    /// Where the table's gradient goes instead of back to candle, if set.
+    sink: Option<Arc<GradSink>>,
 }
 
 impl Lookup {
-    /// A gather of the table rows `ids`, shaped `shape`.
-    pub(crate) fn new(ids: std::sync::Arc<Vec<u32>>, shape: candle_core::Shape) -> Lookup {
-        Lookup { ids, shape }
+    /// A gather of the table rows `ids`, shaped `shape`, whose table
+    /// gradient goes to `sink` when one is given.
+    pub(crate) fn new(
+        ids: Arc<Vec<u32>>,
+        shape: candle_core::Shape,
+        sink: Option<Arc<GradSink>>,
+    ) -> Lookup {
+        Lookup { ids, shape, sink }
+    }
+}
+
+/// Add each position's gradient row `g` into row `id` of `out` (`dim` wide).
+fn scatter_add(out: &mut [f32], g: &[f32], ids: &[u32], dim: usize) {
+    for (row, &id) in g.chunks_exact(dim).zip(ids) {
+        let dst = &mut out[id as usize * dim..(id as usize + 1) * dim];
+        for (d, s) in dst.iter_mut().zip(row) {
+            *d += s;
+        }
     }
 }
 
@@ -47,14 +67,15 @@ impl CustomOp1 for Lookup {
 
     fn bwd(&self, arg: &Tensor, _res: &Tensor, grad_res: &Tensor) -> Result<Option<Tensor>> {
         let (vocab, dim) = arg.dims2()?;
+        if let Some(sink) = &self.sink {
+            with_f32(grad_res, "embedding gradient", |g| {
+                sink.add(|out| scatter_add(out, g, &self.ids, dim))
+            })?;
+            return Ok(None);
+        }
         let mut out = vec![0f32; vocab * dim];
         with_f32(grad_res, "embedding gradient", |g| {
-            for (row, &id) in g.chunks_exact(dim).zip(self.ids.iter()) {
-                let dst = &mut out[id as usize * dim..(id as usize + 1) * dim];
-                for (d, s) in dst.iter_mut().zip(row) {
-                    *d += s;
-                }
-            }
+            scatter_add(&mut out, g, &self.ids, dim)
         })?;
         Ok(Some(Tensor::from_vec(out, (vocab, dim), arg.device())?))
     }

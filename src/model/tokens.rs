@@ -29,8 +29,9 @@ pub struct EmbeddedTokens {
     distinct: OnceLock<Distinct>,
     /// Their table rows, looked up once (both directions of a `bidirectional` read them).
     vectors: OnceLock<Tensor>,
-    /// Where an op that reads the table directly may put the table's
-    /// gradient instead of returning it to candle (training with `fit`).
+    /// Where the ops that read the table (the lookups here, the fused
+    /// embedding-dense and token convolution ops) put the table's gradient
+    /// instead of returning it to candle (training with `fit`).
     grad_sink: Option<Arc<GradSink>>,
 }
 
@@ -115,8 +116,11 @@ impl EmbeddedTokens {
         } else {
             (self.batch, self.steps, self.dim).into()
         };
-        self.table
-            .apply_op1(Lookup::new(Arc::clone(&self.ids), shape))
+        self.table.apply_op1(Lookup::new(
+            Arc::clone(&self.ids),
+            shape,
+            self.grad_sink.clone(),
+        ))
     }
 
     /// The distinct ids of the batch in first-seen order, and for each
@@ -156,9 +160,11 @@ impl EmbeddedTokens {
         }
         let ids = self.distinct().ids;
         let n = ids.len();
-        let v = self
-            .table
-            .apply_op1(Lookup::new(ids, (n, self.dim).into()))?;
+        let v = self.table.apply_op1(Lookup::new(
+            ids,
+            (n, self.dim).into(),
+            self.grad_sink.clone(),
+        ))?;
         Ok(self.vectors.get_or_init(|| v).clone())
     }
 }

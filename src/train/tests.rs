@@ -674,24 +674,28 @@ fn simple_rnn_training_records_three_timestep_bands_per_epoch() {
 /// bit-identical to steps that return that gradient to candle.
 #[test]
 fn grad_sink_training_equals_returning_the_table_gradient_to_candle() {
-    // One unit (the course model's kernels) and several (the general ones).
-    for hidden in [None, Some(3)] {
-        sink_against_candle(hidden);
+    // Every op that reads the table: embedding-dense with one unit (the
+    // course model's kernels) and several, the lookup of a recurrent layer's
+    // distinct tokens (both directions of a bidirectional share it), the
+    // fused token convolution, and the plain lookup before a pooling.
+    for body in [
+        "- flatten\n- dense: {units: 1}",
+        "- flatten\n- dense: {units: 3, activation: relu}\n- dense: {units: 1}",
+        "- lstm: {units: 4}\n- dense: {units: 1}",
+        "- bidirectional: {layer: {gru: {units: 3}}}\n- dense: {units: 1}",
+        "- conv1d: {filters: 4, kernel_size: 3, activation: relu}\n- global_max_pooling1d\n- dense: {units: 1}",
+        "- global_average_pooling1d\n- dense: {units: 1}",
+    ] {
+        let yaml = format!("- embedding: {{input_dim: 50, output_dim: 8}}\n{body}");
+        let layers: Vec<LayerSpec> = serde_yaml::from_str(&yaml).unwrap();
+        sink_against_candle(&layers, body);
     }
 }
 
-fn sink_against_candle(hidden: Option<usize>) {
+fn sink_against_candle(layers: &[LayerSpec], what: &str) {
     use crate::model::Pass;
     let train = token7_data(64, 20, 4);
-    let mut layers = vec![
-        LayerSpec::Embedding(EmbeddingSpec::new(50, 8)),
-        LayerSpec::Flatten,
-    ];
-    if let Some(units) = hidden {
-        layers.push(LayerSpec::Dense(dense(units, Activation::Relu)));
-    }
-    layers.push(LayerSpec::Dense(dense(1, Activation::Linear)));
-    let build = || Model::new(&layers, &ModelInput::Sequence { maxlen: 20 }, 11).unwrap();
+    let build = || Model::new(layers, &ModelInput::Sequence { maxlen: 20 }, 11).unwrap();
     // One batch per epoch, in row order, so the reference needs no shuffle.
     let spec = TrainSpec {
         batch_size: 64,
@@ -708,18 +712,23 @@ fn sink_against_candle(hidden: Option<usize>) {
     let rows: Vec<usize> = (0..64).collect();
     let x = train.inputs.model_batch(&rows).unwrap();
     for _ in 0..3 {
-        let y = reference
-            .forward_batch(&x, &mut Pass::training(&mut rng))
-            .unwrap();
+        // As `fit` does on an epoch's last batch (each batch here).
+        let mut pass = Pass::training(&mut rng);
+        pass.set_record_grad_bands(true);
+        let y = reference.forward_batch(&x, &mut pass).unwrap();
         let grads = loss_tensor(&spec.loss, &y, &t1(&train.targets))
             .unwrap()
             .backward()
             .unwrap();
-        assert!(grads.get(&table).is_some(), "returned to candle");
+        assert!(grads.get(&table).is_some(), "{what}: returned to candle");
         optimizer.step(&grads).unwrap();
     }
-    assert_eq!(all_weights(&with_sink), all_weights(&reference));
-    assert_ne!(all_weights(&reference), all_weights(&build()), "trained");
+    assert_eq!(all_weights(&with_sink), all_weights(&reference), "{what}");
+    assert_ne!(
+        all_weights(&reference),
+        all_weights(&build()),
+        "{what}: trained"
+    );
 
     // With sinks on, candle gets no table gradient and the sink holds it.
     let mut pass = Pass::training(&mut rng);
@@ -729,9 +738,15 @@ fn sink_against_candle(hidden: Option<usize>) {
         .unwrap()
         .backward()
         .unwrap();
-    assert!(grads.get(&table).is_none());
+    assert!(
+        grads.get(&table).is_none(),
+        "{what}: not returned to candle"
+    );
     let (_, sink) = &reference.grad_sinks()[0];
-    assert!(sink.peek(|g| g.iter().any(|v| *v != 0.0)).unwrap());
+    assert!(
+        sink.peek(|g| g.iter().any(|v| *v != 0.0)).unwrap(),
+        "{what}"
+    );
 }
 
 /// A gradient from a variable's grad sink, from candle, or from both (their
