@@ -347,13 +347,9 @@ impl CustomOp2 for EmbeddingMatmul {
                         if !table.track_op() {
                             return None;
                         }
-                        if let Some(sink) = &self.sink {
-                            sink.add(|dt| table_grad(dt, ids, kv, dz, steps, dim));
-                            return None;
-                        }
-                        let mut dt = vec![0f32; vocab * dim];
-                        table_grad(&mut dt, ids, kv, dz, steps, dim);
-                        Some(dt)
+                        GradSink::add_or_new(self.sink.as_deref(), vocab * dim, |dt| {
+                            table_grad(dt, ids, kv, dz, steps, dim)
+                        })
                     };
                     rayon::join(table_grad, kernel_grad)
                 })

@@ -63,6 +63,27 @@ impl GradSink {
         p.filled = true;
     }
 
+    /// The gradient `fill` writes into zeros: added into `sink` when there
+    /// is one (then `None`: the op returns no gradient to candle), else in a
+    /// new buffer of `len` values.
+    pub(crate) fn add_or_new(
+        sink: Option<&GradSink>,
+        len: usize,
+        fill: impl FnOnce(&mut [f32]),
+    ) -> Option<Vec<f32>> {
+        match sink {
+            Some(sink) => {
+                sink.add(fill);
+                None
+            }
+            None => {
+                let mut values = vec![0.0; len];
+                fill(&mut values);
+                Some(values)
+            }
+        }
+    }
+
     /// `read` of the pending gradient, or `None` when none was added since
     /// the last take. The gradient stays pending.
     pub fn peek<R>(&self, read: impl FnOnce(&[f32]) -> R) -> Option<R> {

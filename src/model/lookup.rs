@@ -67,16 +67,12 @@ impl CustomOp1 for Lookup {
 
     fn bwd(&self, arg: &Tensor, _res: &Tensor, grad_res: &Tensor) -> Result<Option<Tensor>> {
         let (vocab, dim) = arg.dims2()?;
-        if let Some(sink) = &self.sink {
-            with_f32(grad_res, "embedding gradient", |g| {
-                sink.add(|out| scatter_add(out, g, &self.ids, dim))
-            })?;
-            return Ok(None);
-        }
-        let mut out = vec![0f32; vocab * dim];
-        with_f32(grad_res, "embedding gradient", |g| {
-            scatter_add(&mut out, g, &self.ids, dim)
+        let out = with_f32(grad_res, "embedding gradient", |g| {
+            GradSink::add_or_new(self.sink.as_deref(), vocab * dim, |out| {
+                scatter_add(out, g, &self.ids, dim)
+            })
         })?;
-        Ok(Some(Tensor::from_vec(out, (vocab, dim), arg.device())?))
+        out.map(|v| Tensor::from_vec(v, (vocab, dim), arg.device()))
+            .transpose()
     }
 }

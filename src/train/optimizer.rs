@@ -24,27 +24,20 @@ struct Slot {
 }
 
 impl Slot {
-    /// `read` of this step's gradient: the sink's, the store's, or `combined`
-    /// (their sum, when both had one); `None` when the variable got none.
-    fn with_grad<R>(
-        &self,
-        grads: &GradStore,
-        combined: Option<&[f32]>,
-        read: impl FnOnce(&[f32]) -> R,
-    ) -> Result<Option<R>> {
+    /// `Σ g²` of this step's gradient: `combined` (the sum, when both the
+    /// sink and the store had one), the sink's or the store's; `None` when
+    /// the variable got none.
+    fn grad_sq_norm(&self, grads: &GradStore, combined: Option<&[f32]>) -> Result<Option<f64>> {
         if let Some(c) = combined {
-            return Ok(Some(read(c)));
+            return Ok(Some(sq_norm(c)));
         }
-        let mut read = Some(read);
-        if let Some(sink) = &self.sink {
-            if let Some(r) = sink.peek(|g| (read.take().expect("read once"))(g)) {
-                return Ok(Some(r));
-            }
+        if let Some(sq) = self.sink.as_ref().and_then(|s| s.peek(sq_norm)) {
+            return Ok(Some(sq));
         }
-        match (grads.get(self.var.as_tensor()), read) {
-            (Some(g), Some(read)) => Ok(Some(with_f32(g, "gradient", read)?)),
-            _ => Ok(None),
-        }
+        grads
+            .get(self.var.as_tensor())
+            .map(|g| with_f32(g, "gradient", sq_norm))
+            .transpose()
     }
 }
 
@@ -192,7 +185,7 @@ impl Optimizer {
                 .zip(&mut self.last_sq_norms)
                 .zip(&combined)
             {
-                *norm = slot.with_grad(grads, sum.as_deref(), sq_norm)?;
+                *norm = slot.grad_sq_norm(grads, sum.as_deref())?;
             }
         }
         // Clipping factors: per tensor (clipnorm) or one for all (global_clipnorm).
@@ -213,10 +206,7 @@ impl Optimizer {
                 _ => 1.0,
             };
             let Slot { var, m, v, sink } = slot;
-            let state = RefCell::new((m, v));
-            let update = |g: &[f32]| -> Result<f64> {
-                let mut state = state.borrow_mut();
-                let (m, v) = &mut *state;
+            let mut update = |g: &[f32]| -> Result<f64> {
                 let op = Update {
                     spec: &self.spec,
                     lr,
@@ -230,11 +220,11 @@ impl Optimizer {
                 var.as_tensor().inplace_op1(&op)?;
                 Ok(op.sq_norm.get())
             };
-            let sq = match (sum, sink.as_ref().and_then(|s| s.take(update))) {
+            let sq = match (sum, sink.as_ref().and_then(|s| s.take(&mut update))) {
                 (Some(c), _) => update(c),
                 (None, Some(r)) => r,
                 (None, None) => match grads.get(var.as_tensor()) {
-                    Some(g) => with_f32(g, "gradient", update)?,
+                    Some(g) => with_f32(g, "gradient", &mut update)?,
                     None => {
                         *norm = None;
                         continue;
