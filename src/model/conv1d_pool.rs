@@ -192,25 +192,75 @@ struct ConvPool {
 }
 
 impl ConvPool {
-    /// Padded steps an example needs: enough for every used window.
-    fn padded_steps(&self) -> usize {
-        let g = &self.geometry;
-        (self.windows.used_steps() - 1) * g.stride + g.size
+    /// Example `xb` as the windows read it: borrowed when no padding is
+    /// needed, else copied into `buf`.
+    fn padded<'a>(&self, xb: &'a [f32], buf: &'a mut Vec<f32>) -> &'a [f32] {
+        let (p, c) = (
+            PaddedWindows::new(&self.geometry, &self.windows),
+            self.geometry.channels,
+        );
+        if p.is_prefix() {
+            return &xb[..p.len() * c];
+        }
+        buf.resize(p.len() * c, 0.0);
+        p.fill(buf, c, |s| &xb[s * c..(s + 1) * c]);
+        buf
+    }
+}
+
+/// An example's steps as the used windows of a convolution read them:
+/// `pad_left` zero steps in front (`same` padding), then the example's
+/// steps, cut or zero-filled to the steps those windows reach.
+pub(crate) struct PaddedWindows {
+    pad_left: usize,
+    steps: usize,
+    len: usize,
+}
+
+impl PaddedWindows {
+    /// The layout for `geometry`'s examples and the windows `windows` keeps.
+    pub(crate) fn new(geometry: &Geometry, windows: &MaxWindows) -> PaddedWindows {
+        PaddedWindows {
+            pad_left: geometry.pad_left,
+            steps: geometry.steps,
+            len: (windows.used_steps() - 1) * geometry.stride + geometry.size,
+        }
     }
 
-    /// Example `xb` as the windows read it: borrowed when no padding is
-    /// needed, else copied into `buf` with `pad_left` zero steps in front.
-    fn padded<'a>(&self, xb: &'a [f32], buf: &'a mut Vec<f32>) -> &'a [f32] {
-        let g = &self.geometry;
-        let (c, len) = (g.channels, self.padded_steps());
-        if g.pad_left == 0 && len <= g.steps {
-            return &xb[..len * c];
+    /// Steps in a padded example.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The padded steps that hold the example's steps `0 ..`.
+    fn real(&self) -> std::ops::Range<usize> {
+        let start = self.pad_left.min(self.len);
+        start..start + self.steps.min(self.len - start)
+    }
+
+    /// Whether a padded example is just the example's first steps (no copy needed).
+    pub(crate) fn is_prefix(&self) -> bool {
+        self.pad_left == 0 && self.len <= self.steps
+    }
+
+    /// Writes a padded example into `buf` (`len() · c` values): step `s`'s
+    /// `c` values are `step(s)`, padding is zeros.
+    pub(crate) fn fill<'a>(&self, buf: &mut [f32], c: usize, step: impl Fn(usize) -> &'a [f32]) {
+        let real = self.real();
+        buf[..real.start * c].fill(0.0);
+        for (s, dst) in buf[real.start * c..real.end * c]
+            .chunks_exact_mut(c)
+            .enumerate()
+        {
+            dst.copy_from_slice(step(s));
         }
-        buf.clear();
-        buf.resize(len * c, 0.0);
-        let n = g.steps.min(len.saturating_sub(g.pad_left));
-        buf[g.pad_left * c..(g.pad_left + n) * c].copy_from_slice(&xb[..n * c]);
-        buf
+        buf[real.end * c..].fill(0.0);
+    }
+
+    /// The example's steps `0 ..` within a padded buffer (`c` values a step).
+    pub(crate) fn real_steps<'a>(&self, buf: &'a [f32], c: usize) -> &'a [f32] {
+        let real = self.real();
+        &buf[real.start * c..real.end * c]
     }
 }
 
@@ -278,8 +328,8 @@ impl CustomOp3 for ConvPool {
                 .enumerate()
                 .map(|(task, dxc)| {
                     let (mut dkt, mut db) = (vec![0f32; f * width], vec![0f32; f]);
-                    let (mut buf, mut dbuf) =
-                        (Vec::new(), vec![0f32; self.padded_steps() * g.channels]);
+                    let padded = PaddedWindows::new(g, &self.windows);
+                    let (mut buf, mut dbuf) = (Vec::new(), vec![0f32; padded.len() * g.channels]);
                     let b0 = task * per_task;
                     for (i, dxb) in dxc.chunks_exact_mut(per_in).enumerate() {
                         let b = b0 + i;
@@ -298,9 +348,8 @@ impl CustomOp3 for ConvPool {
                             dxp: &mut dbuf,
                         });
                         // The padded buffer's real steps are the example's gradient.
-                        let n = g.steps.min(self.padded_steps().saturating_sub(g.pad_left));
-                        let c = g.channels;
-                        dxb[..n * c].copy_from_slice(&dbuf[g.pad_left * c..(g.pad_left + n) * c]);
+                        let real = padded.real_steps(&dbuf, g.channels);
+                        dxb[..real.len()].copy_from_slice(real);
                     }
                     (dkt, db)
                 })
@@ -329,17 +378,17 @@ impl CustomOp3 for ConvPool {
 /// value with gradient `g` at convolution step `t`, the kernel column gets
 /// `g ·` the window of `t` and the window's input gradient gets `g ·` the
 /// kernel column (`kt`: the kernel transposed, one row of `kernel_size ·
-/// channels` per filter).
-struct WindowGrads<'a> {
-    gz: &'a [f32],
-    argmax: &'a [u32],
-    xp: &'a [f32],
-    kt: &'a [f32],
-    g: &'a Geometry,
-    f: usize,
-    dkt: &'a mut [f32],
-    db: &'a mut [f32],
-    dxp: &'a mut [f32],
+/// channels` per filter). `xp` and `dxp` are padded examples ([`PaddedWindows`]).
+pub(crate) struct WindowGrads<'a> {
+    pub gz: &'a [f32],
+    pub argmax: &'a [u32],
+    pub xp: &'a [f32],
+    pub kt: &'a [f32],
+    pub g: &'a Geometry,
+    pub f: usize,
+    pub dkt: &'a mut [f32],
+    pub db: &'a mut [f32],
+    pub dxp: &'a mut [f32],
 }
 
 impl WithSimd for WindowGrads<'_> {

@@ -5,18 +5,26 @@
 //! per distinct token of the batch), each convolution step the sum of
 //! `kernel_size` slices of `P`; then, per example in a small buffer, the
 //! pooling epilogue of `conv1d_pool.rs` (only the maxima and their steps
-//! are kept). Backward touches only the maxima: a pooled value with gradient
-//! `g` at step `t` adds, for each tap `j`, `g ·` the token vector at step
-//! `t + j` to column `f` of `Kⱼ` and `g · Kⱼ[·, f]` to that token's row of
-//! the embedding table's gradient (the op reads the table itself, so no
-//! lookup op and no gradient of the looked-up rows sit in between). No
-//! `P`-sized gradient is built and no matmul runs backward.
+//! are kept). Backward touches only the maxima, as `conv1d_pool.rs` does on
+//! a gathered copy of each example's token vectors: a pooled value with
+//! gradient `g` at step `t` adds `g ·` the window at `t` (`kernel_size ·
+//! channels` contiguous values) to its filter's kernel column, and `g ·`
+//! that column to the window's gradient; each step's gradient then goes to
+//! its token's row of a per-task gradient over the batch's distinct tokens
+//! (a few thousand rows, not the whole table), added into the table's
+//! gradient at the end. The op reads the table itself, so no lookup op and
+//! no gradient of the looked-up rows sit in between; no `P`-sized gradient
+//! is built and no matmul runs backward.
 
 use super::conv1d_geometry::Geometry;
-use super::conv1d_pool::{examples_per_task, pool_examples, MaxWindows, PooledSteps};
-use super::conv1d_pool_kernels::{add_into, axpy, windows_times};
+use super::conv1d_pool::{
+    examples_per_task, pool_examples, MaxWindows, PaddedWindows, PooledSteps, WindowGrads,
+};
+use super::conv1d_pool_kernels::{add_into, windows_times};
+use super::recurrent::kernels::transpose;
 use super::storage::{f32_values, with_f32};
 use super::tokens::{Distinct, EmbeddedTokens};
+use super::GradSink;
 use crate::spec::Activation;
 use candle_core::{bail, CpuStorage, CustomOp3, Device, Layout, Result, Shape, Tensor};
 use pulp::{Arch, Simd, WithSimd};
@@ -82,7 +90,7 @@ struct TokenConvPool {
     /// The convolution step of each pooled value's maximum (`batch × windows × filters`).
     argmax: PooledSteps,
     /// Where the table's gradient goes instead of back to candle, if set.
-    sink: Option<Arc<super::GradSink>>,
+    sink: Option<Arc<GradSink>>,
 }
 
 impl TokenConvPool {
@@ -174,73 +182,91 @@ impl CustomOp3 for TokenConvPool {
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let (g, f) = (&self.geometry, self.filters);
-        let c = g.channels;
+        let (c, width) = (g.channels, g.size * g.channels);
         let (argmax, gz) =
             self.argmax
                 .take_with_gradient("conv1d-pool-tokens", grad, res, self.act)?;
-        // [j][f][c]: the kernel column of tap j and filter f, contiguous.
-        let kt: Vec<f32> = with_f32(kernel, "conv1d kernel", |k| {
-            k.chunks_exact(c * f)
-                .flat_map(|kj| super::recurrent::kernels::transpose(kj, c, f))
-                .collect()
-        })?;
-        let vocab = table.dim(0)?;
+        let kt = with_f32(kernel, "conv1d kernel", |k| transpose(k, width, f))?;
+        let (vocab, rows) = (table.dim(0)?, self.distinct.ids.len());
+        let padded = PaddedWindows::new(g, &self.windows);
+        let per_out = self.windows.out * f;
         let per_task = examples_per_task(g.batch);
         let tasks = g.batch.div_ceil(per_task);
+        // Per task: the gradient of each distinct token's row (not of the
+        // whole table: a batch reads a few thousand of its rows), the
+        // kernel's (as `[filter][tap · channel]`) and the bias's.
         let partial: Vec<(Vec<f32>, Vec<f32>, Vec<f32>)> =
             with_f32(table, "embedding table", |v| {
                 (0..tasks)
                     .into_par_iter()
                     .map(|task| {
-                        let (mut dv, mut dkt, mut db) =
-                            (vec![0f32; vocab * c], vec![0f32; kt.len()], vec![0f32; f]);
-                        let examples = task * per_task..((task + 1) * per_task).min(g.batch);
-                        self.arch.dispatch(TapGrads {
-                            op: self,
-                            examples,
-                            gz: &gz,
-                            argmax: &argmax,
-                            v,
-                            kt: &kt,
-                            dv: &mut dv,
-                            dkt: &mut dkt,
-                            db: &mut db,
-                        });
-                        (dv, dkt, db)
+                        let (mut drows, mut dkt, mut db) =
+                            (vec![0f32; rows * c], vec![0f32; f * width], vec![0f32; f]);
+                        let mut xp = vec![0f32; padded.len() * c];
+                        let mut dxp = vec![0f32; padded.len() * c];
+                        for b in task * per_task..((task + 1) * per_task).min(g.batch) {
+                            let positions = b * g.steps..(b + 1) * g.steps;
+                            // The example's token vectors, as the windows read them.
+                            padded.fill(&mut xp, c, |s| {
+                                let id = self.ids[positions.start + s] as usize;
+                                &v[id * c..(id + 1) * c]
+                            });
+                            dxp.fill(0.0);
+                            let span = b * per_out..(b + 1) * per_out;
+                            self.arch.dispatch(WindowGrads {
+                                gz: &gz[span.clone()],
+                                argmax: &argmax[span],
+                                xp: &xp,
+                                kt: &kt,
+                                g,
+                                f,
+                                dkt: &mut dkt,
+                                db: &mut db,
+                                dxp: &mut dxp,
+                            });
+                            // Each real step's gradient to its token's row.
+                            let row_of = &self.distinct.row_of[positions];
+                            for (&r, gs) in row_of
+                                .iter()
+                                .zip(padded.real_steps(&dxp, c).chunks_exact(c))
+                            {
+                                let r = r as usize;
+                                add_into(&mut drows[r * c..(r + 1) * c], gs);
+                            }
+                        }
+                        (drows, dkt, db)
                     })
                     .collect()
             })?;
         let mut parts = partial.into_iter();
-        let Some((mut dv, mut dkt, mut db)) = parts.next() else {
+        let Some((mut drows, mut dkt, mut db)) = parts.next() else {
             bail!("conv1d-pool-tokens: empty batch");
         };
-        for (v, k, b) in parts {
-            add_into(&mut dv, &v);
+        for (r, k, b) in parts {
+            add_into(&mut drows, &r);
             add_into(&mut dkt, &k);
             add_into(&mut db, &b);
         }
         let dev = Device::Cpu;
         let dk = kernel
             .track_op()
-            .then(|| {
-                let k: Vec<f32> = dkt
-                    .chunks_exact(f * c)
-                    .flat_map(|kj| super::recurrent::kernels::transpose(kj, f, c))
-                    .collect();
-                Tensor::from_vec(k, kernel.shape(), &dev)
-            })
+            .then(|| Tensor::from_vec(transpose(&dkt, f, width), kernel.shape(), &dev))
             .transpose()?;
         let db = bias
             .track_op()
             .then(|| Tensor::from_vec(db, bias.shape(), &dev))
             .transpose()?;
-        let dv = match (&self.sink, table.track_op()) {
-            (_, false) => None,
-            (Some(sink), true) => {
-                sink.add(|t| add_into(t, &dv));
-                None
-            }
-            (None, true) => Some(Tensor::from_vec(dv, (vocab, c), &dev)?),
+        let dv = if table.track_op() {
+            let ids = &self.distinct.ids;
+            GradSink::add_or_new(self.sink.as_deref(), vocab * c, |t| {
+                for (row, &id) in drows.chunks_exact(c).zip(ids.iter()) {
+                    add_into(&mut t[id as usize * c..(id as usize + 1) * c], row);
+                }
+            })
+            .map(|t| Tensor::from_vec(t, (vocab, c), &dev))
+            .transpose()?
+        } else {
+            None
         };
         Ok((dv, dk, db))
     }
@@ -260,63 +286,6 @@ impl WithSimd for Product<'_> {
     fn with_simd<S: Simd>(self, simd: S) {
         let (m, k, n) = self.dims;
         windows_times(simd, self.c, self.a, k, self.b, m, k, n)
-    }
-}
-
-/// Backward of a range of examples, run under `pulp`'s dispatch: for each
-/// pooled value with gradient `g` at step `t` and each tap `j` (token row
-/// `r`), `dKⱼ[·, f] += g · v[r]` and `dv[r] += g · Kⱼ[·, f]`.
-struct TapGrads<'a> {
-    op: &'a TokenConvPool,
-    examples: std::ops::Range<usize>,
-    /// Gradient at each pooled value, through the activation.
-    gz: &'a [f32],
-    argmax: &'a [u32],
-    /// The embedding table, `vocab × channels`.
-    v: &'a [f32],
-    /// The kernel as `[j][f][c]`.
-    kt: &'a [f32],
-    dv: &'a mut [f32],
-    dkt: &'a mut [f32],
-    db: &'a mut [f32],
-}
-
-impl WithSimd for TapGrads<'_> {
-    type Output = ();
-    #[inline(always)]
-    fn with_simd<S: Simd>(self, simd: S) {
-        let TapGrads {
-            op,
-            examples,
-            gz,
-            argmax,
-            v,
-            kt,
-            dv,
-            dkt,
-            db,
-        } = self;
-        let (f, c) = (op.filters, op.geometry.channels);
-        let per_out = op.windows.out * f;
-        for b in examples {
-            let span = b * per_out..(b + 1) * per_out;
-            for (gw, aw) in gz[span.clone()]
-                .chunks_exact(f)
-                .zip(argmax[span].chunks_exact(f))
-            {
-                for (fi, (&gv, &t)) in gw.iter().zip(aw).enumerate() {
-                    if gv == 0.0 {
-                        continue;
-                    }
-                    db[fi] += gv;
-                    for (j, r) in op.taps(b, t as usize, &op.ids) {
-                        let col = (j * f + fi) * c;
-                        axpy(simd, &mut dkt[col..col + c], gv, &v[r * c..(r + 1) * c]);
-                        axpy(simd, &mut dv[r * c..(r + 1) * c], gv, &kt[col..col + c]);
-                    }
-                }
-            }
-        }
     }
 }
 
