@@ -151,6 +151,7 @@ fn gflops_line(
 }
 
 fn main() {
+    kerros::model::configure_candle_threads();
     let args: Vec<String> = std::env::args().collect();
     let arg = |name: &str| {
         args.iter()

@@ -21,6 +21,7 @@ use std::time::Instant;
 const WIDTH: usize = 800_000;
 
 fn main() {
+    kerros::model::configure_candle_threads();
     let n: usize = std::env::args()
         .nth(1)
         .and_then(|a| a.parse().ok())

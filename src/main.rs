@@ -7,5 +7,6 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
+    kerros::model::configure_candle_threads();
     std::process::exit(kerros::cli::main());
 }

@@ -40,6 +40,7 @@ mod sparse;
 mod stack;
 mod storage;
 mod summary;
+mod threads;
 mod tokens;
 mod trace;
 mod weights;
@@ -64,6 +65,7 @@ pub use sparse::{ModelBatch, SparseBatch, SparseGrad};
 pub use stack::infer_shapes;
 pub(crate) use storage::{f32_values_mut, with_f32};
 pub use summary::Summary;
+pub use threads::{configure_candle_threads, CANDLE_THREADS_VAR};
 pub use tokens::{Distinct, EmbeddedTokens};
 pub use trace::LayerTrace;
 
