@@ -88,10 +88,9 @@ fn student(root: &Path, name: &str, author: &str, data: &str, edit: impl Fn(Stri
     ));
 }
 
-#[test]
-fn grading_catches_edits_other_data_and_duplicates() {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path();
+/// `<root>/teacher/` with `examples/assignment/`'s assignment and template,
+/// and the class's data in `<root>/data/`.
+fn class_folder(root: &Path) {
     let teacher = root.join("teacher");
     std::fs::create_dir_all(&teacher).unwrap();
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/assignment");
@@ -99,6 +98,13 @@ fn grading_catches_edits_other_data_and_duplicates() {
         std::fs::copy(example.join(f), teacher.join(f)).unwrap();
     }
     imdb_folder(&root.join("data"), false);
+}
+
+#[test]
+fn grading_catches_edits_other_data_and_duplicates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    class_folder(root);
     imdb_folder(&root.join("other"), true);
 
     // A changed locked key is refused before any data is read.
@@ -301,6 +307,105 @@ fn grading_catches_edits_other_data_and_duplicates() {
     let o = kerros(root, &["grade", "--assignment", "bad.yaml", reports[0]]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("did you mean `data`"));
+}
+
+/// `html` with its embedded record's spec edited by `edit` (in the record
+/// and in its manifest), the page rendered again from that record and
+/// sealed: what a student who edits the record with kerros's own library
+/// would hand in. Its page, record, manifest and digest agree.
+fn forge_spec(html: &str, edit: impl Fn(&str) -> String) -> String {
+    let mut record = kerros::report::rerender::extract_record(html).unwrap();
+    let edited = edit(&record.spec_yaml);
+    assert_ne!(edited, record.spec_yaml, "the edit changed nothing");
+    record.spec_yaml = edited;
+    let mut manifest: kerros::report::manifest::Manifest =
+        serde_json::from_str(record.manifest_json.as_deref().unwrap()).unwrap();
+    manifest.spec_yaml = edit(&manifest.spec_yaml);
+    record.manifest_json = Some(serde_json::to_string(&manifest).unwrap());
+    seal(&kerros::report::render(&record).unwrap())
+}
+
+#[test]
+fn grading_judges_the_record_a_consistent_forgery_claims() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    class_folder(root);
+    student(root, "s1", "Ada", "data", |t| t);
+    let honest = std::fs::read_to_string(root.join("s1/reports/sentiment.html")).unwrap();
+    // Claims a smaller data limit (`data` is locked) than the run used.
+    write(
+        root,
+        "locked.html",
+        &forge_spec(&honest, |y| y.replace("limit: 2000", "limit: 1000")),
+    );
+    // Claims 2 epochs (unlocked) for metrics that 8 epochs made.
+    write(
+        root,
+        "epochs.html",
+        &forge_spec(&honest, |y| y.replace("epochs: 8", "epochs: 2")),
+    );
+    // Both pass `verify`: it checks that a report is intact, not that it is true.
+    for forged in ["locked.html", "epochs.html"] {
+        let o = kerros(root, &["verify", forged]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{forged}: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let grade = |extra: &[&str], csv: &str| {
+        let mut args = vec![
+            "grade",
+            "--assignment",
+            "teacher/assignment.yaml",
+            "s1/reports/sentiment.html",
+            "locked.html",
+            "epochs.html",
+            "--data-dir",
+            "data",
+            "--cache-dir",
+            "grading-cache",
+            "--csv",
+            csv,
+        ];
+        args.extend(extra);
+        let out = ok(&kerros(root, &args));
+        let mut rows = BTreeMap::new();
+        let mut reader = csv::Reader::from_path(root.join(csv)).unwrap();
+        let header = reader.headers().unwrap().clone();
+        for rec in reader.records() {
+            let rec = rec.unwrap();
+            let field =
+                |name: &str| rec[header.iter().position(|h| h == name).unwrap()].to_string();
+            rows.insert(
+                field("report"),
+                (field("status"), field("detail"), field("points")),
+            );
+        }
+        (out, rows)
+    };
+    // Without --rerun: the locked key is caught from the record alone; the
+    // epoch claim cannot be, so that report is graded on its metrics.
+    let (out, rows) = grade(&[], "plain.csv");
+    assert_eq!(rows["s1/reports/sentiment.html"].0, "ok", "{out}");
+    let (status, detail, points) = &rows["locked.html"];
+    assert_eq!(status, "locked_changed", "{out}");
+    assert!(
+        detail.contains("locked `data` changed") && detail.contains("limit"),
+        "{detail}"
+    );
+    assert_eq!(points, "0");
+    assert_eq!(rows["epochs.html"].0, "ok", "{out}");
+    // --rerun runs each report's spec again: the epoch claim does not reproduce.
+    let (out, rows) = grade(&["--rerun"], "rerun.csv");
+    assert_eq!(rows["s1/reports/sentiment.html"].0, "ok", "{out}");
+    assert_eq!(rows["locked.html"].0, "locked_changed", "{out}");
+    let (status, detail, points) = &rows["epochs.html"];
+    assert_eq!(status, "not_reproduced", "{out}");
+    assert!(detail.contains("the re-run differs"), "{detail}");
+    assert_eq!(points, "0");
 }
 
 #[test]
