@@ -21,6 +21,7 @@ use super::conv1d_pool::{
     examples_per_task, pool_examples, MaxWindows, PaddedWindows, PooledSteps, WindowGrads,
 };
 use super::conv1d_pool_kernels::{add_into, windows_times};
+use super::lookup::scatter_add;
 use super::recurrent::kernels::transpose;
 use super::storage::{f32_values, with_f32};
 use super::tokens::{Distinct, EmbeddedTokens};
@@ -94,17 +95,11 @@ struct TokenConvPool {
 }
 
 impl TokenConvPool {
-    /// Each tap `(j, index[position of step t + j])` of step `t` of example
-    /// `b`; `index` is per position (`row_of` for `P` rows, `ids` for table rows).
+    /// Each tap `(j, P row of the token at step t + j)` of step `t` of example `b`.
     #[inline(always)]
-    fn taps<'a>(
-        &'a self,
-        b: usize,
-        t: usize,
-        index: &'a [u32],
-    ) -> impl Iterator<Item = (usize, usize)> + 'a {
-        let g = &self.geometry;
-        (0..g.size).filter_map(move |j| Some((j, index[b * g.steps + g.source(t, j)?] as usize)))
+    fn taps(&self, b: usize, t: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let (g, row_of) = (&self.geometry, &self.distinct.row_of);
+        (0..g.size).filter_map(move |j| Some((j, row_of[b * g.steps + g.source(t, j)?] as usize)))
     }
 }
 
@@ -257,11 +252,8 @@ impl CustomOp3 for TokenConvPool {
             .then(|| Tensor::from_vec(db, bias.shape(), &dev))
             .transpose()?;
         let dv = if table.track_op() {
-            let ids = &self.distinct.ids;
             GradSink::add_or_new(self.sink.as_deref(), vocab * c, |t| {
-                for (row, &id) in drows.chunks_exact(c).zip(ids.iter()) {
-                    add_into(&mut t[id as usize * c..(id as usize + 1) * c], row);
-                }
+                scatter_add(t, &drows, &self.distinct.ids, c)
             })
             .map(|t| Tensor::from_vec(t, (vocab, c), &dev))
             .transpose()?
@@ -306,12 +298,11 @@ impl WithSimd for WindowSums<'_> {
         let WindowSums { op, b, p, z } = self;
         let f = op.filters;
         let pw = op.geometry.size * f;
-        let row_of = &op.distinct.row_of;
         let vectors = f / S::F32_LANES;
         if f % S::F32_LANES != 0 || vectors > MAX_SUM_VECTORS {
             z.fill(0.0);
             for (t, zt) in z.chunks_exact_mut(f).enumerate() {
-                for (j, r) in op.taps(b, t, row_of) {
+                for (j, r) in op.taps(b, t) {
                     add_into(zt, &p[r * pw + j * f..r * pw + (j + 1) * f]);
                 }
             }
@@ -320,7 +311,7 @@ impl WithSimd for WindowSums<'_> {
         // A step's sum stays in registers over its taps (same order as above).
         for (t, zt) in z.chunks_exact_mut(f).enumerate() {
             let mut acc = [simd.splat_f32s(0.0); MAX_SUM_VECTORS];
-            for (j, r) in op.taps(b, t, row_of) {
+            for (j, r) in op.taps(b, t) {
                 let (pv, _) = S::as_simd_f32s(&p[r * pw + j * f..r * pw + (j + 1) * f]);
                 for (a, v) in acc.iter_mut().zip(pv) {
                     *a = simd.add_f32s(*a, *v);

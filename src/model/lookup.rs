@@ -32,8 +32,8 @@ impl Lookup {
     }
 }
 
-/// Add each position's gradient row `g` into row `id` of `out` (`dim` wide).
-fn scatter_add(out: &mut [f32], g: &[f32], ids: &[u32], dim: usize) {
+/// Add each gradient row of `g` into row `ids[i]` of `out` (`dim` wide).
+pub(super) fn scatter_add(out: &mut [f32], g: &[f32], ids: &[u32], dim: usize) {
     for (row, &id) in g.chunks_exact(dim).zip(ids) {
         let dst = &mut out[id as usize * dim..(id as usize + 1) * dim];
         for (d, s) in dst.iter_mut().zip(row) {
