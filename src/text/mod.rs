@@ -7,6 +7,7 @@
 //!
 //! Settings come from [`crate::spec`] and are taken by reference.
 
+pub mod doc_vectors;
 mod error;
 mod hash;
 pub mod sequence;

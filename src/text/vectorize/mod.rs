@@ -591,7 +591,8 @@ impl Vectorizer {
             let j = *j as usize;
             match self.spec.mode {
                 VectorizeMode::MultiHot => *value = 1.0,
-                VectorizeMode::Count | VectorizeMode::Int => {}
+                // The counts behind a document vector's term sequence.
+                VectorizeMode::Count | VectorizeMode::Int | VectorizeMode::DocVectors => {}
                 VectorizeMode::TfIdf => *value *= self.parts.idf[j],
             }
             if let Some(r) = &self.parts.nb_weights {
@@ -599,6 +600,15 @@ impl Vectorizer {
             }
         }
         row
+    }
+
+    /// The vocabulary n-grams of one text in text order (by start word, then
+    /// length), each occurrence once: what document vectors are trained on.
+    pub fn term_sequence(&self, text: &str) -> Vec<u32> {
+        let s = standardize(text, self.spec.standardize, self.spec.strip_html);
+        let mut f = Vec::new();
+        self.feature_ids(&s, &mut f);
+        f
     }
 
     /// [`Vectorizer::transform`] over many texts, in parallel (order preserved).

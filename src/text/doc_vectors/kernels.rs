@@ -1,0 +1,295 @@
+//! The SIMD loops of document-vector training and inference, compiled once
+//! per instruction set inside a `pulp` dispatch (AVX2/FMA, NEON or portable).
+//! No closures here: a closure would not inherit the dispatch's target
+//! features, and every vector intrinsic in it would become a call.
+
+use super::rng::XorShift;
+use super::{sigmoid, Sampler};
+use pulp::{Simd, WithSimd};
+
+/// `vector · row(t)` for up to four targets at once: four independent sums
+/// keep the FMA units busy where one sum would wait on each add. A target
+/// that appears twice in a group is scored against its row as it was before
+/// the group (word2vec scores it after its first update; both are SGD).
+#[inline(always)]
+fn dots4<S: Simd, O: Outputs>(
+    simd: S,
+    vector: &[f32],
+    group: &[u32],
+    outputs: &O,
+    dim: usize,
+) -> [f32; 4] {
+    let rows: [&[f32]; 4] = std::array::from_fn(|k| match group.get(k) {
+        Some(&t) => outputs.row(t, dim),
+        None => vector,
+    });
+    let (vv, vt) = S::as_simd_f32s(vector);
+    let split: [(&[S::f32s], &[f32]); 4] = std::array::from_fn(|k| S::as_simd_f32s(rows[k]));
+    let mut acc = [simd.splat_f32s(0.0); 4];
+    for (j, v) in vv.iter().enumerate() {
+        for k in 0..4 {
+            acc[k] = simd.mul_add_f32s(*v, split[k].0[j], acc[k]);
+        }
+    }
+    std::array::from_fn(|k| {
+        let mut sum = simd.reduce_sum_f32s(acc[k]);
+        for (x, y) in vt.iter().zip(split[k].1) {
+            sum = x.mul_add(*y, sum);
+        }
+        sum
+    })
+}
+
+/// `y += a·x` with fused multiply-adds.
+#[inline(always)]
+fn axpy<S: Simd>(simd: S, y: &mut [f32], a: f32, x: &[f32]) {
+    let n = y.len().min(x.len());
+    let (yv, yt) = S::as_mut_simd_f32s(&mut y[..n]);
+    let (xv, xt) = S::as_simd_f32s(&x[..n]);
+    let av = simd.splat_f32s(a);
+    for (d, v) in yv.iter_mut().zip(xv) {
+        *d = simd.mul_add_f32s(av, *v, *d);
+    }
+    for (d, v) in yt.iter_mut().zip(xt) {
+        *d = a.mul_add(*v, *d);
+    }
+}
+
+/// The output vectors as one pass sees them: updated when training, frozen
+/// when inferring.
+trait Outputs {
+    /// Output vector of `term`.
+    fn row(&self, term: u32, dim: usize) -> &[f32];
+    /// `grad += g · row(term)`, then `row(term) += g · vector` when training
+    /// (one sweep over the row).
+    fn step<S: Simd>(&mut self, simd: S, term: u32, g: f32, vector: &[f32], grad: &mut [f32]);
+}
+
+/// Training: the rows move.
+struct Trained<'a>(&'a mut [f32]);
+
+impl Outputs for Trained<'_> {
+    #[inline(always)]
+    fn row(&self, term: u32, dim: usize) -> &[f32] {
+        &self.0[term as usize * dim..(term as usize + 1) * dim]
+    }
+
+    #[inline(always)]
+    fn step<S: Simd>(&mut self, simd: S, term: u32, g: f32, vector: &[f32], grad: &mut [f32]) {
+        let dim = vector.len();
+        let row = &mut self.0[term as usize * dim..(term as usize + 1) * dim];
+        let (rv, rt) = S::as_mut_simd_f32s(row);
+        let (vv, vt) = S::as_simd_f32s(vector);
+        let (gv, gt) = S::as_mut_simd_f32s(grad);
+        let gs = simd.splat_f32s(g);
+        for ((r, v), d) in rv.iter_mut().zip(vv).zip(gv.iter_mut()) {
+            *d = simd.mul_add_f32s(gs, *r, *d);
+            *r = simd.mul_add_f32s(gs, *v, *r);
+        }
+        for ((r, v), d) in rt.iter_mut().zip(vt).zip(gt.iter_mut()) {
+            *d = g.mul_add(*r, *d);
+            *r = g.mul_add(*v, *r);
+        }
+    }
+}
+
+/// Inference: the rows stay.
+struct Frozen<'a>(&'a [f32]);
+
+impl Outputs for Frozen<'_> {
+    #[inline(always)]
+    fn row(&self, term: u32, dim: usize) -> &[f32] {
+        &self.0[term as usize * dim..(term as usize + 1) * dim]
+    }
+
+    #[inline(always)]
+    fn step<S: Simd>(&mut self, simd: S, term: u32, g: f32, vector: &[f32], grad: &mut [f32]) {
+        axpy(simd, grad, g, self.row(term, vector.len()));
+    }
+}
+
+/// Asks the CPU to start loading `row` into cache. The output rows a pass
+/// reads are scattered over a table of hundreds of megabytes, so each is a
+/// cache (and TLB) miss; asking for the next occurrence's rows while this
+/// one computes overlaps those misses.
+#[inline(always)]
+fn prefetch(row: &[f32]) {
+    #[cfg(target_arch = "x86_64")]
+    for line in row.chunks(16) {
+        // SAFETY: a prefetch is a hint; the address is inside `row`.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch(
+                line.as_ptr() as *const i8,
+                std::arch::x86_64::_MM_HINT_T0,
+            )
+        };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = row;
+}
+
+/// One pass's draws over one document, made before any computing: the kept
+/// occurrences (subsampling) and `negative` noise terms for each. Drawing
+/// them in a tight loop lets the CPU overlap the cache misses of the
+/// scattered table lookups, which the arithmetic otherwise waits on one by one.
+#[derive(Default)]
+struct Draws {
+    kept: Vec<u32>,
+    noise: Vec<u32>,
+}
+
+impl Draws {
+    #[inline(always)]
+    fn draw(&mut self, doc: &[u32], sampler: &Sampler, rng: &mut XorShift) {
+        self.kept.clear();
+        self.noise.clear();
+        for &term in doc {
+            if sampler.keeps(term, rng) {
+                self.kept.push(term);
+            }
+        }
+        for _ in 0..self.kept.len() * sampler.settings.negative {
+            self.noise.push(sampler.noise_term(rng));
+        }
+    }
+}
+
+/// How many occurrences ahead the rows are prefetched.
+const AHEAD: usize = 2;
+
+/// One pass over one document at learning rate `alpha`: each kept occurrence
+/// of a term is predicted from `vector` (label 1) against its noise terms
+/// (label 0; a draw equal to the term is skipped, as in word2vec), and the
+/// summed gradient is added to `vector` after each occurrence.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn pass<S: Simd, O: Outputs>(
+    simd: S,
+    doc: &[u32],
+    vector: &mut [f32],
+    grad: &mut [f32],
+    outputs: &mut O,
+    sampler: &Sampler,
+    rng: &mut XorShift,
+    alpha: f32,
+    draws: &mut Draws,
+) {
+    let dim = vector.len();
+    let negative = sampler.settings.negative;
+    draws.draw(doc, sampler, rng);
+    let mut targets: Vec<u32> = Vec::with_capacity(negative + 1);
+    let prefetch_occurrence = |outputs: &O, i: usize| {
+        if let Some(&term) = draws.kept.get(i) {
+            prefetch(outputs.row(term, dim));
+            for &t in &draws.noise[i * negative..(i + 1) * negative] {
+                prefetch(outputs.row(t, dim));
+            }
+        }
+    };
+    for i in 0..AHEAD {
+        prefetch_occurrence(outputs, i);
+    }
+    for (i, &term) in draws.kept.iter().enumerate() {
+        prefetch_occurrence(outputs, i + AHEAD);
+        targets.clear();
+        targets.push(term);
+        let noise = &draws.noise[i * negative..(i + 1) * negative];
+        targets.extend(noise.iter().copied().filter(|&t| t != term));
+        grad.iter_mut().for_each(|g| *g = 0.0);
+        for (k, group) in targets.chunks(4).enumerate() {
+            let scores = dots4(simd, vector, group, outputs, dim);
+            for (j, (&target, score)) in group.iter().zip(scores).enumerate() {
+                let label = if k == 0 && j == 0 { 1.0 } else { 0.0 };
+                let g = (label - sigmoid(score)) * alpha;
+                outputs.step(simd, target, g, vector, grad);
+            }
+        }
+        axpy(simd, vector, 1.0, grad);
+    }
+}
+
+/// Every training pass: the learning rate decays linearly with the term
+/// occurrences seen (before subsampling), over `total` of them.
+pub(super) struct Train<'a> {
+    pub docs: &'a [Vec<u32>],
+    pub vectors: &'a mut [f32],
+    pub outputs: &'a mut [f32],
+    pub sampler: &'a Sampler,
+    pub rng: &'a mut XorShift,
+    pub total: f64,
+}
+
+impl WithSimd for Train<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) {
+        let s = &self.sampler.settings;
+        let dim = s.dim;
+        let mut grad = vec![0.0f32; dim];
+        let mut outputs = Trained(self.outputs);
+        let mut seen = 0u64;
+        let mut draws = Draws::default();
+        for _ in 0..s.epochs {
+            for (doc, vector) in self.docs.iter().zip(self.vectors.chunks_exact_mut(dim)) {
+                let progress = (seen as f64 / self.total) as f32;
+                let alpha = s.learning_rate - (s.learning_rate - s.min_learning_rate) * progress;
+                let targets = &mut draws;
+                let sampler = self.sampler;
+                pass(
+                    simd,
+                    doc,
+                    vector,
+                    &mut grad,
+                    &mut outputs,
+                    sampler,
+                    self.rng,
+                    alpha,
+                    targets,
+                );
+                seen += doc.len() as u64;
+            }
+        }
+    }
+}
+
+/// Every inference pass over one document, the output vectors frozen; the
+/// learning rate decays linearly from pass to pass.
+pub(super) struct Infer<'a> {
+    pub doc: &'a [u32],
+    pub vector: &'a mut [f32],
+    pub outputs: &'a [f32],
+    pub sampler: &'a Sampler,
+    pub rng: &'a mut XorShift,
+}
+
+impl WithSimd for Infer<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) {
+        let s = &self.sampler.settings;
+        let mut grad = vec![0.0f32; s.dim];
+        let mut outputs = Frozen(self.outputs);
+        let steps = s.epochs.saturating_sub(1).max(1) as f32;
+        let mut draws = Draws::default();
+        for epoch in 0..s.epochs {
+            let alpha =
+                s.learning_rate - (s.learning_rate - s.min_learning_rate) * (epoch as f32 / steps);
+            let (doc, sampler) = (self.doc, self.sampler);
+            let targets = &mut draws;
+            let vector = &mut *self.vector;
+            pass(
+                simd,
+                doc,
+                vector,
+                &mut grad,
+                &mut outputs,
+                sampler,
+                self.rng,
+                alpha,
+                targets,
+            );
+        }
+    }
+}
