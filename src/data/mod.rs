@@ -25,6 +25,7 @@ mod skipped;
 mod source;
 mod split;
 mod table;
+mod unlabelled;
 
 pub use artifact::{read_item_chunks, read_items, write_items};
 pub use clean::clean_text;
@@ -62,4 +63,5 @@ pub const READER_REVISION: u32 = 2;
 /// Names of the built-in datasets a spec may give as `data.dataset` (the
 /// spec owns the list, so validating a spec needs nothing from `data`).
 pub use crate::spec::BUILTIN_DATASETS;
+pub use unlabelled::{builtin_unlabelled, read_unlabelled_texts, resolve_unlabelled};
 pub mod fetch;

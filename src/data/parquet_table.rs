@@ -52,11 +52,10 @@ pub fn read_parquet(path: &Path, plan: &ColumnPlan) -> Result<Table> {
             return Err(type_error(t, "a text (utf8) column"));
         }
     }
-    if !is_scalar(&types[resolved.label]) {
-        return Err(type_error(
-            resolved.label,
-            "a string or numeric label column",
-        ));
+    if let Some(label) = resolved.label {
+        if !is_scalar(&types[label]) {
+            return Err(type_error(label, "a string or numeric label column"));
+        }
     }
     if let Some(i) = resolved.id {
         if !types[i].is_integer() {

@@ -66,7 +66,7 @@ pub struct ColumnPlan {
     pub text: Vec<String>,
     /// Placed between joined text cells.
     pub separator: String,
-    /// The label column.
+    /// The label column; empty for a file of unlabelled texts (no label read).
     pub label: String,
     /// Where ids come from.
     pub id: IdSource,
@@ -184,7 +184,11 @@ impl ColumnPlan {
             .iter()
             .map(|c| self.find(header, c, file))
             .collect::<Result<Vec<_>>>()?;
-        let label = self.find(header, &self.label, file)?;
+        let label = if self.label.is_empty() {
+            None
+        } else {
+            Some(self.find(header, &self.label, file)?)
+        };
         let id = match &self.id {
             IdSource::Column(c) => Some(self.find(header, c, file)?),
             IdSource::Position(p) if *p < header.len() => Some(*p),
@@ -203,7 +207,7 @@ impl ColumnPlan {
             IdSource::RowNumber => None,
         };
         let mut extra: Vec<(usize, String)> = (0..header.len())
-            .filter(|i| !text.contains(i) && *i != label && Some(*i) != id && keep_extra(*i))
+            .filter(|i| !text.contains(i) && Some(*i) != label && Some(*i) != id && keep_extra(*i))
             .take(MAX_EXTRA_COLUMNS)
             .map(|i| (i, header[i].clone()))
             .collect();
@@ -214,7 +218,7 @@ impl ColumnPlan {
             .as_ref()
             .and_then(|w| header.iter().position(|h| h == w));
         if let Some(w) = weight {
-            if text.contains(&w) || w == label || Some(w) == id {
+            if text.contains(&w) || Some(w) == label || Some(w) == id {
                 return Err(DataError::in_file(
                     DataErrorKind::Spec,
                     file,
@@ -302,8 +306,8 @@ fn nearest<'a>(name: &str, candidates: &'a [String]) -> Option<&'a str> {
 pub(crate) struct Resolved {
     /// Positions of the text columns.
     pub text: Vec<usize>,
-    /// Position of the label column.
-    pub label: usize,
+    /// Position of the label column; `None` for unlabelled texts.
+    pub label: Option<usize>,
     /// Position of the id column; row numbers when `None`.
     pub id: Option<usize>,
     /// Extra columns kept: (position, name).
@@ -328,13 +332,13 @@ pub(crate) struct CellProblem {
 impl Resolved {
     /// Whether column `i` is read as text, label or id (not merely kept as an extra).
     pub fn is_needed(&self, i: usize) -> bool {
-        self.text.contains(&i) || self.label == i || self.id == Some(i)
+        self.text.contains(&i) || self.label == Some(i) || self.id == Some(i)
     }
 
     /// The columns read at all (text, label, id and kept extras), ascending.
     pub fn used(&self) -> Vec<usize> {
         let mut used = self.text.clone();
-        used.push(self.label);
+        used.extend(self.label);
         used.extend(self.id);
         used.extend(self.extra.iter().map(|(i, _)| *i));
         used.sort_unstable();
@@ -351,13 +355,19 @@ impl Resolved {
         index: usize,
         separator: &str,
     ) -> std::result::Result<Row, CellProblem> {
-        let label = cell(self.label).trim();
-        if label.is_empty() {
-            return Err(CellProblem {
-                column: self.names[self.label].clone(),
-                message: "empty label; every row needs a label".into(),
-            });
-        }
+        let label = match self.label {
+            Some(l) => {
+                let label = cell(l).trim();
+                if label.is_empty() {
+                    return Err(CellProblem {
+                        column: self.names[l].clone(),
+                        message: "empty label; every row needs a label".into(),
+                    });
+                }
+                label
+            }
+            None => "",
+        };
         let id = match self.id {
             None => index as i64,
             Some(i) => {

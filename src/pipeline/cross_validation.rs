@@ -34,6 +34,8 @@ pub struct FoldInputs<'a> {
     pub spec_dir: &'a Path,
     /// Quiet / log prefix for the epoch lines.
     pub opts: &'a RunOptions,
+    /// `data.unlabelled`, for document vectors (no labels, so no leak).
+    pub unlabelled: &'a vocabulary::Unlabelled<'a>,
 }
 
 /// Run the `folds` folds: for each, the fold, vocabulary, encode, train and
@@ -65,9 +67,10 @@ pub fn run_folds<'p>(
             Ok(part_cell.get_or_init(|| p))
         };
 
-        let vocab_key = vocabulary::key(spec, &fold_key)?;
+        let vocab_key = vocabulary::key(spec, &fold_key, inputs.unlabelled)?;
         let vocab = runner.stage(&vocab_key, |dir| {
-            vocabulary::compute(spec, &part.items(super::stages::Split::Train)?, dir)
+            let train = part.items(super::stages::Split::Train)?;
+            vocabulary::compute(spec, &train, inputs.unlabelled, dir)
         })?;
         let vocab = VocabularyArtifact::from_artifact(&vocab);
 

@@ -63,9 +63,12 @@ fn run_data_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<Run
     runner.set_remote(opts.remote.clone());
     let author = resolve_author(opts.author.as_deref(), spec);
 
-    let (sources, files) = load::resolve(data_spec, spec_dir, opts, &runner)?;
+    let (resolved, files) = load::resolve(data_spec, spec_dir, opts, &runner)?;
     let load_key = load::key(data_spec, &files);
-    let loaded = runner.stage(&load_key, |dir| load::compute(data_spec, &sources, dir))?;
+    let loaded = runner.stage(&load_key, |dir| {
+        load::compute(data_spec, &resolved.sources, dir)
+    })?;
+    let unlabelled = vocabulary::Unlabelled::new(data_spec, resolved.unlabelled.as_ref());
     let loaded = LoadArtifact::from_artifact(&loaded);
 
     let split_key = split::key(spec, data_spec, &load_key);
@@ -85,6 +88,7 @@ fn run_data_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<Run
                 info: &info,
                 spec_dir,
                 opts,
+                unlabelled: &unlabelled,
             };
             Some(cross_validation::run_folds(
                 spec,
@@ -99,9 +103,10 @@ fn run_data_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<Run
     let final_spec = cv.as_ref().map(|cv| cross_validation::final_spec(spec, cv));
     let train_spec = final_spec.as_ref().unwrap_or(spec);
 
-    let vocab_key = vocabulary::key(spec, &split_key)?;
+    let vocab_key = vocabulary::key(spec, &split_key, &unlabelled)?;
     let vocab = runner.stage(&vocab_key, |dir| {
-        vocabulary::compute(spec, &splits.items(super::stages::Split::Train)?, dir)
+        let train = splits.items(super::stages::Split::Train)?;
+        vocabulary::compute(spec, &train, &unlabelled, dir)
     })?;
     let vocab = VocabularyArtifact::from_artifact(&vocab);
 

@@ -27,9 +27,11 @@ pub fn prepared_splits(spec_path: &Path, opts: &RunOptions) -> Result<Prepared> 
     };
     let spec_dir = spec_path.parent().unwrap_or(Path::new("."));
     let mut runner = Runner::new(Cache::new(&opts.cache_dir), opts.force, opts.quiet);
-    let (sources, files) = load::resolve(data_spec, spec_dir, opts, &runner)?;
+    let (resolved, files) = load::resolve(data_spec, spec_dir, opts, &runner)?;
     let load_key = load::key(data_spec, &files);
-    let loaded = runner.stage(&load_key, |dir| load::compute(data_spec, &sources, dir))?;
+    let loaded = runner.stage(&load_key, |dir| {
+        load::compute(data_spec, &resolved.sources, dir)
+    })?;
     let loaded = LoadArtifact::from_artifact(&loaded);
     let split_key = split::key(&spec, data_spec, &load_key);
     let splits = runner.stage(&split_key, |dir| {

@@ -282,6 +282,61 @@ pub fn write_vocabulary(
     )
 }
 
+/// Write a document-vector model's per-term state: each term's occurrence
+/// count in the training texts and its output vector (`outputs` is
+/// `counts.len() × dim`, row-major), one row per term in vocabulary order.
+pub fn write_term_outputs(path: &Path, counts: &[u64], outputs: &[f32], dim: usize) -> Result<()> {
+    use arrow::array::FixedSizeListArray;
+    if outputs.len() != counts.len() * dim {
+        bail!(
+            "{} output values for {} terms of {dim} dimensions",
+            outputs.len(),
+            counts.len()
+        );
+    }
+    let item = Arc::new(Field::new("item", DataType::Float32, false));
+    let vectors = FixedSizeListArray::try_new(
+        item.clone(),
+        dim as i32,
+        Arc::new(Float32Array::from(outputs.to_vec())),
+        None,
+    )?;
+    let schema = Schema::new(vec![
+        Field::new("occurrences", DataType::UInt64, false),
+        Field::new("output", DataType::FixedSizeList(item, dim as i32), false),
+    ]);
+    let cols: Vec<ArrayRef> = vec![
+        Arc::new(UInt64Array::from(counts.to_vec())),
+        Arc::new(vectors),
+    ];
+    write_batch(path, &RecordBatch::try_new(Arc::new(schema), cols)?)
+}
+
+/// Read what [`write_term_outputs`] wrote: (occurrence counts, outputs, dim).
+pub fn read_term_outputs(path: &Path) -> Result<(Vec<u64>, Vec<f32>, usize)> {
+    use arrow::array::{Array, FixedSizeListArray};
+    let batch = read_batch(path)?;
+    let counts = column::<UInt64Array>(&batch, "occurrences")?
+        .values()
+        .to_vec();
+    let list = column::<FixedSizeListArray>(&batch, "output")?;
+    let dim = list.value_length() as usize;
+    let values = list
+        .values()
+        .as_any()
+        .downcast_ref::<Float32Array>()
+        .with_context(|| format!("{}: `output` does not hold f32 values", path.display()))?;
+    if values.len() != counts.len() * dim || values.null_count() > 0 {
+        bail!(
+            "{}: {} output values for {} terms of {dim} dimensions",
+            path.display(),
+            values.len(),
+            counts.len()
+        );
+    }
+    Ok((counts, values.values().to_vec(), dim))
+}
+
 /// A vocabulary read back: terms, counts, named weight columns.
 pub struct Vocabulary {
     /// Terms in index order.

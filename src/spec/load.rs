@@ -352,7 +352,17 @@ pub fn check(spec: &Spec) -> Result<(), Invalid> {
             format!("ngrams must be between 1 and 5, got {}", v.ngrams),
         ));
     }
-    if v.nb_weighting && v.mode == VectorizeMode::Int {
+    if v.mode == VectorizeMode::DocVectors {
+        check_doc_vectors(v)?;
+    }
+    let unlabelled = spec.data.as_ref().and_then(|d| d.unlabelled.as_ref());
+    if unlabelled.is_some() && v.mode != VectorizeMode::DocVectors {
+        return Err(Invalid::new(
+            "data.unlabelled",
+            "unlabelled texts are used only to train document vectors: set `vectorize.mode: doc_vectors`, or remove `unlabelled`",
+        ));
+    }
+    if v.nb_weighting && matches!(v.mode, VectorizeMode::Int | VectorizeMode::DocVectors) {
         return Err(Invalid::new(
             "vectorize.nb_weighting",
             "naive-Bayes weighting applies to bag-of-n-gram modes: set `mode: multi_hot`, `count` or `tf_idf`",
@@ -397,6 +407,51 @@ pub fn check(spec: &Spec) -> Result<(), Invalid> {
                 ));
             }
         }
+    }
+    Ok(())
+}
+
+/// `vectorize.doc_vectors` under `mode: doc_vectors`.
+fn check_doc_vectors(v: &super::VectorizeSpec) -> Result<(), Invalid> {
+    let d = &v.doc_vectors;
+    let range = |key: &str, value: usize, lo: usize, hi: usize| -> Result<(), Invalid> {
+        if (lo..=hi).contains(&value) {
+            Ok(())
+        } else {
+            Err(Invalid::new(
+                format!("vectorize.doc_vectors.{key}"),
+                format!("{key} must be between {lo} and {hi}, got {value}"),
+            ))
+        }
+    };
+    range("dim", d.dim, 1, 1024)?;
+    range("epochs", d.epochs, 1, 1000)?;
+    range("negative", d.negative, 1, 64)?;
+    for (key, value) in [
+        ("learning_rate", d.learning_rate),
+        ("min_learning_rate", d.min_learning_rate),
+    ] {
+        if !(value > 0.0 && value.is_finite()) {
+            return Err(Invalid::new(
+                format!("vectorize.doc_vectors.{key}"),
+                format!("{key} must be a positive number, got {value}"),
+            ));
+        }
+    }
+    if d.min_learning_rate > d.learning_rate {
+        return Err(Invalid::new(
+            "vectorize.doc_vectors.min_learning_rate",
+            format!(
+                "min_learning_rate ({}) must not exceed learning_rate ({})",
+                d.min_learning_rate, d.learning_rate
+            ),
+        ));
+    }
+    if !(d.sample >= 0.0 && d.sample.is_finite()) {
+        return Err(Invalid::new(
+            "vectorize.doc_vectors.sample",
+            format!("sample must be 0 (keep every occurrence) or a small positive number like 0.0001, got {}", d.sample),
+        ));
     }
     Ok(())
 }

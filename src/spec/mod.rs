@@ -24,6 +24,7 @@ pub mod search;
 mod select;
 pub mod sweep;
 mod test_source;
+mod unlabelled;
 mod validation;
 
 pub use bounds::{
@@ -55,8 +56,10 @@ pub use select::{
     VALIDATION_METRICS,
 };
 pub use test_source::TestSource;
+pub use unlabelled::UnlabelledSource;
 pub use validation::{ValidationSpec, MAX_FOLDS};
 
+pub use crate::text::doc_vectors::DocVectorSettings;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -210,6 +213,13 @@ pub struct DataSpec {
     /// Take at most this many rows per split after a seeded shuffle (quick runs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<usize>,
+    /// Texts without labels for the steps that learn from unlabelled text
+    /// (`vectorize.mode: doc_vectors`): `true` for a built-in dataset's own
+    /// (IMDB's 50,000 `unsup` reviews), or a file relative to the spec read
+    /// with the same columns, format and cleaning as `train` (its label
+    /// column, if any, is ignored). Never the test file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unlabelled: Option<UnlabelledSource>,
     /// Text cleaning applied before tokenization.
     pub clean: CleanSpec,
     /// What to do with a malformed row in a delimited file.
@@ -253,6 +263,7 @@ impl Default for DataSpec {
             text_separator: " ".into(),
             field_tags: false,
             label_column: "label".into(),
+            unlabelled: None,
             id_column: None,
             validation: ValidationSpec::default(),
             weight_column: None,
@@ -438,6 +449,13 @@ pub struct VectorizeSpec {
     pub strip_html: bool,
     /// Scale each feature by its naive-Bayes log-count ratio (Wang & Manning 2012).
     pub nb_weighting: bool,
+    /// `mode: doc_vectors`: how the document vectors are trained.
+    #[serde(skip_serializing_if = "is_default_doc_vectors")]
+    pub doc_vectors: DocVectorSettings,
+}
+
+fn is_default_doc_vectors(s: &DocVectorSettings) -> bool {
+    *s == DocVectorSettings::default()
 }
 
 impl Default for VectorizeSpec {
@@ -450,6 +468,7 @@ impl Default for VectorizeSpec {
             standardize: Standardize::default(),
             strip_html: true,
             nb_weighting: false,
+            doc_vectors: DocVectorSettings::default(),
         }
     }
 }
@@ -467,6 +486,10 @@ pub enum VectorizeMode {
     Count,
     /// Count times inverse document frequency.
     TfIdf,
+    /// A dense document vector per text (PV-DBOW over its n-grams, trained
+    /// on the training split plus `data.unlabelled`; see
+    /// `crate::text::doc_vectors`).
+    DocVectors,
 }
 
 /// Text standardisation for bag-of-n-gram modes.

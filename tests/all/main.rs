@@ -22,6 +22,7 @@ mod data_options;
 mod data_prepare;
 mod data_readers;
 mod data_test_split;
+mod doc_vectors;
 mod drug_explore;
 mod drug_pipeline;
 mod drug_score;

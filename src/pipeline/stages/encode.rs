@@ -11,9 +11,11 @@ use crate::model::ModelInput;
 use crate::pipeline::tables::{self, Encoded, EncodedInputs, EncodedWriter};
 use crate::spec::{SequenceSpec, Spec, VectorizeMode};
 use crate::text;
+use crate::text::doc_vectors::DocVectorModel;
 use crate::train::{self, InputData};
 use anyhow::{Context, Result};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use rayon::prelude::*;
 use serde::Serialize;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -48,6 +50,8 @@ pub enum TextEncoder {
     Tokenizer(text::Tokenizer),
     /// Sparse n-gram rows.
     Vectorizer(text::Vectorizer),
+    /// Inferred document vectors (dense, stored as full sparse rows).
+    DocVectors(text::Vectorizer, Box<DocVectorModel>),
 }
 
 impl TextEncoder {
@@ -55,6 +59,10 @@ impl TextEncoder {
     pub fn load(spec: &Spec, vocabulary: &VocabularyArtifact) -> Result<TextEncoder> {
         Ok(match spec.vectorize.mode {
             VectorizeMode::Int => TextEncoder::Tokenizer(vocabulary.tokenizer(spec)?),
+            VectorizeMode::DocVectors => {
+                let (vectorizer, model) = vocabulary.doc_vectors(spec)?;
+                TextEncoder::DocVectors(vectorizer, Box::new(model))
+            }
             _ => TextEncoder::Vectorizer(vocabulary.vectorizer(spec)?),
         })
     }
@@ -90,6 +98,19 @@ impl TextEncoder {
                 rows: vectorizer.transform_many(texts),
                 width: vectorizer.num_features(),
             },
+            TextEncoder::DocVectors(vectorizer, model) => {
+                let docs: Vec<Vec<u32>> = texts
+                    .par_iter()
+                    .map(|t| vectorizer.term_sequence(t.as_ref()))
+                    .collect();
+                let dim = model.dim();
+                let rows = model
+                    .infer_many(&docs)
+                    .chunks_exact(dim)
+                    .map(|v| v.iter().enumerate().map(|(j, &x)| (j as u32, x)).collect())
+                    .collect();
+                EncodedInputs::Sparse { rows, width: dim }
+            }
         }
     }
 }
@@ -108,6 +129,7 @@ pub fn compute(
     let encoder = TextEncoder::load(spec, vocabulary)?;
     let (sparse, width) = match &encoder {
         TextEncoder::Vectorizer(v) => (true, v.num_features()),
+        TextEncoder::DocVectors(_, model) => (true, model.dim()),
         TextEncoder::Tokenizer(t) => match spec.sequence.maxlen {
             Some(maxlen) => (false, maxlen),
             None => {

@@ -44,7 +44,7 @@ pub fn resolve(
     spec_dir: &Path,
     opts: &RunOptions,
     runner: &Runner,
-) -> Result<(Sources, Vec<SourceFile>)> {
+) -> Result<(Resolved, Vec<SourceFile>)> {
     let (data_dir, dir_source) = data::data_dir(opts.data_dir.as_deref());
     if let Some(name) = &data_spec.dataset {
         let needed = data::builtin_files(name, &data_dir);
@@ -68,6 +68,15 @@ pub fn resolve(
     if let Some(v) = &sources.validation {
         files.push(("validation", v.path.clone()));
     }
+    // Not a load input: the splits do not depend on it (so an ensemble's
+    // members with and without it share their splits). The stage that reads
+    // it (`vocabulary`, for document vectors) is keyed by this hash.
+    let unlabelled = data::resolve_unlabelled(data_spec, spec_dir, &data_dir)?
+        .map(|source| -> Result<_> {
+            let blake3 = hash_file(&source.path)?;
+            Ok((source, blake3))
+        })
+        .transpose()?;
     let files = files
         .into_iter()
         .map(|(role, path)| {
@@ -78,15 +87,34 @@ pub fn resolve(
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    Ok((sources, files))
+    Ok((
+        Resolved {
+            sources,
+            unlabelled,
+        },
+        files,
+    ))
 }
 
-/// The stage key: the `data` settings and every source file's content.
+/// The spec's resolved files: the labelled sources and `data.unlabelled`.
+pub struct Resolved {
+    /// Train, test and validation files.
+    pub sources: Sources,
+    /// The unlabelled texts' file and its blake3 hash, when `data.unlabelled` is set.
+    pub unlabelled: Option<(data::Source, String)>,
+}
+
+/// The stage key: the `data` settings (but `unlabelled`, which this stage
+/// does not read) and every source file's content.
 pub fn key(data_spec: &DataSpec, files: &[SourceFile]) -> StageKey {
+    let labelled = DataSpec {
+        unlabelled: None,
+        ..data_spec.clone()
+    };
     let mut key = StageKey::build(
         NAME,
         &LoadSettings {
-            data: data_spec,
+            data: &labelled,
             reader: data::READER_REVISION,
         },
     );

@@ -1,12 +1,17 @@
 //! vocabulary: fit the tokenizer (`vectorize.mode: int`) or the n-gram
-//! vectorizer on the training split only.
+//! vectorizer on the training split only; for `doc_vectors`, fit the n-gram
+//! vocabulary and train the document-vector model on the training split plus
+//! `data.unlabelled` (never the validation or test texts).
 
 use crate::cache::{Artifact, StageKey};
 use crate::data::Item;
+use crate::data::Source;
 use crate::pipeline::tables::{self, Vocabulary};
-use crate::spec::{Spec, VectorizeMode};
+use crate::spec::{DataSpec, Spec, VectorizeMode};
+use crate::text::doc_vectors::{output_table, DocVectorModel};
 use crate::text::{self, Tokenizer, Vectorizer, VectorizerParts};
 use anyhow::{Context, Result};
+use rayon::prelude::*;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -18,22 +23,82 @@ pub const NAME: &str = "vocabulary";
 pub fn settings(spec: &Spec) -> Result<serde_json::Value> {
     Ok(match spec.vectorize.mode {
         VectorizeMode::Int => serde_json::to_value(&spec.tokenizer)?,
+        // The trained vectors depend on the seed too.
+        VectorizeMode::DocVectors => serde_json::json!({
+            "vectorize": serde_json::to_value(&spec.vectorize)?,
+            "seed": spec.seed,
+        }),
         _ => serde_json::to_value(&spec.vectorize)?,
     })
 }
 
-/// The stage key: its settings and the split stage's key.
-pub fn key(spec: &Spec, split: &StageKey) -> Result<StageKey> {
-    Ok(StageKey::build(NAME, &settings(spec)?)
-        .input(split)
-        .finish())
+/// The stage key: its settings, the split stage's key and, for document
+/// vectors, the unlabelled file's content.
+pub fn key(spec: &Spec, split: &StageKey, unlabelled: &Unlabelled) -> Result<StageKey> {
+    let mut key = StageKey::build(NAME, &settings(spec)?).input(split);
+    if spec.vectorize.mode == VectorizeMode::DocVectors {
+        if let Some((_, blake3)) = unlabelled.source {
+            key = key.file("unlabelled", blake3);
+        }
+    }
+    Ok(key.finish())
 }
 
-/// Fit on the training examples' texts and write the vocabulary into `dir`.
-pub fn compute(spec: &Spec, train: &[Item], dir: &Path) -> Result<()> {
+/// `data.unlabelled`: its file and content hash (which keys this stage for
+/// document vectors), read and cleaned only when the stage runs.
+pub struct Unlabelled<'a> {
+    data: &'a DataSpec,
+    source: Option<&'a (Source, String)>,
+}
+
+impl<'a> Unlabelled<'a> {
+    /// The unlabelled file of `data` with its blake3 hash, if it names one.
+    pub fn new(data: &'a DataSpec, source: Option<&'a (Source, String)>) -> Unlabelled<'a> {
+        Unlabelled { data, source }
+    }
+
+    /// The cleaned texts; none without `data.unlabelled`.
+    pub fn texts(&self) -> Result<Vec<String>> {
+        match self.source {
+            Some((s, _)) => Ok(crate::data::read_unlabelled_texts(self.data, s)?),
+            None => Ok(Vec::new()),
+        }
+    }
+}
+
+/// Fit on the training examples' texts (and, for document vectors, the
+/// unlabelled texts) and write the vocabulary into `dir`.
+pub fn compute(spec: &Spec, train: &[Item], unlabelled: &Unlabelled, dir: &Path) -> Result<()> {
     let out = VocabularyArtifact::at(dir);
     let texts: Vec<&str> = train.iter().map(|i| i.text.as_str()).collect();
     match spec.vectorize.mode {
+        VectorizeMode::DocVectors => {
+            let extra = unlabelled.texts()?;
+            let all: Vec<&str> = texts
+                .iter()
+                .copied()
+                .chain(extra.iter().map(String::as_str))
+                .collect();
+            let v = text::Vectorizer::fit(&spec.vectorize, &all, None)?;
+            let docs: Vec<Vec<u32>> = all.par_iter().map(|t| v.term_sequence(t)).collect();
+            drop(extra);
+            let settings = spec.vectorize.doc_vectors;
+            let (model, _) = DocVectorModel::train(&docs, v.num_features(), settings, spec.seed);
+            drop(docs);
+            tables::write_vocabulary(
+                &out.vocabulary_parquet(),
+                v.terms(),
+                v.document_frequencies(),
+                &[("idf", v.idf())],
+            )?;
+            fs::write(out.num_docs_json(), serde_json::to_vec(&v.num_docs())?)?;
+            tables::write_term_outputs(
+                &out.term_outputs_parquet(),
+                model.counts(),
+                model.outputs(),
+                model.dim(),
+            )
+        }
         VectorizeMode::Int => {
             let tok = Tokenizer::fit(&spec.tokenizer, &texts)?;
             let (terms, counts): (Vec<String>, Vec<u64>) = tok.vocabulary().iter().cloned().unzip();
@@ -88,6 +153,11 @@ impl VocabularyArtifact {
         self.dir.join("num_docs.json")
     }
 
+    /// Document vectors: each term's occurrence count and output vector.
+    pub fn term_outputs_parquet(&self) -> PathBuf {
+        self.dir.join("term_outputs.parquet")
+    }
+
     /// The vocabulary table.
     pub fn read(&self) -> Result<Vocabulary> {
         tables::read_vocabulary(&self.vocabulary_parquet())
@@ -116,6 +186,30 @@ impl VocabularyArtifact {
             num_docs,
         };
         Ok(Vectorizer::from_parts(&spec.vectorize, parts)?)
+    }
+
+    /// The n-gram vocabulary and the trained document-vector model
+    /// (`vectorize.mode: doc_vectors`).
+    pub fn doc_vectors(&self, spec: &Spec) -> Result<(Vectorizer, DocVectorModel)> {
+        let vectorizer = self.vectorizer(spec)?;
+        let path = self.term_outputs_parquet();
+        let (counts, values, dim) = tables::read_term_outputs(&path)?;
+        let settings = spec.vectorize.doc_vectors;
+        if dim != settings.dim || counts.len() != vectorizer.num_features() {
+            anyhow::bail!(
+                "{}: {} terms of {dim} dimensions, but the vocabulary has {} terms and the spec asks for {}",
+                path.display(),
+                counts.len(),
+                vectorizer.num_features(),
+                settings.dim
+            );
+        }
+        // Copied into a huge-page table: inference reads its rows at random.
+        let mut outputs = output_table(values.len());
+        outputs.copy_from_slice(&values);
+        drop(values);
+        let model = DocVectorModel::from_parts(settings, spec.seed, outputs, &counts);
+        Ok((vectorizer, model))
     }
 
     /// The words behind token ids for a pretrained embedding: id k+1 is the
