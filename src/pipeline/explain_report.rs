@@ -48,7 +48,10 @@ pub fn explain_report(predictor: &Predictor, data: &mut ReportData) -> Result<()
         ngrams: Vec::new(),
         ngram_note: String::new(),
     };
-    if predictor.spec().vectorize.mode != VectorizeMode::Int {
+    let mode = predictor.spec().vectorize.mode;
+    if mode == VectorizeMode::DocVectors {
+        explanations.ngram_note = "This model reads document vectors, whose dimensions stand for no single word or n-gram, so no weight per n-gram says which way it pushes; the marked words in the error analysis show each word's effect instead.".to_string();
+    } else if mode != VectorizeMode::Int {
         match ngram_weights(predictor)? {
             Some(tables) => {
                 let nb = predictor.spec().vectorize.nb_weighting;

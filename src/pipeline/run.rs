@@ -74,7 +74,15 @@ fn run_data_spec(spec: &Spec, spec_path: &Path, opts: &RunOptions) -> Result<Run
     let split_key = split::key(spec, data_spec, &load_key);
     let splits = runner.stage(&split_key, |dir| split::compute(spec, &loaded, &files, dir))?;
     let splits = SplitArtifact::from_artifact(&splits);
-    let info = splits.info()?;
+    let mut info = splits.info()?;
+    // The report lists every file the model learnt from: the unlabelled
+    // texts too, when document vectors were trained on them.
+    if let (Some((source, blake3)), spec::VectorizeMode::DocVectors) =
+        (&resolved.unlabelled, spec.vectorize.mode)
+    {
+        info.sources
+            .push((source.path.display().to_string(), blake3.clone()));
+    }
     super::validate::check_classes(spec, spec_path, info.classes.len())?;
     // Read the splits once, and only if some stage needs them.
     let prepared_cell = OnceCell::new();

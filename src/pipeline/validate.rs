@@ -90,6 +90,9 @@ fn model_input_without_data(spec: &Spec) -> Result<ModelInput, Invalid> {
                 "set `sequence.maxlen` (e.g. 200): the model's shapes depend on it",
             )),
         },
+        VectorizeMode::DocVectors => Ok(ModelInput::Features {
+            width: spec.vectorize.doc_vectors.dim,
+        }),
         // The feature count is known only after fitting; any width checks ranks.
         _ => Ok(ModelInput::Features {
             width: spec.vectorize.max_tokens.unwrap_or(1),

@@ -86,6 +86,17 @@ fn document_vectors_learn_from_unlabelled_texts_and_are_cached_by_them() {
     let accuracy = v["metrics"]["accuracy"].as_f64().unwrap();
     assert!(accuracy >= 0.9, "test accuracy {accuracy}");
 
+    // The report does not read vector dimensions as n-grams.
+    let page = std::fs::read_to_string(dir.join("reports/dv.html")).unwrap();
+    assert!(
+        page.contains("whose dimensions stand for no single word"),
+        "explanation note missing"
+    );
+    assert!(
+        page.contains("unlabelled.csv"),
+        "the unlabelled file is not among the report's sources"
+    );
+
     // Unchanged: every stage is reused.
     let o = kerros(dir, &["run", &spec]);
     let log = format!("{}{}", ok(&o), stderr(&o));
