@@ -182,7 +182,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Serve(args) => serve::run(args),
         Command::Show { spec } => {
             let (s, _) = crate::spec::load_spec(&spec)?;
-            print!("{}", serde_yaml::to_string(&s)?);
+            print!("{}", crate::spec::resolved_yaml(&s)?);
             Ok(0)
         }
         Command::Forward(args) => forward::forward(args),

@@ -458,6 +458,25 @@ fn is_default_doc_vectors(s: &DocVectorSettings) -> bool {
     *s == DocVectorSettings::default()
 }
 
+/// The spec as `kerros show` prints it: every setting, defaults included.
+/// Serialisation leaves `vectorize.doc_vectors` out when it holds the
+/// defaults (so the stage keys of specs written before it existed did not
+/// change); under `mode: doc_vectors` it is put back here.
+pub fn resolved_yaml(spec: &Spec) -> Result<String, serde_yaml::Error> {
+    let mut value = serde_yaml::to_value(spec)?;
+    if spec.vectorize.mode == VectorizeMode::DocVectors {
+        if let Some(v) = value.get_mut("vectorize").and_then(|v| v.as_mapping_mut()) {
+            if !v.contains_key("doc_vectors") {
+                v.insert(
+                    "doc_vectors".into(),
+                    serde_yaml::to_value(spec.vectorize.doc_vectors)?,
+                );
+            }
+        }
+    }
+    serde_yaml::to_string(&value)
+}
+
 impl Default for VectorizeSpec {
     fn default() -> Self {
         VectorizeSpec {

@@ -35,3 +35,11 @@ fn show_prints_layer_and_control_defaults() {
         include_str!("snapshots/show_layers.out.yaml")
     );
 }
+
+#[test]
+fn show_prints_the_document_vector_defaults() {
+    assert_eq!(
+        show("show_doc_vectors.spec.yaml"),
+        include_str!("snapshots/show_doc_vectors.out.yaml")
+    );
+}

@@ -229,11 +229,13 @@ impl WithSimd for Train<'_> {
         let mut grad = vec![0.0f32; dim];
         let mut outputs = Trained(self.outputs);
         let mut seen = 0u64;
+        // The schedule is computed in f32, as the vectors are.
+        let (lr, min_lr) = (s.learning_rate as f32, s.min_learning_rate as f32);
         let mut draws = Draws::default();
         for _ in 0..s.epochs {
             for (doc, vector) in self.docs.iter().zip(self.vectors.chunks_exact_mut(dim)) {
                 let progress = (seen as f64 / self.total) as f32;
-                let alpha = s.learning_rate - (s.learning_rate - s.min_learning_rate) * progress;
+                let alpha = lr - (lr - min_lr) * progress;
                 let targets = &mut draws;
                 let sampler = self.sampler;
                 pass(
@@ -272,10 +274,11 @@ impl WithSimd for Infer<'_> {
         let mut grad = vec![0.0f32; s.dim];
         let mut outputs = Frozen(self.outputs);
         let steps = s.epochs.saturating_sub(1).max(1) as f32;
+        // The schedule is computed in f32, as the vectors are.
+        let (lr, min_lr) = (s.learning_rate as f32, s.min_learning_rate as f32);
         let mut draws = Draws::default();
         for epoch in 0..s.epochs {
-            let alpha =
-                s.learning_rate - (s.learning_rate - s.min_learning_rate) * (epoch as f32 / steps);
+            let alpha = lr - (lr - min_lr) * (epoch as f32 / steps);
             let (doc, sampler) = (self.doc, self.sampler);
             let targets = &mut draws;
             let vector = &mut *self.vector;

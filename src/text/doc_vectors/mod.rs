@@ -34,9 +34,9 @@ pub struct DocVectorSettings {
     /// Noise terms drawn per predicted term.
     pub negative: usize,
     /// Learning rate at the start, decayed linearly to `min_learning_rate`.
-    pub learning_rate: f32,
+    pub learning_rate: f64,
     /// Learning rate at the end.
-    pub min_learning_rate: f32,
+    pub min_learning_rate: f64,
     /// Subsampling threshold: a term making up a fraction `f` of all term
     /// occurrences is kept with probability `(sqrt(f/sample) + 1)·sample/f`
     /// (word2vec's formula); 0 keeps every occurrence.
