@@ -2,7 +2,7 @@
 //! limit it is checked against (`--max-memory`, by default half the RAM).
 
 use crate::model::LayerInfo;
-use crate::spec::{LayerSpec, OptimizerName, Spec, EVALUATION_BATCH_SIZE};
+use crate::spec::{LayerSpec, OptimizerName, Spec, VectorizeMode, EVALUATION_BATCH_SIZE};
 
 /// Bytes of one weight or activation (f32).
 const FLOAT: f64 = 4.0;
@@ -123,8 +123,13 @@ pub struct MemoryEstimate {
     /// Bytes of the largest batch's activations (training with gradients, or
     /// inference at the evaluation batch size).
     pub activations: f64,
-    /// The layer that needs the most memory: its index.
-    pub largest: usize,
+    /// Bytes of the document-vector model's output table (`max_tokens × dim`
+    /// floats; 0 for other modes, or when `max_tokens` is unset and the
+    /// vocabulary's size is not known before fitting).
+    pub doc_vector_table: f64,
+    /// The spec key of what needs the most memory (`model.layers[i]`, or
+    /// `vectorize.max_tokens` for a document-vector table).
+    pub largest_key: String,
     /// What drives the largest layer's memory, for the message.
     pub largest_detail: String,
 }
@@ -132,7 +137,7 @@ pub struct MemoryEstimate {
 impl MemoryEstimate {
     /// Weights, optimizer state and activations together.
     pub fn total(&self) -> f64 {
-        self.weights + self.optimizer + self.activations
+        self.weights + self.optimizer + self.activations + self.doc_vector_table
     }
 }
 
@@ -198,13 +203,31 @@ pub fn estimate(spec: &Spec, input: &[usize], infos: &[LayerInfo]) -> MemoryEsti
     }
     let training = batch * per_example * FLOAT * 2.0;
     let inference = EVALUATION_BATCH_SIZE as f64 * per_example * FLOAT;
+    let v = &spec.vectorize;
+    let doc_vector_table = match (v.mode, v.max_tokens) {
+        (VectorizeMode::DocVectors, Some(terms)) => terms as f64 * v.doc_vectors.dim as f64 * FLOAT,
+        _ => 0.0,
+    };
+    let (largest_key, largest_detail) = if doc_vector_table > largest.1 {
+        (
+            "vectorize.max_tokens".to_string(),
+            format!(
+                "the document vectors' output table: {} terms × {} dimensions",
+                count(v.max_tokens.unwrap_or(0) as f64),
+                v.doc_vectors.dim
+            ),
+        )
+    } else {
+        (format!("model.layers[{}]", largest.0), largest.2)
+    };
     MemoryEstimate {
         params,
         weights: params * FLOAT,
         optimizer: params * FLOAT * (1.0 + states),
         activations: training.max(inference),
-        largest: largest.0,
-        largest_detail: largest.2,
+        doc_vector_table,
+        largest_key,
+        largest_detail,
     }
 }
 
@@ -231,7 +254,7 @@ pub fn over_limit(spec: &Spec, estimate: &MemoryEstimate, limit: &MemoryLimit) -
         return None;
     }
     Some(format!(
-        "this run needs about {} of memory: weights {} ({} parameters), gradients and {:?} optimizer state {}, activations {} (batch_size {}); the limit is {} ({}). Most of it comes from {}.",
+        "this run needs about {} of memory: weights {} ({} parameters), gradients and {:?} optimizer state {}, activations {} (batch_size {}){}; the limit is {} ({}). Most of it comes from {}.",
         human(total),
         human(estimate.weights),
         count(estimate.params),
@@ -239,6 +262,11 @@ pub fn over_limit(spec: &Spec, estimate: &MemoryEstimate, limit: &MemoryLimit) -
         human(estimate.optimizer),
         human(estimate.activations),
         spec.train.batch_size,
+        if estimate.doc_vector_table > 0.0 {
+            format!(", document-vector table {}", human(estimate.doc_vector_table))
+        } else {
+            String::new()
+        },
         human(limit.bytes as f64),
         limit.origin(),
         estimate.largest_detail

@@ -63,10 +63,7 @@ fn check_spec(spec: &Spec, locator: &Locator, limit: &MemoryLimit) -> Result<(),
     check_inputs(spec)?;
     let estimate = memory::estimate(spec, &input.shape().0, &infos);
     if let Some(message) = memory::over_limit(spec, &estimate, limit) {
-        return Err(Invalid::new(
-            format!("model.layers[{}]", estimate.largest),
-            message,
-        ));
+        return Err(Invalid::new(estimate.largest_key.clone(), message));
     }
     Ok(())
 }

@@ -197,3 +197,27 @@ fn an_ensemble_may_mix_members_with_and_without_unlabelled_texts() {
     let v: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
     assert!(v["metrics"]["accuracy"].as_f64().unwrap() >= 0.9, "{v}");
 }
+
+#[test]
+fn validate_counts_the_document_vector_table_against_the_memory_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    project(dir);
+    let big = "  mode: doc_vectors\n  max_tokens: 1000000\n  doc_vectors: {dim: 100}\n";
+    let path = write(
+        dir,
+        "big.yaml",
+        &spec("  unlabelled: unlabelled.csv\n", big),
+    );
+    let path = path.display().to_string();
+    // 1,000,000 terms × 100 floats = 400 MB: refused under 100M, at its key.
+    let o = kerros(dir, &["validate", &path, "--max-memory", "100M"]);
+    assert_ne!(o.status.code(), Some(0));
+    let err = stderr(&o);
+    assert!(
+        err.contains("big.yaml:10:3") && err.contains("vectorize.max_tokens"),
+        "{err}"
+    );
+    assert!(err.contains("document-vector table 381.5 MiB"), "{err}");
+    ok(&kerros(dir, &["validate", &path, "--max-memory", "1G"]));
+}
