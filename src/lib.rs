@@ -13,6 +13,7 @@ pub mod model;
 pub mod pipeline;
 pub mod report;
 pub mod serve;
+mod simd;
 pub mod spec;
 pub mod text;
 pub mod train;

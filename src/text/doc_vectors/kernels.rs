@@ -5,6 +5,7 @@
 
 use super::rng::XorShift;
 use super::{sigmoid, Sampler};
+use crate::simd::axpy;
 use pulp::{Simd, WithSimd};
 
 /// `vector · row(t)` for up to four targets at once: four independent sums
@@ -38,21 +39,6 @@ fn dots4<S: Simd, O: Outputs>(
         }
         sum
     })
-}
-
-/// `y += a·x` with fused multiply-adds.
-#[inline(always)]
-fn axpy<S: Simd>(simd: S, y: &mut [f32], a: f32, x: &[f32]) {
-    let n = y.len().min(x.len());
-    let (yv, yt) = S::as_mut_simd_f32s(&mut y[..n]);
-    let (xv, xt) = S::as_simd_f32s(&x[..n]);
-    let av = simd.splat_f32s(a);
-    for (d, v) in yv.iter_mut().zip(xv) {
-        *d = simd.mul_add_f32s(av, *v, *d);
-    }
-    for (d, v) in yt.iter_mut().zip(xt) {
-        *d = a.mul_add(*v, *d);
-    }
 }
 
 /// The output vectors as one pass sees them: updated when training, frozen
