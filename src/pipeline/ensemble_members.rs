@@ -5,7 +5,7 @@
 use super::memory::MemoryLimit;
 use super::validate_with;
 use crate::spec::ensemble::{check_member_task, EnsembleSpec};
-use crate::spec::{self, Invalid, Locator, Spec, SpecError};
+use crate::spec::{self, DataSpec, Invalid, Locator, Spec, SpecError};
 use std::path::{Path, PathBuf};
 
 /// One member spec, read and checked.
@@ -88,12 +88,7 @@ pub fn load_members(
 /// `data.unlabelled` may differ: it feeds one member's document vectors and
 /// has no part in which rows make the splits.
 fn differing_field(a: &Spec, b: &Spec) -> Option<&'static str> {
-    let labelled = |s: &Spec| {
-        s.data.clone().map(|mut d| {
-            d.unlabelled = None;
-            d
-        })
-    };
+    let labelled = |s: &Spec| s.data.as_ref().map(DataSpec::without_unlabelled);
     if a.seed != b.seed {
         Some("seed")
     } else if labelled(a) != labelled(b) {

@@ -251,6 +251,17 @@ fn is_true(b: &bool) -> bool {
     *b
 }
 
+impl DataSpec {
+    /// This section without `unlabelled`: what decides which rows make the
+    /// splits (the load stage's key, and what ensemble members must share).
+    pub fn without_unlabelled(&self) -> DataSpec {
+        DataSpec {
+            unlabelled: None,
+            ..self.clone()
+        }
+    }
+}
+
 impl Default for DataSpec {
     fn default() -> Self {
         DataSpec {

@@ -107,10 +107,7 @@ pub struct Resolved {
 /// The stage key: the `data` settings (but `unlabelled`, which this stage
 /// does not read) and every source file's content.
 pub fn key(data_spec: &DataSpec, files: &[SourceFile]) -> StageKey {
-    let labelled = DataSpec {
-        unlabelled: None,
-        ..data_spec.clone()
-    };
+    let labelled = data_spec.without_unlabelled();
     let mut key = StageKey::build(
         NAME,
         &LoadSettings {
