@@ -143,54 +143,86 @@ impl Draws {
 /// How many occurrences ahead the rows are prefetched.
 const AHEAD: usize = 2;
 
-/// One pass over one document at learning rate `alpha`: each kept occurrence
-/// of a term is predicted from `vector` (label 1) against its noise terms
-/// (label 0; a draw equal to the term is skipped, as in word2vec), and the
-/// summed gradient is added to `vector` after each occurrence.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn pass<S: Simd, O: Outputs>(
-    simd: S,
-    doc: &[u32],
-    vector: &mut [f32],
-    grad: &mut [f32],
-    outputs: &mut O,
-    sampler: &Sampler,
-    rng: &mut XorShift,
-    alpha: f32,
-    draws: &mut Draws,
-) {
-    let dim = vector.len();
-    let negative = sampler.settings.negative;
-    draws.draw(doc, sampler, rng);
-    let mut targets: Vec<u32> = Vec::with_capacity(negative + 1);
-    let prefetch_occurrence = |outputs: &O, i: usize| {
-        if let Some(&term) = draws.kept.get(i) {
-            prefetch(outputs.row(term, dim));
-            for &t in &draws.noise[i * negative..(i + 1) * negative] {
-                prefetch(outputs.row(t, dim));
-            }
+/// What every pass of one training run, or of one inference, reuses: the
+/// buffers (allocated once, not per pass) and the learning-rate schedule.
+struct Passes<'a> {
+    sampler: &'a Sampler,
+    grad: Vec<f32>,
+    draws: Draws,
+    /// One occurrence's targets: its term, then its noise terms.
+    targets: Vec<u32>,
+    /// The schedule's ends, in f32 as the vectors are.
+    learning_rate: f32,
+    min_learning_rate: f32,
+}
+
+impl<'a> Passes<'a> {
+    fn new(sampler: &'a Sampler) -> Passes<'a> {
+        let s = &sampler.settings;
+        Passes {
+            sampler,
+            grad: vec![0.0; s.dim],
+            draws: Draws::default(),
+            targets: Vec::with_capacity(s.negative + 1),
+            learning_rate: s.learning_rate as f32,
+            min_learning_rate: s.min_learning_rate as f32,
         }
-    };
-    for i in 0..AHEAD {
-        prefetch_occurrence(outputs, i);
     }
-    for (i, &term) in draws.kept.iter().enumerate() {
-        prefetch_occurrence(outputs, i + AHEAD);
-        targets.clear();
-        targets.push(term);
-        let noise = &draws.noise[i * negative..(i + 1) * negative];
-        targets.extend(noise.iter().copied().filter(|&t| t != term));
-        grad.iter_mut().for_each(|g| *g = 0.0);
-        for (k, group) in targets.chunks(4).enumerate() {
-            let scores = dots4(simd, vector, group, outputs, dim);
-            for (j, (&target, score)) in group.iter().zip(scores).enumerate() {
-                let label = if k == 0 && j == 0 { 1.0 } else { 0.0 };
-                let g = (label - sigmoid(score)) * alpha;
-                outputs.step(simd, target, g, vector, grad);
+
+    /// The learning rate at `progress` (0 at the start, 1 at the end).
+    #[inline(always)]
+    fn alpha(&self, progress: f32) -> f32 {
+        self.learning_rate - (self.learning_rate - self.min_learning_rate) * progress
+    }
+
+    /// One pass over one document at learning rate `alpha`: each kept
+    /// occurrence of a term is predicted from `vector` (label 1) against its
+    /// noise terms (label 0; a draw equal to the term is skipped, as in
+    /// word2vec), and the summed gradient is added to `vector` after each
+    /// occurrence.
+    #[inline(always)]
+    fn run<S: Simd, O: Outputs>(
+        &mut self,
+        simd: S,
+        doc: &[u32],
+        vector: &mut [f32],
+        outputs: &mut O,
+        rng: &mut XorShift,
+        alpha: f32,
+    ) {
+        let dim = vector.len();
+        let negative = self.sampler.settings.negative;
+        self.draws.draw(doc, self.sampler, rng);
+        let (kept, noise) = (&self.draws.kept, &self.draws.noise);
+        let prefetch_occurrence = |outputs: &O, i: usize| {
+            if let Some(&term) = kept.get(i) {
+                prefetch(outputs.row(term, dim));
+                for &t in &noise[i * negative..(i + 1) * negative] {
+                    prefetch(outputs.row(t, dim));
+                }
             }
+        };
+        for i in 0..AHEAD {
+            prefetch_occurrence(outputs, i);
         }
-        axpy(simd, vector, 1.0, grad);
+        let (targets, grad) = (&mut self.targets, &mut self.grad);
+        for (i, &term) in kept.iter().enumerate() {
+            prefetch_occurrence(outputs, i + AHEAD);
+            targets.clear();
+            targets.push(term);
+            let drawn = &noise[i * negative..(i + 1) * negative];
+            targets.extend(drawn.iter().copied().filter(|&t| t != term));
+            grad.iter_mut().for_each(|g| *g = 0.0);
+            for (k, group) in targets.chunks(4).enumerate() {
+                let scores = dots4(simd, vector, group, outputs, dim);
+                for (j, (&target, score)) in group.iter().zip(scores).enumerate() {
+                    let label = if k == 0 && j == 0 { 1.0 } else { 0.0 };
+                    let g = (label - sigmoid(score)) * alpha;
+                    outputs.step(simd, target, g, vector, grad);
+                }
+            }
+            axpy(simd, vector, 1.0, grad);
+        }
     }
 }
 
@@ -211,30 +243,13 @@ impl WithSimd for Train<'_> {
     #[inline(always)]
     fn with_simd<S: Simd>(self, simd: S) {
         let s = &self.sampler.settings;
-        let dim = s.dim;
-        let mut grad = vec![0.0f32; dim];
+        let mut passes = Passes::new(self.sampler);
         let mut outputs = Trained(self.outputs);
         let mut seen = 0u64;
-        // The schedule is computed in f32, as the vectors are.
-        let (lr, min_lr) = (s.learning_rate as f32, s.min_learning_rate as f32);
-        let mut draws = Draws::default();
         for _ in 0..s.epochs {
-            for (doc, vector) in self.docs.iter().zip(self.vectors.chunks_exact_mut(dim)) {
-                let progress = (seen as f64 / self.total) as f32;
-                let alpha = lr - (lr - min_lr) * progress;
-                let targets = &mut draws;
-                let sampler = self.sampler;
-                pass(
-                    simd,
-                    doc,
-                    vector,
-                    &mut grad,
-                    &mut outputs,
-                    sampler,
-                    self.rng,
-                    alpha,
-                    targets,
-                );
+            for (doc, vector) in self.docs.iter().zip(self.vectors.chunks_exact_mut(s.dim)) {
+                let alpha = passes.alpha((seen as f64 / self.total) as f32);
+                passes.run(simd, doc, vector, &mut outputs, self.rng, alpha);
                 seen += doc.len() as u64;
             }
         }
@@ -256,29 +271,13 @@ impl WithSimd for Infer<'_> {
 
     #[inline(always)]
     fn with_simd<S: Simd>(self, simd: S) {
-        let s = &self.sampler.settings;
-        let mut grad = vec![0.0f32; s.dim];
+        let epochs = self.sampler.settings.epochs;
+        let mut passes = Passes::new(self.sampler);
         let mut outputs = Frozen(self.outputs);
-        let steps = s.epochs.saturating_sub(1).max(1) as f32;
-        // The schedule is computed in f32, as the vectors are.
-        let (lr, min_lr) = (s.learning_rate as f32, s.min_learning_rate as f32);
-        let mut draws = Draws::default();
-        for epoch in 0..s.epochs {
-            let alpha = lr - (lr - min_lr) * (epoch as f32 / steps);
-            let (doc, sampler) = (self.doc, self.sampler);
-            let targets = &mut draws;
-            let vector = &mut *self.vector;
-            pass(
-                simd,
-                doc,
-                vector,
-                &mut grad,
-                &mut outputs,
-                sampler,
-                self.rng,
-                alpha,
-                targets,
-            );
+        let steps = epochs.saturating_sub(1).max(1) as f32;
+        for epoch in 0..epochs {
+            let alpha = passes.alpha(epoch as f32 / steps);
+            passes.run(simd, self.doc, self.vector, &mut outputs, self.rng, alpha);
         }
     }
 }
