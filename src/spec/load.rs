@@ -75,7 +75,8 @@ pub fn parse_spec(source: &str, file: &Path) -> Result<(Spec, Locator), SpecErro
             ),
         });
     }
-    let spec: Spec = serde_yaml::from_str(source).map_err(|e| yaml_error(e, file))?;
+    let spec: Spec =
+        serde_yaml::from_str(source).map_err(|e| yaml_error::<Spec>(e, file, source))?;
     check(&spec).map_err(|inv| inv.at(file, &locator))?;
     Ok((spec, locator))
 }
@@ -112,8 +113,13 @@ fn flow_depth(source: &str) -> usize {
     max
 }
 
-/// Turn a serde_yaml error into a positioned message with a suggestion for typos.
-pub(crate) fn yaml_error(e: serde_yaml::Error, file: &Path) -> SpecError {
+/// Turn a serde_yaml error from reading `source` as a `T` into a positioned
+/// message in the spec's terms, with a suggestion for typos.
+pub(crate) fn yaml_error<T: serde::de::DeserializeOwned>(
+    e: serde_yaml::Error,
+    file: &Path,
+    source: &str,
+) -> SpecError {
     let raw = e.to_string();
     let (line, column) = match e.location() {
         Some(l) => (Some(l.line()), Some(l.column())),
@@ -132,6 +138,7 @@ pub(crate) fn yaml_error(e: serde_yaml::Error, file: &Path) -> SpecError {
             text = rest.to_string();
         }
     }
+    text = super::expected::plain_expected::<T>(source, path.as_deref(), text);
     if let Some(hint) = suggestion(&text) {
         text.push_str(&hint);
     }
@@ -352,6 +359,12 @@ pub fn check(spec: &Spec) -> Result<(), Invalid> {
             format!("ngrams must be between 1 and 5, got {}", v.ngrams),
         ));
     }
+    if v.max_tokens == Some(0) {
+        return Err(Invalid::new(
+            "vectorize.max_tokens",
+            "max_tokens must be at least 1; remove it to keep every n-gram",
+        ));
+    }
     if v.mode == VectorizeMode::DocVectors {
         check_doc_vectors(v)?;
     }
@@ -361,6 +374,14 @@ pub fn check(spec: &Spec) -> Result<(), Invalid> {
             "data.unlabelled",
             "unlabelled texts are used only to train document vectors: set `vectorize.mode: doc_vectors`, or remove `unlabelled`",
         ));
+    }
+    if let Some(data) = &spec.data {
+        if data.unlabelled == Some(super::UnlabelledSource::Dataset) && data.dataset.is_none() {
+            return Err(Invalid::new(
+                "data.unlabelled",
+                "`unlabelled: true` takes a built-in dataset's unlabelled texts, but the spec names no `dataset`; give the path of a file of texts instead",
+            ));
+        }
     }
     if v.nb_weighting && matches!(v.mode, VectorizeMode::Int | VectorizeMode::DocVectors) {
         return Err(Invalid::new(

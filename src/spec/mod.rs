@@ -16,6 +16,7 @@ mod defaults;
 pub mod ensemble;
 mod error;
 pub mod expect;
+mod expected;
 mod layers;
 mod load;
 mod locate;

@@ -39,6 +39,51 @@ fn misspelt_key_names_line_and_suggestion() {
 }
 
 #[test]
+fn a_wrong_typed_value_is_answered_with_what_is_valid_there() {
+    let tmp = tempfile::tempdir().unwrap();
+    // (spec change, what the error must say); none may name a Rust type.
+    let cases = [
+        (
+            SMALL.replace("limit: 300}", "limit: 300, validation: yes}"),
+            "keys among `fraction`, `file`, `folds`",
+        ),
+        (
+            SMALL.replace(
+                "train: {epochs: 2, batch_size: 32}",
+                "train: {epochs: 2, optimizer: adam}",
+            ),
+            "keys among `name`, `learning_rate`",
+        ),
+        (
+            SMALL.replace(
+                "- dense: {units: 1}",
+                "- dense: {units: 1, activation: [relu]}",
+            ),
+            "expected one name: `linear`, `relu`, `sigmoid`, `tanh`, `softmax`",
+        ),
+        (
+            SMALL.replace("seed: 5", "seed: five"),
+            "expected a whole number, 0 or more",
+        ),
+        (
+            SMALL.replace("{maxlen: 60}", "{maxlen: 60, padding: {pre: 1}}"),
+            "expected one name: `pre` or `post`",
+        ),
+    ];
+    for (i, (spec, want)) in cases.iter().enumerate() {
+        let p = write(tmp.path(), &format!("wrong{i}.yaml"), spec);
+        let o = kerros(tmp.path(), &["validate", p.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        let e = stderr(&o);
+        assert!(e.contains(&format!("wrong{i}.yaml:")), "{e}");
+        assert!(e.contains(want), "case {i}: {e}");
+        for jargon in ["struct ", "Spec`", "u64", "YAML tag"] {
+            assert!(!e.contains(jargon), "case {i} says `{jargon}`: {e}");
+        }
+    }
+}
+
+#[test]
 fn malformed_specs_never_panic() {
     let tmp = tempfile::tempdir().unwrap();
     let cases = [

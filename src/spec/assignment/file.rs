@@ -89,8 +89,8 @@ pub fn load_assignment(path: &Path) -> Result<Assignment, SpecError> {
     })?;
     let bytes = source.as_bytes();
     let locator = Locator::new(&source);
-    let file: AssignmentFile =
-        serde_yaml::from_str(&source).map_err(|e| crate::spec::yaml_error(e, path))?;
+    let file: AssignmentFile = serde_yaml::from_str(&source)
+        .map_err(|e| crate::spec::yaml_error::<AssignmentFile>(e, path, &source))?;
     let at = |i: Invalid| i.at(path, &locator);
     if file.assignment.trim().is_empty() {
         return Err(at(Invalid::new(
