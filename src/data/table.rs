@@ -282,12 +282,31 @@ pub(crate) fn missing_column(
         "column `{name}` not found in {file_name}; columns are: {}",
         header.join(", ")
     );
-    if let Some(near) = nearest(name, header) {
+    if let Some(d) = other_delimiter(name, header) {
+        let shown = if d == '\t' {
+            "\\t".to_string()
+        } else {
+            d.to_string()
+        };
+        msg.push_str(&format!(
+            " (the header looks split by `{shown}`: set `data.delimiter: \"{shown}\"`)"
+        ));
+    } else if let Some(near) = nearest(name, header) {
         msg.push_str(&format!(" (did you mean `{near}`?)"));
     }
     let mut e = DataError::in_file(DataErrorKind::MissingColumn, file, msg).at_column(name);
     e.line = line;
     e
+}
+
+/// The delimiter a one-column header was probably written with, when
+/// splitting it by that character yields the column looked for (`text;label`
+/// read as CSV).
+fn other_delimiter(name: &str, header: &[String]) -> Option<char> {
+    let [only] = header else { return None };
+    [';', '\t', '|', ',']
+        .into_iter()
+        .find(|d| only.contains(*d) && only.split(*d).any(|c| c.trim() == name))
 }
 
 /// The closest name by Jaro-Winkler similarity, when it is close enough to be a likely typo.

@@ -82,6 +82,21 @@ fn missing_column_names_file_columns_and_nearest() {
 }
 
 #[test]
+fn a_header_split_by_another_delimiter_names_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    for (bytes, shown) in [
+        (&b"text;label\na;pos\n"[..], "`data.delimiter: \";\"`"),
+        (&b"text|label\na|pos\n"[..], "`data.delimiter: \"|\"`"),
+    ] {
+        let p = write(dir.path(), "train.csv", bytes);
+        let e = read_table(&csv_source(&p), &plan("")).unwrap_err();
+        assert_eq!(e.kind, DataErrorKind::MissingColumn);
+        assert!(e.message.contains(shown), "{e}");
+        assert!(!e.message.contains("did you mean"), "{e}");
+    }
+}
+
+#[test]
 fn wrong_field_count_names_physical_line_after_multiline_record() {
     let dir = tempfile::tempdir().unwrap();
     // Line 1 header, lines 2-4 one record, line 5 has two fields.
