@@ -8,27 +8,26 @@ use super::{sigmoid, Sampler};
 use crate::simd::axpy;
 use pulp::{Simd, WithSimd};
 
-/// `vector · row(t)` for up to four targets at once: four independent sums
-/// keep the FMA units busy where one sum would wait on each add. A target
-/// that appears twice in a group is scored against its row as it was before
-/// the group (word2vec scores it after its first update; both are SGD).
+/// `vector · row(t)` for each of the `N` targets of `group` (N ≤ 4) at
+/// once: independent sums keep the FMA units busy where one sum would wait
+/// on each add. A target that appears twice in a group is scored against its
+/// row as it was before the group (word2vec scores it after its first
+/// update; both are SGD). Each target's sum is formed the same way whatever
+/// `N` is, so grouping never changes a score.
 #[inline(always)]
-fn dots4<S: Simd, O: Outputs>(
+fn dots<const N: usize, S: Simd, O: Outputs>(
     simd: S,
     vector: &[f32],
     group: &[u32],
     outputs: &O,
     dim: usize,
-) -> [f32; 4] {
-    let rows: [&[f32]; 4] = std::array::from_fn(|k| match group.get(k) {
-        Some(&t) => outputs.row(t, dim),
-        None => vector,
-    });
+) -> [f32; N] {
     let (vv, vt) = S::as_simd_f32s(vector);
-    let split: [(&[S::f32s], &[f32]); 4] = std::array::from_fn(|k| S::as_simd_f32s(rows[k]));
-    let mut acc = [simd.splat_f32s(0.0); 4];
+    let split: [(&[S::f32s], &[f32]); N] =
+        std::array::from_fn(|k| S::as_simd_f32s(outputs.row(group[k], dim)));
+    let mut acc = [simd.splat_f32s(0.0); N];
     for (j, v) in vv.iter().enumerate() {
-        for k in 0..4 {
+        for k in 0..N {
             acc[k] = simd.mul_add_f32s(*v, split[k].0[j], acc[k]);
         }
     }
@@ -39,6 +38,26 @@ fn dots4<S: Simd, O: Outputs>(
         }
         sum
     })
+}
+
+/// Scores of a group of one to four targets (a trailing group is not padded
+/// with dummy rows).
+#[inline(always)]
+fn scores<S: Simd, O: Outputs>(
+    simd: S,
+    vector: &[f32],
+    group: &[u32],
+    outputs: &O,
+    dim: usize,
+) -> [f32; 4] {
+    let mut out = [0.0; 4];
+    match group.len() {
+        4 => out = dots::<4, S, O>(simd, vector, group, outputs, dim),
+        3 => out[..3].copy_from_slice(&dots::<3, S, O>(simd, vector, group, outputs, dim)),
+        2 => out[..2].copy_from_slice(&dots::<2, S, O>(simd, vector, group, outputs, dim)),
+        _ => out[..1].copy_from_slice(&dots::<1, S, O>(simd, vector, group, outputs, dim)),
+    }
+    out
 }
 
 /// The output vectors as one pass sees them: updated when training, frozen
@@ -214,7 +233,7 @@ impl<'a> Passes<'a> {
             targets.extend(drawn.iter().copied().filter(|&t| t != term));
             grad.iter_mut().for_each(|g| *g = 0.0);
             for (k, group) in targets.chunks(4).enumerate() {
-                let scores = dots4(simd, vector, group, outputs, dim);
+                let scores = scores(simd, vector, group, outputs, dim);
                 for (j, (&target, score)) in group.iter().zip(scores).enumerate() {
                     let label = if k == 0 && j == 0 { 1.0 } else { 0.0 };
                     let g = (label - sigmoid(score)) * alpha;
