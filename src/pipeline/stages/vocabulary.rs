@@ -11,7 +11,6 @@ use crate::spec::{DataSpec, Spec, VectorizeMode};
 use crate::text::doc_vectors::{output_table, DocVectorModel};
 use crate::text::{self, Tokenizer, Vectorizer, VectorizerParts};
 use anyhow::{Context, Result};
-use rayon::prelude::*;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -79,8 +78,7 @@ pub fn compute(spec: &Spec, train: &[Item], unlabelled: &Unlabelled, dir: &Path)
                 .copied()
                 .chain(extra.iter().map(String::as_str))
                 .collect();
-            let v = text::Vectorizer::fit(&spec.vectorize, &all, None)?;
-            let docs: Vec<Vec<u32>> = all.par_iter().map(|t| v.term_sequence(t)).collect();
+            let (v, docs) = text::Vectorizer::fit_term_sequences(&spec.vectorize, &all)?;
             drop(extra);
             let settings = spec.vectorize.doc_vectors;
             let (model, _) = DocVectorModel::train(&docs, v.num_features(), settings, spec.seed);

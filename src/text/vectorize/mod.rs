@@ -234,6 +234,14 @@ fn count_words(seqs: &[Vec<u32>], num_words: usize) -> Vec<u32> {
         )
 }
 
+/// Every text standardised as `spec` says, in parallel (order preserved).
+fn standardize_many<T: AsRef<str> + Sync>(spec: &VectorizeSpec, texts: &[T]) -> Vec<String> {
+    texts
+        .par_iter()
+        .map(|t| standardize(t.as_ref(), spec.standardize, spec.strip_html))
+        .collect()
+}
+
 /// The lowest document frequency a term can have and still make the
 /// vocabulary, given the frequencies known so far: `min_df`, raised to the
 /// `max_tokens`-th largest known frequency (more candidates only raise it).
@@ -422,12 +430,39 @@ impl Vectorizer {
         } else {
             None
         };
-        let docs: Vec<String> = texts
+        let docs = standardize_many(spec, texts);
+        Vectorizer::fit_standardized(spec, &docs, nb_targets)
+    }
+
+    /// Fit on `texts` without targets and return, with the vectorizer, each
+    /// text's [`Vectorizer::term_sequence`] (what document vectors train on),
+    /// standardising each text once for both.
+    pub fn fit_term_sequences<T: AsRef<str> + Sync>(
+        spec: &VectorizeSpec,
+        texts: &[T],
+    ) -> Result<(Vectorizer, Vec<Vec<u32>>), TextError> {
+        check_spec(spec)?;
+        let docs = standardize_many(spec, texts);
+        let v = Vectorizer::fit_standardized(spec, &docs, None)?;
+        let sequences = docs
             .par_iter()
-            .map(|t| standardize(t.as_ref(), spec.standardize, spec.strip_html))
+            .map(|d| {
+                let mut f = Vec::new();
+                v.feature_ids(d, &mut f);
+                f
+            })
             .collect();
-        let num_docs = texts.len() as u64;
-        let (terms, dfs): (Vec<String>, Vec<u64>) = vocabulary(&docs, spec).into_iter().unzip();
+        Ok((v, sequences))
+    }
+
+    /// [`Vectorizer::fit`] on texts already standardised.
+    fn fit_standardized(
+        spec: &VectorizeSpec,
+        docs: &[String],
+        nb_targets: Option<&[f32]>,
+    ) -> Result<Vectorizer, TextError> {
+        let num_docs = docs.len() as u64;
+        let (terms, dfs): (Vec<String>, Vec<u64>) = vocabulary(docs, spec).into_iter().unzip();
         let parts = VectorizerParts {
             idf: dfs.iter().map(|&df| idf(num_docs, df)).collect(),
             terms,
@@ -437,7 +472,7 @@ impl Vectorizer {
         };
         let mut v = Vectorizer::index(spec, parts)?;
         if let Some(t) = nb_targets {
-            v.parts.nb_weights = Some(v.nb_ratios(&docs, t));
+            v.parts.nb_weights = Some(v.nb_ratios(docs, t));
         }
         Ok(v)
     }

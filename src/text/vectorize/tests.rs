@@ -334,3 +334,25 @@ fn pruned_counting_matches_brute_force() {
         }
     }
 }
+
+#[test]
+fn fit_term_sequences_matches_fit_then_term_sequence() {
+    let s = VectorizeSpec {
+        min_df: 1,
+        ..spec(VectorizeMode::DocVectors, 2)
+    };
+    let (v, sequences) = Vectorizer::fit_term_sequences(&s, &DOCS).unwrap();
+    let fitted = Vectorizer::fit(&s, &DOCS, None).unwrap();
+    assert_eq!(v.terms(), fitted.terms());
+    assert_eq!(v.document_frequencies(), fitted.document_frequencies());
+    for (text, sequence) in DOCS.iter().zip(&sequences) {
+        assert_eq!(sequence, &fitted.term_sequence(text), "{text}");
+    }
+    // "the cat sat": the, cat, sat, then the bigrams in text order.
+    let id = |t: &str| v.terms().iter().position(|x| x == t).unwrap() as u32;
+    assert!(sequences[0].contains(&id("the cat")));
+    assert!(
+        sequences[2].contains(&id("dog ran")),
+        "<br /> became a space"
+    );
+}
