@@ -8,7 +8,7 @@ use super::error::{DataError, DataErrorKind, Result};
 use super::read::read_table;
 use super::source::{format_from_extension, Source};
 use super::table::ColumnPlan;
-use crate::spec::{DataSpec, FileFormat, UnlabelledSource};
+use crate::spec::{DataSpec, FileFormat, UnlabelledSource, UNLABELLED_NEEDS_DATASET};
 use std::path::{Path, PathBuf};
 
 /// A built-in dataset's unlabelled texts under the data dir, if it has any.
@@ -31,7 +31,7 @@ pub fn resolve_unlabelled(
             let Some(name) = &data.dataset else {
                 return Err(DataError::new(
                     DataErrorKind::Spec,
-                    "`data.unlabelled: true` takes a built-in dataset's unlabelled texts, but the spec names no `dataset`; give the path of a file of texts instead",
+                    UNLABELLED_NEEDS_DATASET,
                 ));
             };
             builtin_unlabelled(name, data_dir).ok_or_else(|| {

@@ -375,13 +375,13 @@ pub fn check(spec: &Spec) -> Result<(), Invalid> {
             "unlabelled texts are used only to train document vectors: set `vectorize.mode: doc_vectors`, or remove `unlabelled`",
         ));
     }
-    if let Some(data) = &spec.data {
-        if data.unlabelled == Some(super::UnlabelledSource::Dataset) && data.dataset.is_none() {
-            return Err(Invalid::new(
-                "data.unlabelled",
-                "`unlabelled: true` takes a built-in dataset's unlabelled texts, but the spec names no `dataset`; give the path of a file of texts instead",
-            ));
-        }
+    if unlabelled == Some(&super::UnlabelledSource::Dataset)
+        && spec.data.as_ref().is_some_and(|d| d.dataset.is_none())
+    {
+        return Err(Invalid::new(
+            "data.unlabelled",
+            super::UNLABELLED_NEEDS_DATASET,
+        ));
     }
     if v.nb_weighting && matches!(v.mode, VectorizeMode::Int | VectorizeMode::DocVectors) {
         return Err(Invalid::new(

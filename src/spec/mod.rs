@@ -57,7 +57,7 @@ pub use select::{
     VALIDATION_METRICS,
 };
 pub use test_source::TestSource;
-pub use unlabelled::UnlabelledSource;
+pub use unlabelled::{UnlabelledSource, UNLABELLED_NEEDS_DATASET};
 pub use validation::{ValidationSpec, MAX_FOLDS};
 
 pub use crate::text::doc_vectors::DocVectorSettings;

@@ -6,6 +6,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::path::PathBuf;
 
+/// Why `unlabelled: true` needs `data.dataset` (one wording for the spec
+/// check and the data module).
+pub const UNLABELLED_NEEDS_DATASET: &str = "`data.unlabelled: true` takes a built-in dataset's unlabelled texts, but the spec names no `dataset`; give the path of a file of texts instead";
+
 /// Where the unlabelled texts come from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum UnlabelledSource {

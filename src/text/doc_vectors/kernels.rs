@@ -70,19 +70,25 @@ trait Outputs {
     fn step<S: Simd>(&mut self, simd: S, term: u32, g: f32, vector: &[f32], grad: &mut [f32]);
 }
 
+/// Where `term`'s output vector lies in a `num_terms × dim` row-major table.
+#[inline(always)]
+fn row_span(term: u32, dim: usize) -> std::ops::Range<usize> {
+    term as usize * dim..(term as usize + 1) * dim
+}
+
 /// Training: the rows move.
 struct Trained<'a>(&'a mut [f32]);
 
 impl Outputs for Trained<'_> {
     #[inline(always)]
     fn row(&self, term: u32, dim: usize) -> &[f32] {
-        &self.0[term as usize * dim..(term as usize + 1) * dim]
+        &self.0[row_span(term, dim)]
     }
 
     #[inline(always)]
     fn step<S: Simd>(&mut self, simd: S, term: u32, g: f32, vector: &[f32], grad: &mut [f32]) {
         let dim = vector.len();
-        let row = &mut self.0[term as usize * dim..(term as usize + 1) * dim];
+        let row = &mut self.0[row_span(term, dim)];
         let (rv, rt) = S::as_mut_simd_f32s(row);
         let (vv, vt) = S::as_simd_f32s(vector);
         let (gv, gt) = S::as_mut_simd_f32s(grad);
@@ -104,7 +110,7 @@ struct Frozen<'a>(&'a [f32]);
 impl Outputs for Frozen<'_> {
     #[inline(always)]
     fn row(&self, term: u32, dim: usize) -> &[f32] {
-        &self.0[term as usize * dim..(term as usize + 1) * dim]
+        &self.0[row_span(term, dim)]
     }
 
     #[inline(always)]

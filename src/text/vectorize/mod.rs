@@ -444,14 +444,7 @@ impl Vectorizer {
         check_spec(spec)?;
         let docs = standardize_many(spec, texts);
         let v = Vectorizer::fit_standardized(spec, &docs, None)?;
-        let sequences = docs
-            .par_iter()
-            .map(|d| {
-                let mut f = Vec::new();
-                v.feature_ids(d, &mut f);
-                f
-            })
-            .collect();
+        let sequences = docs.par_iter().map(|d| v.standardized_terms(d)).collect();
         Ok((v, sequences))
     }
 
@@ -640,9 +633,17 @@ impl Vectorizer {
     /// The vocabulary n-grams of one text in text order (by start word, then
     /// length), each occurrence once: what document vectors are trained on.
     pub fn term_sequence(&self, text: &str) -> Vec<u32> {
-        let s = standardize(text, self.spec.standardize, self.spec.strip_html);
+        self.standardized_terms(&standardize(
+            text,
+            self.spec.standardize,
+            self.spec.strip_html,
+        ))
+    }
+
+    /// [`Vectorizer::term_sequence`] of a text already standardised.
+    fn standardized_terms(&self, standardized: &str) -> Vec<u32> {
         let mut f = Vec::new();
-        self.feature_ids(&s, &mut f);
+        self.feature_ids(standardized, &mut f);
         f
     }
 
